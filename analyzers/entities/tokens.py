@@ -1,0 +1,81 @@
+"""Split text into word tokens and peel Arabic clitics for gazetteer look-ups.
+
+The recogniser works on surface tokens (kept for aliases and canonical
+names) paired with their normalized forms (used for every look-up).  Marks
+and tatweel are word characters here, so a vowelled word stays one token;
+normalization then strips them.
+"""
+
+import re
+from functools import lru_cache
+
+from analyzers.normalize import normalize_token
+
+# \w misses the harakat (U+064B..U+065F), superscript alef, Quranic marks
+# and tatweel, which would otherwise split a word in two.
+_MARKS = "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640"
+TOKEN_RE = re.compile(rf"[\w{_MARKS}]+|[^\w\s{_MARKS}]")
+
+# Proclitics that may stand before a name, longest first.  Forms ending in
+# لل hide the article (ل + ال), so ARTICLE_AFTER restores it.
+PREFIX_CLITICS = (
+    "وبال", "وكال", "فبال", "فكال", "ولل", "فلل", "وال", "فال", "بال", "كال",
+    "لل", "ال", "وب", "ول", "وك", "فب", "فل", "فك", "و", "ف", "ب", "ل", "ك",
+)
+ARTICLE = "ال"
+# Keep at least this many letters after a clitic: "بل" must not become "ل".
+MIN_REST = 2
+
+
+def tokenize(text):
+    """Return the word and punctuation tokens of ``text`` as written.
+
+    >>> tokenize("قال اللواءُ: نعم.")
+    ['قال', 'اللواءُ', ':', 'نعم', '.']
+    """
+    return TOKEN_RE.findall(text)
+
+
+def normalize_tokens(tokens):
+    """Return the normalized twin of every token (cached per word type)."""
+    return [normalize_token(t) for t in tokens]
+
+
+@lru_cache(maxsize=1 << 18)
+def clitic_variants(norm):
+    """Return ``norm`` and the forms left by peeling its proclitics.
+
+    Each variant is ``(form, prefix)``; the whole word comes first, then the
+    longest peel.  A peel ending in ال yields both the definite form and the
+    bare one, so a table may list either الْعراق or عراقي.
+
+    >>> [f for f, _ in clitic_variants("وبالعراق")]
+    ['وبالعراق', 'العراق', 'عراق', 'بالعراق']
+    """
+    out = [(norm, "")]
+    seen = {norm}
+    for prefix in PREFIX_CLITICS:
+        if not norm.startswith(prefix) or len(norm) - len(prefix) < MIN_REST:
+            continue
+        rest = norm[len(prefix):]
+        forms = [rest]
+        if prefix.endswith(ARTICLE) or prefix.endswith("لل"):
+            forms.insert(0, ARTICLE + rest)
+        for form in forms:
+            if form not in seen:
+                seen.add(form)
+                out.append((form, prefix))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1 << 18)
+def bare(norm):
+    """Return ``norm`` without proclitics or article: the form clusters and
+    surname matching compare (للخفاجي, الخفاجي -> خفاجي)."""
+    for prefix in PREFIX_CLITICS:
+        if norm.startswith(prefix) and len(norm) - len(prefix) >= 3:
+            # Only the article forms are peeled blindly; a lone و/ب/ل/ك/ف
+            # is too often a root letter (بغداد, وليد, كركوك).
+            if ARTICLE in prefix or prefix.endswith("لل"):
+                return norm[len(prefix):]
+    return norm
