@@ -1,0 +1,69 @@
+"""Whoosh filters wrapping the pure functions, and the analyzer built from them.
+
+The filters are thin: the rules live in :mod:`analyzers.normalize`,
+:mod:`analyzers.stopwords` and :mod:`analyzers.stemmer`.  Whoosh pickles the
+analyzer into the index schema, so these class names and this module path are
+part of the on-disk format: after moving one, rebuild the index.
+"""
+
+from whoosh.analysis import Filter, StopFilter
+
+from analyzers.normalize import normalize_token
+from analyzers.stemmer import light_stem
+from analyzers.stopwords import STOPWORDS
+from analyzers.tokenizer import ArabicTokenizer
+
+
+class ArabicNormalizeFilter(Filter):
+    """Apply :func:`analyzers.normalize.normalize` to each token's text.
+
+    Only ``text`` changes: ``startchar``/``endchar`` keep pointing at the
+    original spelling.  A token that was nothing but marks (a lone tatweel
+    run, a stray direction mark) normalizes to "" and is dropped.
+    """
+
+    def __call__(self, tokens):
+        for t in tokens:
+            text = normalize_token(t.text)
+            if text:
+                t.text = text
+                yield t
+
+
+class ArabicLightStemFilter(Filter):
+    """Replace each token's text with :func:`analyzers.stemmer.light_stem`."""
+
+    def __call__(self, tokens):
+        for t in tokens:
+            t.text = light_stem(t.text)
+            yield t
+
+
+def arabic_analyzer(stem=True):
+    """Return the archive's analyzer, the same at index and query time.
+
+    ArabicTokenizer | ArabicNormalizeFilter | StopFilter | ArabicLightStemFilter
+
+    The order here is important: the stopword list is normalized but not
+    stemmed, so stopwords go before the stemmer.  ``renumber=True`` closes the
+    gaps stopwords leave, so a phrase matches across them the same way at
+    index and query time ("تبادل في المعلومات" finds "تبادل المعلومات").
+    ``minsize=1`` keeps one-letter tokens such as digits.  The only
+    query-only step, spelling-variant expansion, runs on parsed queries (see
+    :mod:`analyzers.variants`), not here.
+    """
+    chain = (
+        ArabicTokenizer()
+        | ArabicNormalizeFilter()
+        | StopFilter(stoplist=STOPWORDS, minsize=1, renumber=True)
+    )
+    return chain | ArabicLightStemFilter() if stem else chain
+
+
+def analyze(text, stem=True):
+    """Return the index terms of ``text``, in order.
+
+    >>> analyze("وأكّد الرئيسُ الإيرانيّ في طهران")
+    ['اكد', 'رئيس', 'ايران', 'طهران']
+    """
+    return [t.text for t in arabic_analyzer(stem)(text)]

@@ -1,0 +1,300 @@
+"""The ``archive`` command line: index sources, query the index, inspect analysis."""
+
+import html
+import json
+import re
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from indexer.errors import ArchiveError, QueryError, SourceError
+from indexer.readers import parse_field_map
+
+DEFAULT_INDEX_DIR = "index_data"
+
+# Exit statuses of 'archive index': everything went in, some records were
+# skipped; usage errors exit with click's 2.
+EXIT_OK = 0
+EXIT_SKIPPED = 1
+
+
+def _date_option(value, name):
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2015-07-21", param_hint=name)
+
+
+class _Progress:
+    """A one-line progress report on stderr: articles read and articles/s."""
+
+    def __init__(self, enabled):
+        self.enabled = enabled
+        self.start = time.perf_counter()
+        self.last = 0.0
+        self.count = 0
+
+    def __call__(self, count):
+        self.count = count
+        now = time.perf_counter()
+        if self.enabled and now - self.last >= 0.5:
+            self.last = now
+            rate = count / (now - self.start) if now > self.start else 0
+            click.echo(f"\rindexing: {count:,} articles read, {rate:,.0f} articles/s ", nl=False, err=True)
+
+    def done(self):
+        if self.enabled and self.last:
+            click.echo(err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--index-dir",
+    envvar="ARCHIVE_INDEX",
+    default=DEFAULT_INDEX_DIR,
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where the index lives (also $ARCHIVE_INDEX).",
+)
+@click.pass_context
+def cli(ctx, index_dir):
+    """A searchable archive of Arabic news.
+
+    Index JSON, JSONL, CSV, text files and zips of them with 'archive index',
+    then search with 'archive query' or in the browser with 'archive serve'.
+    """
+    ctx.obj = {"index_dir": index_dir}
+
+
+@cli.command("index")
+@click.argument("sources", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--map", "mappings", multiple=True, metavar="FIELD=NAME",
+    help="Read FIELD (id, title, body, date, source, author, url) from column or key NAME.",
+)
+@click.option("--no-entities", is_flag=True, help="Skip country and actor recognition (faster).")
+@click.option("--batch-size", default=2000, show_default=True, type=click.IntRange(1, 100_000),
+              help="Articles per commit; a killed run keeps every committed batch.")
+@click.option("--wait", "lock_timeout", default=0.0, show_default=True, type=click.FloatRange(0),
+              help="Seconds to wait for another indexer to finish with the index.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress line and no per-record problems.")
+@click.pass_obj
+def index_command(obj, sources, mappings, no_entities, batch_size, lock_timeout, quiet):
+    """Index every article in SOURCES (files, folders, zips).
+
+    Exits 0 when every record went in, 1 when some were skipped (each is
+    reported with its file, line and reason), 2 for usage errors.
+    """
+    from indexer.writer import index_sources
+
+    try:
+        field_map = parse_field_map(mappings)
+    except SourceError as e:
+        raise click.UsageError(str(e))
+    progress = _Progress(enabled=not quiet and sys.stderr.isatty())
+
+    def on_problem(problem):
+        if not quiet:
+            progress.done()
+            progress.last = 0.0
+            click.echo(f"{problem.severity}: {problem}", err=True)
+
+    try:
+        report = index_sources(
+            obj["index_dir"], sources, field_map=field_map, entities=not no_entities,
+            batch_size=batch_size, lock_timeout=lock_timeout, on_progress=progress,
+            on_problem=on_problem, on_wait=lambda m: click.echo(m, err=True),
+        )
+    except SourceError as e:
+        raise click.UsageError(str(e))
+    except ArchiveError as e:
+        raise click.ClickException(str(e))
+    progress.done()
+    click.echo(
+        f"indexed {report.indexed:,} articles in {report.seconds:.1f}s "
+        f"({report.docs_per_second:,.0f} articles/s): {report.added:,} added, "
+        f"{report.updated:,} updated, {len(report.skipped):,} skipped, "
+        f"{len(report.warnings):,} warnings; the index in {obj['index_dir']} "
+        f"holds {report.total_docs:,} articles"
+    )
+    reasons = {}
+    for problem in report.skipped:
+        key = re.sub(r"'[^']*'|\d[\d,]*", "…", problem.reason)
+        reasons[key] = reasons.get(key, 0) + 1
+    for reason, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
+        click.echo(f"  skipped {count:,}: {reason}")
+    sys.exit(EXIT_SKIPPED if report.skipped else EXIT_OK)
+
+
+def _open_service(obj):
+    from indexer.search import SearchService
+
+    try:
+        return SearchService(obj["index_dir"])
+    except ArchiveError as e:
+        raise click.ClickException(str(e))
+
+
+def _terminal_snippet(snippet_html):
+    """Render a <mark>-highlighted snippet for a terminal."""
+    parts = re.split(r"(<mark[^>]*>.*?</mark>)", snippet_html)
+    out = []
+    for part in parts:
+        if part.startswith("<mark"):
+            word = html.unescape(re.sub(r"<[^>]+>", "", part))
+            out.append(click.style(word, fg="yellow", bold=True))
+        else:
+            out.append(html.unescape(part))
+    return "".join(out)
+
+
+@cli.command("query")
+@click.argument("text", required=False)
+@click.option("--source", "sources", multiple=True, help="Only articles from this source (repeatable).")
+@click.option("--country", "countries", multiple=True,
+              help="Only articles about this country: ISO code, Arabic or English name (repeatable).")
+@click.option("--actor", "actors", multiple=True, help="Only articles naming this actor (repeatable).")
+@click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Only articles from this day on.")
+@click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Only articles up to this day.")
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100), help="Hits per page.")
+@click.option("--page", default=1, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--json", "as_json", is_flag=True, help="Print results as one JSON object.")
+@click.option("--queries", type=click.File("r", encoding="utf-8"),
+              help="Run each 'qid<TAB>query' line of this file; one JSON line per query.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "trec"]), default="jsonl", show_default=True,
+              help="Output of --queries: JSON lines or a TREC run.")
+@click.option("--run-tag", default="archive", show_default=True, help="Run name in --format trec.")
+@click.pass_obj
+def query_command(obj, text, sources, countries, actors, date_from, date_to, sort, limit, page,
+                  as_json, queries, fmt, run_tag):
+    """Search the index for TEXT.
+
+    \b
+    Syntax: words (articles with more of them rank first), "a phrase",
+    OR, AND, NOT word or -word, +word (required), prefix*, (groups).
+    Examples:
+      archive query 'الاستخبارات العراقية'
+      archive query '"تبادل المعلومات" -داعش' --sort date
+      archive query 'النفط' --country SA --from 2015-07-01 --json
+    """
+    from indexer.search import Filters
+
+    if (text is None) == (queries is None):
+        raise click.UsageError("give a query TEXT or --queries FILE (one of them)")
+    filters = Filters(
+        sources=list(sources),
+        countries=_resolve_countries(countries),
+        actors=list(actors),
+        date_from=_date_option(date_from, "--from"),
+        date_to=_date_option(date_to, "--to"),
+    )
+    with _open_service(obj) as service:
+        if queries is not None:
+            _run_batch(service, queries, filters, sort, limit, fmt, run_tag)
+            return
+        try:
+            results = service.search(text, filters=filters, sort=sort, page=page, per_page=limit)
+        except QueryError as e:
+            raise click.ClickException(str(e))
+    if as_json:
+        out = results.to_dict()
+        for hit in out["hits"]:
+            hit.pop("title_html", None)
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    first = (page - 1) * limit
+    click.echo(f"{results.total:,} articles match ({results.took_ms:.0f} ms)")
+    for rank, hit in enumerate(results.hits, first + 1):
+        meta = " · ".join(x for x in (hit.date[:10] if hit.date else "", hit.source) if x)
+        click.echo(f"\n{rank}. {click.style(hit.title or '(untitled)', bold=True)}")
+        if meta:
+            click.echo(f"   {meta}")
+        click.echo(f"   {_terminal_snippet(hit.snippet)}")
+        click.echo(f"   id: {hit.id}" + (f"  {hit.url}" if hit.url else ""))
+    if results.total > first + len(results.hits):
+        click.echo(f"\npage {page} of {results.pages}; next: --page {page + 1}")
+
+
+def _resolve_countries(values):
+    if not values:
+        return []
+    from analyzers.entities import resolve_country
+
+    codes = []
+    for value in values:
+        code = resolve_country(value)
+        if code is None:
+            raise click.BadParameter(f"unknown country {value!r}", param_hint="--country")
+        codes.append(code)
+    return codes
+
+
+def _run_batch(service, lines, filters, sort, limit, fmt, run_tag):
+    for lineno, line in enumerate(lines, 1):
+        line = line.rstrip("\n")
+        if not line.strip():
+            continue
+        qid, sep, text = line.partition("\t")
+        if not sep:
+            raise click.ClickException(f"--queries line {lineno}: expected 'qid<TAB>query'")
+        try:
+            results = service.search(text, filters=filters, sort=sort, per_page=limit,
+                                     facets=False, snippets=False)
+            hits = results.hits
+        except QueryError as e:
+            click.echo(f"--queries line {lineno} ({qid}): {e}", err=True)
+            hits = []
+        if fmt == "trec":
+            for rank, hit in enumerate(hits, 1):
+                click.echo(f"{qid} Q0 {hit.id} {rank} {hit.score or 0:.4f} {run_tag}")
+        else:
+            click.echo(json.dumps(
+                {"qid": qid, "hits": [{"id": h.id, "score": h.score} for h in hits]},
+                ensure_ascii=False,
+            ))
+
+
+@cli.command("analyze")
+@click.argument("text")
+@click.option("--json", "as_json", is_flag=True, help="Print the tokens as JSON.")
+def analyze_command(text, as_json):
+    """Show the index terms TEXT becomes, step by step.
+
+    Like Elasticsearch's _analyze: each word's surface form, its normalized
+    form, and the term stored in the 'text' field (title and body), or why it
+    is dropped. Example: archive analyze 'وبالإستخبارات الأمريكيّة'
+    """
+    from analyzers.analysis import arabic_analyzer
+    from analyzers.normalize import normalize
+
+    rows = []
+    for t in arabic_analyzer()(text, chars=True, positions=True, removestops=False):
+        surface = text[t.startchar:t.endchar]
+        rows.append({
+            "surface": surface,
+            "normalized": normalize(surface),
+            "term": None if t.stopped else t.text,
+            "position": None if t.stopped else t.pos,
+            "start": t.startchar,
+            "end": t.endchar,
+        })
+    if as_json:
+        click.echo(json.dumps({"field": "text", "tokens": rows}, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        term = r["term"] if r["term"] is not None else "(stopword: dropped)"
+        click.echo(f"{r['surface']}\t{r['normalized'] or ''}\t{term}")
+
+
+def main():
+    cli(prog_name="archive")
+
+
+if __name__ == "__main__":
+    main()

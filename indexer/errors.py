@@ -1,0 +1,41 @@
+"""Domain errors, raised in ``indexer`` and translated only at the edges
+(click exceptions in the CLI, JSON/HTML error pages in the web app)."""
+
+
+class ArchiveError(Exception):
+    """Base class for the archive's own errors."""
+
+
+class IndexMissing(ArchiveError):
+    def __init__(self, index_dir):
+        self.index_dir = index_dir
+        super().__init__(
+            f"no archive index in {index_dir}: build one with 'archive index SOURCES'"
+        )
+
+
+class NotAnArchiveIndex(ArchiveError):
+    def __init__(self, index_dir, reason):
+        self.index_dir = index_dir
+        super().__init__(
+            f"{index_dir} is not an index this archive created ({reason}); "
+            "an index folder is trusted code (Whoosh unpickles its schema), "
+            "so the archive will not open or overwrite it"
+        )
+
+
+class IndexBusy(ArchiveError):
+    def __init__(self, index_dir, waited):
+        self.index_dir = index_dir
+        super().__init__(
+            f"another 'archive index' is writing to {index_dir} "
+            f"(waited {waited:.0f}s); try again when it has finished"
+        )
+
+
+class QueryError(ArchiveError):
+    """A query the parser cannot read, or one out of bounds."""
+
+
+class SourceError(ArchiveError):
+    """A source path that cannot be read at all (missing, not a file we read)."""

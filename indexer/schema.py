@@ -1,0 +1,61 @@
+"""The index schema: field names, in one place, and the schema built from them.
+
+Title and body are searched as one combined field, ``text``: as two BM25F
+fields a short distractor title outweighs a long relevant body (XQuAD
+MRR@10 0.737 vs 0.847 in one field, see bench/results/relevance.md).  The
+raw title and body are stored for display and snippets.
+"""
+
+from whoosh import fields
+
+from analyzers.analysis import arabic_analyzer
+
+ID = "id"
+TITLE = "title"
+BODY = "body"
+TEXT = "text"
+DATE = "date"
+YEAR = "year"
+SOURCE = "source"
+AUTHOR = "author"
+URL = "url"
+COUNTRY = "country"
+ACTOR = "actor"
+ENTITIES = "entities"
+ORIGIN = "origin"
+
+# Multi-valued facets (country, actor) are KEYWORD fields with commas=True:
+# the joined string is indexed as one term per value (for filtering) and
+# kept whole in the field's column (for counting facets without reading
+# stored fields).  Names never contain an ASCII comma (the writer strips it).
+FACET_SEPARATOR = ","
+
+# Bumped whenever the schema or the analysis changes in a way that needs a
+# rebuild; written into the index folder's marker file.
+SCHEMA_VERSION = 1
+
+
+def build_schema():
+    """Return a fresh Whoosh schema for the archive."""
+    analyzer = arabic_analyzer()
+    return fields.Schema(
+        **{
+            ID: fields.ID(stored=True, unique=True),
+            TITLE: fields.STORED(),
+            BODY: fields.STORED(),
+            TEXT: fields.TEXT(analyzer=analyzer, phrase=True),
+            DATE: fields.DATETIME(stored=True, sortable=True),
+            YEAR: fields.ID(stored=False, sortable=True),
+            SOURCE: fields.ID(stored=True, sortable=True),
+            AUTHOR: fields.STORED(),
+            URL: fields.STORED(),
+            COUNTRY: fields.KEYWORD(
+                stored=False, commas=True, scorable=False, lowercase=False, sortable=True
+            ),
+            ACTOR: fields.KEYWORD(
+                stored=False, commas=True, scorable=False, lowercase=False, sortable=True
+            ),
+            ENTITIES: fields.STORED(),
+            ORIGIN: fields.STORED(),
+        }
+    )

@@ -1,0 +1,350 @@
+"""The search service: the one place the CLI and the web app read the index.
+
+It returns plain data: :class:`SearchResults` with hits (highlighted
+snippets included) and facet counts as ``{value, label, count}`` lists, in
+the shape datasette uses.  URLs and presentation stay with the callers.
+
+Facets are counted over every article the query and filters match, from
+the index's columns: the values are loaded once per index generation into
+numpy arrays, so counting is a mask and a bincount, not a stored-field read
+per hit.
+"""
+
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+from whoosh import highlight
+from whoosh import query as Q
+
+from indexer import schema as S
+from indexer.errors import QueryError
+from indexer.query import expand_prefixes, highlight_terms, make_parser, parse_query
+from indexer.scoring import LuceneBM25
+from indexer.writer import open_index
+
+SORTS = ("relevance", "date")
+MAX_PER_PAGE = 100
+MAX_PAGE = 1000
+FACET_LIMIT = 20
+SNIPPET_CHARS = 240
+# The analyzer reads at most this much of a body to place a snippet.
+SNIPPET_SCAN_CHARS = 30_000
+
+
+@dataclass
+class Filters:
+    """Narrowing that is not part of the query text.
+
+    Values within one facet are alternatives (OR); different facets must all
+    hold (AND).  ``date_to`` includes its whole day.
+    """
+
+    sources: list = field(default_factory=list)
+    countries: list = field(default_factory=list)
+    actors: list = field(default_factory=list)
+    years: list = field(default_factory=list)
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+
+    def is_empty(self):
+        return not (
+            self.sources or self.countries or self.actors or self.years
+            or self.date_from or self.date_to
+        )
+
+
+@dataclass
+class Hit:
+    id: str
+    title: str
+    date: str | None
+    source: str
+    url: str
+    author: str
+    score: float | None
+    snippet: str
+    title_html: str = ""
+
+
+@dataclass
+class SearchResults:
+    query: str
+    total: int
+    page: int
+    per_page: int
+    sort: str
+    hits: list
+    facets: dict
+    took_ms: float = 0.0
+
+    @property
+    def pages(self):
+        return max(1, -(-self.total // self.per_page))
+
+    def to_dict(self):
+        return {
+            "query": self.query,
+            "total": self.total,
+            "page": self.page,
+            "per_page": self.per_page,
+            "sort": self.sort,
+            "took_ms": round(self.took_ms, 1),
+            "hits": [asdict(h) for h in self.hits],
+            "facets": self.facets,
+        }
+
+
+class _FacetColumn:
+    """One facet's values for every document, as flat numpy arrays."""
+
+    def __init__(self, reader, fieldname, multi):
+        labels = {}
+        docs, vals = [], []
+        if fieldname in reader.schema and reader.has_column(fieldname):
+            column = reader.column_reader(fieldname, translate=True)
+            for docnum in range(reader.doc_count_all()):
+                raw = column[docnum]
+                if not raw:
+                    continue
+                parts = raw.split(S.FACET_SEPARATOR) if multi else (raw,)
+                for value in parts:
+                    docs.append(docnum)
+                    vals.append(labels.setdefault(value, len(labels)))
+        self.values = list(labels)
+        self.entry_doc = np.asarray(docs, dtype=np.int64)
+        self.entry_val = np.asarray(vals, dtype=np.int64)
+
+    def count(self, mask):
+        """Return [(value, count)] over documents where ``mask`` is True."""
+        if not self.values:
+            return []
+        counts = np.bincount(self.entry_val[mask[self.entry_doc]], minlength=len(self.values))
+        order = np.argsort(-counts, kind="stable")
+        return [(self.values[i], int(counts[i])) for i in order if counts[i] > 0]
+
+
+FACET_FIELDS = {
+    "country": (S.COUNTRY, True),
+    "actor": (S.ACTOR, True),
+    "source": (S.SOURCE, False),
+    "year": (S.YEAR, False),
+}
+
+
+def _date_range(date_from, date_to):
+    end = date_to + timedelta(days=1) - timedelta(microseconds=1) if date_to else None
+    return Q.DateRange(S.DATE, date_from, end)
+
+
+class SearchService:
+    """Read-only access to an archive index.
+
+    One service can be shared by threads: Whoosh searchers are read-only,
+    and the per-generation facet tables are built under a lock.
+    """
+
+    def __init__(self, index_dir):
+        self.index_dir = index_dir
+        self.ix = open_index(index_dir)
+        self.schema = self.ix.schema
+        self.parser = make_parser(self.schema)
+        self.analyzer = self.schema[S.TEXT].analyzer
+        self.weighting = LuceneBM25()
+        self._lock = threading.Lock()
+        self._searcher = self.ix.searcher(weighting=self.weighting)
+        self._facets = {}
+
+    def close(self):
+        self._searcher.close()
+        self.ix.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def searcher(self):
+        """Return a searcher on the latest committed index."""
+        with self._lock:
+            if not self._searcher.up_to_date():
+                self._searcher = self._searcher.refresh()
+                self._facets = {}
+            return self._searcher
+
+    def doc_count(self):
+        return self.searcher().doc_count()
+
+    def _facet_column(self, searcher, name):
+        with self._lock:
+            table = self._facets.get(name)
+            if table is None:
+                fieldname, multi = FACET_FIELDS[name]
+                table = self._facets[name] = _FacetColumn(searcher.reader(), fieldname, multi)
+            return table
+
+    def _filter_query(self, filters):
+        parts = []
+        for values, fieldname in (
+            (filters.sources, S.SOURCE),
+            (filters.countries, S.COUNTRY),
+            (filters.actors, S.ACTOR),
+            (filters.years, S.YEAR),
+        ):
+            if values:
+                parts.append(Q.Or([Q.Term(fieldname, v) for v in values]))
+        if filters.date_from or filters.date_to:
+            parts.append(_date_range(filters.date_from, filters.date_to))
+        return Q.And(parts) if parts else None
+
+    def parse(self, text):
+        return parse_query(self.parser, text)
+
+    def search(
+        self,
+        text,
+        filters=None,
+        sort="relevance",
+        page=1,
+        per_page=10,
+        facets=True,
+        snippets=True,
+        facet_limit=FACET_LIMIT,
+    ):
+        """Run a query; raise QueryError for one that cannot be read."""
+        start = time.perf_counter()
+        if sort not in SORTS:
+            raise QueryError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            raise QueryError(f"per page must be between 1 and {MAX_PER_PAGE}")
+        if not 1 <= page <= MAX_PAGE:
+            raise QueryError(f"page must be between 1 and {MAX_PAGE}")
+        filters = filters or Filters()
+        q = self.parse(text)
+        searcher = self.searcher()
+        filter_q = self._filter_query(filters)
+        full_q = Q.And([q, filter_q]) if filter_q is not None else q
+
+        docs = np.fromiter(searcher.docs_for_query(full_q), dtype=np.int64)
+        total = len(docs)
+        kwargs = {"terms": False}
+        if filter_q is not None:
+            kwargs["filter"] = set(docs.tolist())
+        if sort == "date":
+            kwargs["sortedby"] = S.DATE
+            kwargs["reverse"] = True
+        hits = []
+        if total and (page - 1) * per_page < total:
+            results = searcher.search_page(q, page, pagelen=per_page, **kwargs)
+            terms = highlight_terms(q) | expand_prefixes(q, searcher.reader())
+            for hit in results:
+                hits.append(self._hit(hit, terms if snippets else None, sort))
+        facet_counts = self._count_facets(searcher, docs, facet_limit) if facets else {}
+        return SearchResults(
+            query=text,
+            total=total,
+            page=page,
+            per_page=per_page,
+            sort=sort,
+            hits=hits,
+            facets=facet_counts,
+            took_ms=(time.perf_counter() - start) * 1000,
+        )
+
+    def _count_facets(self, searcher, docs, limit):
+        mask = np.zeros(searcher.doc_count_all(), dtype=bool)
+        mask[docs] = True
+        out = {}
+        for name in FACET_FIELDS:
+            table = self._facet_column(searcher, name)
+            out[name] = [
+                {"value": value, "label": value, "count": count}
+                for value, count in table.count(mask)[:limit]
+            ]
+        return out
+
+    def _snippet(self, text, terms):
+        if terms:
+            fragmenter = highlight.ContextFragmenter(
+                maxchars=SNIPPET_CHARS, surround=SNIPPET_CHARS // 3, charlimit=SNIPPET_SCAN_CHARS
+            )
+            formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
+            snippet = highlight.highlight(
+                text, terms, self.analyzer, fragmenter, formatter, top=2
+            )
+            if snippet:
+                return snippet
+        return _escape(_cut(text, SNIPPET_CHARS))
+
+    def _mark_all(self, text, terms):
+        if not terms or not text:
+            return _escape(text)
+        formatter = highlight.HtmlFormatter(tagname="mark")
+        marked = highlight.highlight(
+            text, terms, self.analyzer, highlight.WholeFragmenter(), formatter, top=1
+        )
+        return marked or _escape(text)
+
+    def _hit(self, hit, terms, sort):
+        stored = hit.fields()
+        date = stored.get(S.DATE)
+        return Hit(
+            id=stored[S.ID],
+            title=stored.get(S.TITLE, ""),
+            date=date.isoformat() if date else None,
+            source=stored.get(S.SOURCE, ""),
+            url=stored.get(S.URL, ""),
+            author=stored.get(S.AUTHOR, ""),
+            score=round(hit.score, 4) if sort == "relevance" and hit.score is not None else None,
+            snippet=self._snippet(stored.get(S.BODY, ""), terms) if terms is not None else "",
+            title_html=self._mark_all(stored.get(S.TITLE, ""), terms) if terms is not None else "",
+        )
+
+    def document(self, doc_id, text=None):
+        """Return one stored document as a dict, or None.
+
+        With ``text`` (a query), ``body_html`` and ``title_html`` carry the
+        query's matches marked; a query that cannot be read is ignored.
+        """
+        searcher = self.searcher()
+        stored = searcher.document(**{S.ID: doc_id})
+        if stored is None:
+            return None
+        terms = set()
+        if text:
+            try:
+                q = self.parse(text)
+                terms = highlight_terms(q) | expand_prefixes(q, searcher.reader())
+            except QueryError:
+                terms = set()
+        date = stored.get(S.DATE)
+        body = stored.get(S.BODY, "")
+        return {
+            "id": stored[S.ID],
+            "title": stored.get(S.TITLE, ""),
+            "body": body,
+            "date": date.isoformat() if date else None,
+            "source": stored.get(S.SOURCE, ""),
+            "author": stored.get(S.AUTHOR, ""),
+            "url": stored.get(S.URL, ""),
+            "entities": stored.get(S.ENTITIES) or {"countries": [], "actors": []},
+            "title_html": self._mark_all(stored.get(S.TITLE, ""), terms),
+            "body_html": self._mark_all(body, terms),
+        }
+
+
+def _cut(text, limit):
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > limit // 2 else limit] + " …"
+
+
+def _escape(text):
+    from html import escape
+
+    return escape(text, quote=False)
