@@ -170,10 +170,17 @@ def _write_batch(ix, index_dir, batch, extract, report, lock_timeout, on_wait):
     report.added += len(batch) - len(existing)
 
 
-def index_sources(
+def index_sources(index_dir, paths, field_map=None, **options):
+    """Index every article under ``paths`` into ``index_dir``.
+
+    Problems met while reading are reported (see :func:`index_articles`).
+    """
+    return index_articles(index_dir, read_sources(paths, field_map), **options)
+
+
+def index_articles(
     index_dir,
-    paths,
-    field_map=None,
+    items,
     entities=True,
     batch_size=DEFAULT_BATCH,
     lock_timeout=0.0,
@@ -181,7 +188,7 @@ def index_sources(
     on_problem=None,
     on_wait=None,
 ):
-    """Index every article under ``paths`` into ``index_dir``.
+    """Index ``items`` (:class:`Article` or :class:`Problem`) into ``index_dir``.
 
     Returns an :class:`IndexReport`.  ``on_progress(n)`` is called with the
     number of articles read so far, ``on_problem(problem)`` for each skipped
@@ -195,7 +202,7 @@ def index_sources(
     batch = {}
     seen = 0
     try:
-        for item in read_sources(paths, field_map):
+        for item in items:
             if isinstance(item, Problem):
                 (report.skipped if item.severity == "skipped" else report.warnings).append(item)
                 if on_problem:
