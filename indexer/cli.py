@@ -292,6 +292,40 @@ def analyze_command(text, as_json):
         click.echo(f"{r['surface']}\t{r['normalized'] or ''}\t{term}")
 
 
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
+              help="Worker threads of the WSGI server.")
+@click.option("--debug", is_flag=True, help="Flask's debug server with reloader (development only).")
+@click.option("--seeds", "seeds_dir", default="seeds", show_default=True, type=click.Path(file_okay=False),
+              help="Indexed first when the index is missing or empty.")
+@click.pass_obj
+def serve_command(obj, host, port, threads, debug, seeds_dir):
+    """Serve the search page and JSON API in the browser.
+
+    When the index is missing or empty it is first built from SEEDS (the
+    embedded demo corpus), so 'archive serve' alone shows a working archive.
+    Runs on waitress, a production WSGI server; --debug uses Flask's own.
+    """
+    from indexer.writer import check_index_dir, index_sources
+
+    try:
+        if not check_index_dir(obj["index_dir"]):
+            if not Path(seeds_dir).is_dir():
+                raise click.ClickException(
+                    f"no index in {obj['index_dir']} and no seeds folder {seeds_dir} to build one from"
+                )
+            click.echo(f"no index in {obj['index_dir']} yet: indexing {seeds_dir} first", err=True)
+            report = index_sources(obj["index_dir"], [seeds_dir])
+            click.echo(f"indexed {report.indexed:,} articles from {seeds_dir}", err=True)
+    except ArchiveError as e:
+        raise click.ClickException(str(e))
+    from search_web.server import serve
+
+    serve(obj["index_dir"], host=host, port=port, threads=threads, debug=debug)
+
+
 def main():
     cli(prog_name="archive")
 

@@ -62,6 +62,14 @@ def _rewrite(q):
         if isinstance(q, Q.Prefix):
             text = strip_prefix(text)
         return type(q)(TEXT, text, boost=q.boost)
+    if isinstance(q, Q.Or) and any(isinstance(c, Q.Not) for c in q.subqueries):
+        # With OR as the default operator, "a NOT b" parses as a OR (NOT b),
+        # which matches nearly everything; users mean a, without b.
+        positive = [c for c in q.subqueries if not isinstance(c, Q.Not)]
+        negative = [c.query for c in q.subqueries if isinstance(c, Q.Not)]
+        if positive:
+            kept = q.__class__(positive, boost=q.boost, scale=q.scale) if len(positive) > 1 else positive[0]
+            return Q.AndNot(_rewrite(kept), _rewrite(Q.Or(negative)))
     if q.is_leaf():
         return q
     return q.apply(_rewrite)

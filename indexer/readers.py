@@ -391,7 +391,11 @@ def _read_zip(fileobj, name, field_map, depth):
             if info.is_dir() or base.startswith(".") or info.filename.startswith("__MACOSX/"):
                 continue
             if _extension(info.filename) not in SUPPORTED:
-                yield Problem(member, f"unsupported file type {_extension(info.filename) or '(none)'!r}")
+                # Dumps carry READMEs and licences: not articles, not lost.
+                yield Problem(
+                    member, f"unsupported file type {_extension(info.filename) or '(none)'!r}; ignored",
+                    "warning",
+                )
                 continue
             ratio = info.file_size / max(info.compress_size, 1)
             total += info.file_size

@@ -16,6 +16,7 @@ BODY = "body"
 TEXT = "text"
 DATE = "date"
 YEAR = "year"
+MONTH = "month"
 SOURCE = "source"
 AUTHOR = "author"
 URL = "url"
@@ -46,6 +47,8 @@ def build_schema():
             TEXT: fields.TEXT(analyzer=analyzer, phrase=True),
             DATE: fields.DATETIME(stored=True, sortable=True),
             YEAR: fields.ID(stored=False, sortable=True),
+            # "2015-07": the timeline counts articles a month.
+            MONTH: fields.ID(stored=False, sortable=True),
             SOURCE: fields.ID(stored=True, sortable=True),
             AUTHOR: fields.STORED(),
             URL: fields.STORED(),

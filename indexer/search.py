@@ -16,10 +16,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
-from whoosh import highlight
 from whoosh import query as Q
 
 from indexer import schema as S
+from indexer import snippets
 from indexer.errors import QueryError
 from indexer.query import expand_prefixes, highlight_terms, make_parser, parse_query
 from indexer.scoring import LuceneBM25
@@ -30,8 +30,6 @@ MAX_PER_PAGE = 100
 MAX_PAGE = 1000
 FACET_LIMIT = 20
 SNIPPET_CHARS = 240
-# The analyzer reads at most this much of a body to place a snippet.
-SNIPPET_SCAN_CHARS = 30_000
 
 
 @dataclass
@@ -78,6 +76,7 @@ class SearchResults:
     sort: str
     hits: list
     facets: dict
+    timeline: list = field(default_factory=list)
     took_ms: float = 0.0
 
     @property
@@ -94,6 +93,7 @@ class SearchResults:
             "took_ms": round(self.took_ms, 1),
             "hits": [asdict(h) for h in self.hits],
             "facets": self.facets,
+            "timeline": self.timeline,
         }
 
 
@@ -132,11 +132,80 @@ FACET_FIELDS = {
     "source": (S.SOURCE, False),
     "year": (S.YEAR, False),
 }
+# Counted like a facet, returned whole and in calendar order as the timeline.
+TIMELINE = (S.MONTH, False)
 
 
 def _date_range(date_from, date_to):
     end = date_to + timedelta(days=1) - timedelta(microseconds=1) if date_to else None
     return Q.DateRange(S.DATE, date_from, end)
+
+
+def _leaf_ids(matcher):
+    """All ids of one segment's posting list, a block at a time.
+
+    Whoosh's generic ``all_ids`` walks a posting list an id at a time in
+    Python; reading each block's decoded id array is an order of magnitude
+    faster on common words.  The block attributes are private to Whoosh's
+    W3 codec (pinned in pyproject.toml); other matchers take the slow path.
+    """
+    if not hasattr(matcher, "_read_ids") or not hasattr(matcher, "_next_block"):
+        return np.fromiter(matcher.all_ids(), dtype=np.int64)
+    blocks = []
+    while matcher.is_active():
+        if matcher._ids is None:
+            matcher._read_ids()
+        blocks.append(np.asarray(matcher._ids[matcher._i:], dtype=np.int64))
+        matcher._next_block()
+    return np.concatenate(blocks) if blocks else np.empty(0, dtype=np.int64)
+
+
+def _term_docs(searcher, fieldname, text):
+    parts = []
+    for sub, offset in searcher.leaf_searchers():
+        reader = sub.reader()
+        if (fieldname, text) in reader:
+            parts.append(_leaf_ids(reader.postings(fieldname, text)) + offset)
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
+def matching_docs(searcher, q):
+    """Return the sorted docnums ``q`` matches (deleted ones included).
+
+    Boolean structure over plain terms is done with numpy set operations on
+    posting arrays; anything else (phrases, prefixes, ranges) asks Whoosh.
+    """
+    if isinstance(q, Q.Term):
+        return np.unique(_term_docs(searcher, q.fieldname, q.text))
+    if isinstance(q, Q.Or):
+        parts = [matching_docs(searcher, c) for c in q.children()]
+        return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+    if isinstance(q, Q.And):
+        positive = [c for c in q.children() if not isinstance(c, Q.Not)]
+        negative = [c.query for c in q.children() if isinstance(c, Q.Not)]
+        if positive:
+            docs = matching_docs(searcher, positive[0])
+            for c in positive[1:]:
+                docs = np.intersect1d(docs, matching_docs(searcher, c), assume_unique=True)
+            for c in negative:
+                docs = np.setdiff1d(docs, matching_docs(searcher, c), assume_unique=True)
+            return docs
+    if isinstance(q, Q.AndNot):
+        return np.setdiff1d(
+            matching_docs(searcher, q.a), matching_docs(searcher, q.b), assume_unique=True
+        )
+    return np.fromiter(searcher.docs_for_query(q, for_deletion=True), dtype=np.int64)
+
+
+def _live_mask(searcher):
+    live = np.ones(searcher.doc_count_all(), dtype=bool)
+    for sub, offset in searcher.leaf_searchers():
+        reader = sub.reader()
+        if reader.has_deletions():
+            for docnum in range(reader.doc_count_all()):
+                if reader.is_deleted(docnum):
+                    live[offset + docnum] = False
+    return live
 
 
 class SearchService:
@@ -178,11 +247,18 @@ class SearchService:
     def doc_count(self):
         return self.searcher().doc_count()
 
-    def _facet_column(self, searcher, name):
+    def _live(self, searcher):
+        with self._lock:
+            live = self._facets.get("_live")
+            if live is None:
+                live = self._facets["_live"] = _live_mask(searcher)
+            return live
+
+    def _facet_column(self, searcher, name, spec):
         with self._lock:
             table = self._facets.get(name)
             if table is None:
-                fieldname, multi = FACET_FIELDS[name]
+                fieldname, multi = spec
                 table = self._facets[name] = _FacetColumn(searcher.reader(), fieldname, multi)
             return table
 
@@ -228,7 +304,8 @@ class SearchService:
         filter_q = self._filter_query(filters)
         full_q = Q.And([q, filter_q]) if filter_q is not None else q
 
-        docs = np.fromiter(searcher.docs_for_query(full_q), dtype=np.int64)
+        docs = matching_docs(searcher, full_q)
+        docs = docs[self._live(searcher)[docs]]
         total = len(docs)
         kwargs = {"terms": False}
         if filter_q is not None:
@@ -242,7 +319,7 @@ class SearchService:
             terms = highlight_terms(q) | expand_prefixes(q, searcher.reader())
             for hit in results:
                 hits.append(self._hit(hit, terms if snippets else None, sort))
-        facet_counts = self._count_facets(searcher, docs, facet_limit) if facets else {}
+        facet_counts, timeline = self._count_facets(searcher, docs, facet_limit) if facets else ({}, [])
         return SearchResults(
             query=text,
             total=total,
@@ -251,6 +328,7 @@ class SearchService:
             sort=sort,
             hits=hits,
             facets=facet_counts,
+            timeline=timeline,
             took_ms=(time.perf_counter() - start) * 1000,
         )
 
@@ -259,34 +337,14 @@ class SearchService:
         mask[docs] = True
         out = {}
         for name in FACET_FIELDS:
-            table = self._facet_column(searcher, name)
+            table = self._facet_column(searcher, name, FACET_FIELDS[name])
             out[name] = [
                 {"value": value, "label": value, "count": count}
                 for value, count in table.count(mask)[:limit]
             ]
-        return out
-
-    def _snippet(self, text, terms):
-        if terms:
-            fragmenter = highlight.ContextFragmenter(
-                maxchars=SNIPPET_CHARS, surround=SNIPPET_CHARS // 3, charlimit=SNIPPET_SCAN_CHARS
-            )
-            formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
-            snippet = highlight.highlight(
-                text, terms, self.analyzer, fragmenter, formatter, top=2
-            )
-            if snippet:
-                return snippet
-        return _escape(_cut(text, SNIPPET_CHARS))
-
-    def _mark_all(self, text, terms):
-        if not terms or not text:
-            return _escape(text)
-        formatter = highlight.HtmlFormatter(tagname="mark")
-        marked = highlight.highlight(
-            text, terms, self.analyzer, highlight.WholeFragmenter(), formatter, top=1
-        )
-        return marked or _escape(text)
+        months = self._facet_column(searcher, "month", TIMELINE).count(mask)
+        timeline = [{"month": m, "count": c} for m, c in sorted(months)]
+        return out, timeline
 
     def _hit(self, hit, terms, sort):
         stored = hit.fields()
@@ -299,9 +357,48 @@ class SearchService:
             url=stored.get(S.URL, ""),
             author=stored.get(S.AUTHOR, ""),
             score=round(hit.score, 4) if sort == "relevance" and hit.score is not None else None,
-            snippet=self._snippet(stored.get(S.BODY, ""), terms) if terms is not None else "",
-            title_html=self._mark_all(stored.get(S.TITLE, ""), terms) if terms is not None else "",
+            snippet=snippets.snippet(stored.get(S.BODY, ""), terms, SNIPPET_CHARS) if terms is not None else "",
+            title_html=snippets.highlight_all(stored.get(S.TITLE, ""), terms) if terms is not None else "",
         )
+
+    def suggest(self, text, limit=3):
+        """Return up to ``limit`` respellings of ``text`` whose words are in the index.
+
+        Each word of the query that the index lacks is corrected on its stem
+        (Whoosh's spelling support over the index vocabulary, Damerau-
+        Levenshtein distance up to 2, most frequent first) and rebuilt with
+        the clitics and endings the user typed: الاستخبرات becomes
+        الاستخبارات, not the bare stem استخبار.
+        """
+        from analyzers.tokenizer import WORD_PATTERN
+
+        searcher = self.searcher()
+        reader = searcher.reader()
+        corrector = searcher.corrector(S.TEXT)
+        options = []
+        changed = False
+        for match in WORD_PATTERN.finditer(text):
+            word = match.group(0)
+            terms = [t.text for t in self.analyzer(word)]
+            if not terms or all(reader.doc_frequency(S.TEXT, t) for t in terms) or len(terms) != 1:
+                options.append([word])
+                continue
+            term = terms[0]
+            fixes = corrector.suggest(term, limit=limit, maxdist=2 if len(term) > 4 else 1)
+            if not fixes:
+                options.append([word])
+                continue
+            changed = True
+            options.append([_respell(word, term, fix) for fix in fixes])
+        if not changed:
+            return []
+        out = []
+        for i in range(limit):
+            words = [opts[min(i, len(opts) - 1)] for opts in options]
+            candidate = " ".join(words)
+            if candidate not in out and candidate != text:
+                out.append(candidate)
+        return out
 
     def document(self, doc_id, text=None):
         """Return one stored document as a dict, or None.
@@ -331,20 +428,17 @@ class SearchService:
             "author": stored.get(S.AUTHOR, ""),
             "url": stored.get(S.URL, ""),
             "entities": stored.get(S.ENTITIES) or {"countries": [], "actors": []},
-            "title_html": self._mark_all(stored.get(S.TITLE, ""), terms),
-            "body_html": self._mark_all(body, terms),
+            "title_html": snippets.highlight_all(stored.get(S.TITLE, ""), terms),
+            "body_html": snippets.highlight_all(body, terms),
         }
 
 
-def _cut(text, limit):
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", 0, limit)
-    return text[: cut if cut > limit // 2 else limit] + " …"
+def _respell(word, stem, fix):
+    """Put corrected stem ``fix`` in place of ``stem`` inside the typed ``word``."""
+    from analyzers.normalize import normalize
 
-
-def _escape(text):
-    from html import escape
-
-    return escape(text, quote=False)
+    normalized = normalize(word)
+    at = normalized.find(stem)
+    if at < 0:
+        return fix
+    return normalized[:at] + fix + normalized[at + len(stem):]

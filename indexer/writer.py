@@ -129,6 +129,7 @@ def document_fields(article, entities=None):
     if article.date is not None:
         doc[S.DATE] = article.date
         doc[S.YEAR] = str(article.date.year)
+        doc[S.MONTH] = article.date.strftime("%Y-%m")
     if entities is not None:
         doc[S.ENTITIES] = entities.to_dict()
         countries = [c.code for c in entities.countries]

@@ -1,0 +1,135 @@
+"""The tokenizer, each filter alone, the whole chain, and its invariants."""
+
+import pickle
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analyzers.analysis import ArabicLightStemFilter, ArabicNormalizeFilter, analyze, arabic_analyzer
+from analyzers.normalize import normalize
+from analyzers.stopwords import STOPWORDS
+from analyzers.tokenizer import ArabicTokenizer, tokenize
+from analyzers.variants import variants
+
+
+def texts(tokens):
+    return [t.text for t in tokens]
+
+
+TOKENIZER_ROWS = [
+    ("الرّئيس", ["الرّئيس"], "shadda inside a word"),
+    ("مَبْنًى", ["مَبْنًى"], "harakat and tanwin"),
+    ("هٰذا", ["هٰذا"], "superscript alef"),
+    ("الــعراق", ["الــعراق"], "tatweel"),
+    ("بغ\u200cداد", ["بغ\u200cداد"], "zero-width non-joiner"),
+    ("قال: «نعم»، ثم ذهب.", ["قال", "نعم", "ثم", "ذهب"], "punctuation splits"),
+    ("عام 2015م", ["عام", "2015م"], "digits"),
+    ("NATO و ٢٠١٥", ["NATO", "و", "٢٠١٥"], "Latin and Arabic-Indic digits"),
+]
+
+
+@pytest.mark.parametrize("text,expected,note", TOKENIZER_ROWS, ids=[r[2] for r in TOKENIZER_ROWS])
+def test_tokenizer_keeps_marks_inside_words(text, expected, note):
+    assert tokenize(text) == expected
+    assert texts(ArabicTokenizer()(text)) == expected
+
+
+def test_normalize_filter_alone():
+    chain = ArabicTokenizer() | ArabicNormalizeFilter()
+    assert texts(chain("أَحْمَد ـــ إلى")) == ["احمد", "الي"]
+
+
+def test_stem_filter_alone():
+    chain = ArabicTokenizer() | ArabicLightStemFilter()
+    assert texts(chain("الكتاب والمعلومات")) == ["كتاب", "معلوم"]
+
+
+CHAIN_ROWS = [
+    ("الإستخبارات العراقيّة", ["استخبار", "عراق"], "article, hamza, shadda, nisba"),
+    ("في بغداد من العراق", ["بغداد", "عراق"], "stopwords dropped"),
+    ("بِغْدَادَ", ["بغداد"], "fully vowelled"),
+    ("الرّئيس بوتين", ["رئيس", "بوتين"], "protected name"),
+    ("٢٠١٥ 2015", ["2015", "2015"], "digits fold"),
+]
+
+
+@pytest.mark.parametrize("text,expected,note", CHAIN_ROWS, ids=[r[2] for r in CHAIN_ROWS])
+def test_chain(text, expected, note):
+    assert analyze(text) == expected
+
+
+def test_stopwords_are_normalized():
+    assert all(normalize(w) == w for w in STOPWORDS)
+    assert "الي" in STOPWORDS  # إلى, as the filter sees it
+
+
+def test_positions_close_stopword_gaps():
+    tokens = [(t.text, t.pos) for t in arabic_analyzer()("تبادل في المعلومات", positions=True)]
+    assert tokens == [("تبادل", 0), ("معلوم", 1)]
+
+
+def test_offsets_slice_the_vowelled_original():
+    text = "وصلَ الرّئيسُ إلى بغدادَ"
+    surfaces = [text[t.startchar:t.endchar] for t in arabic_analyzer()(text, chars=True)]
+    assert surfaces == ["وصلَ", "الرّئيسُ", "بغدادَ"]
+
+
+def test_analyzer_pickles():
+    ana = arabic_analyzer()
+    again = pickle.loads(pickle.dumps(ana))
+    text = "وأكّد الرئيس الإيراني"
+    assert texts(again(text)) == texts(ana(text))
+
+
+VARIANT_ROWS = [
+    ("سوريا", "سورية"),
+    ("أمريكا", "أميركا"),
+    ("ميليشيات", "مليشيات"),
+    ("ترامب", "ترمب"),
+]
+
+
+@pytest.mark.parametrize("a,b", VARIANT_ROWS)
+def test_variants_are_one_family(a, b):
+    (ta,), (tb,) = analyze(a), analyze(b)
+    assert ta != tb
+    assert tb in variants(ta) and ta in variants(tb)
+
+
+def test_word_without_variants():
+    assert variants("كتاب") == frozenset({"كتاب"})
+
+
+# Property tests: odd text yields tokens, never exceptions.
+arabic_text = st.text(
+    alphabet=st.sampled_from(
+        list("ابتثجحخدذرزسشصضطظعغفقكلمنهويءآأؤإئةى")
+        + ["\u064b", "\u064e", "\u0650", "\u0651", "\u0652", "\u0670", "\u0640",
+           "\u200c", "\u200f", "\ufeff", "ﻻ", "٣", " ", "،", "-", "a", "Z", "1"]
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(arabic_text, st.text(max_size=40)))
+def test_analyzer_never_raises_and_never_emits_empty_tokens(text):
+    for t in arabic_analyzer()(text, chars=True, positions=True):
+        assert t.text
+        assert 0 <= t.startchar < t.endchar <= len(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(arabic_text, st.text(max_size=40)))
+def test_normalization_is_idempotent(text):
+    once = normalize(text)
+    assert normalize(once) == once
+
+
+@settings(max_examples=300, deadline=None)
+@given(arabic_text)
+def test_offsets_slice_the_surface_form(text):
+    chain = ArabicTokenizer() | ArabicNormalizeFilter()
+    for t in chain(text, chars=True):
+        assert normalize(text[t.startchar:t.endchar]) == t.text

@@ -1,0 +1,127 @@
+"""The archive command end to end on temporary indexes (click's CliRunner)."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from indexer.cli import cli
+from tests.conftest import SEEDS
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def run(runner, index_dir, *args):
+    return runner.invoke(cli, ["--index-dir", str(index_dir), *args], catch_exceptions=False)
+
+
+def test_index_and_query_the_seeds(runner, tmp_path):
+    index_dir = tmp_path / "ix"
+    result = run(runner, index_dir, "index", str(SEEDS), "--no-entities")
+    assert result.exit_code == 0, result.output
+    assert "1 added, 0 updated, 0 skipped" in result.output
+
+    result = run(runner, index_dir, "query", "الإستخبارات")
+    assert result.exit_code == 0, result.output
+    assert "1 articles match" in result.output
+    assert "الاستخبارات" in result.output
+
+    again = run(runner, index_dir, "index", str(SEEDS), "--no-entities")
+    assert "0 added, 1 updated" in again.output and "holds 1 articles" in again.output
+
+
+def test_index_dir_from_environment(runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("ARCHIVE_INDEX", str(tmp_path / "env-ix"))
+    result = runner.invoke(cli, ["index", str(SEEDS), "--no-entities"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "env-ix" / "archive-index.json").exists()
+
+
+def test_skipped_records_exit_1_and_keep_the_good(runner, tmp_path):
+    src = tmp_path / "src.jsonl"
+    src.write_text(
+        json.dumps({"id": "ok", "content": "خبر عن النفط"}, ensure_ascii=False) + "\n{broken\n",
+        encoding="utf-8",
+    )
+    result = run(runner, tmp_path / "ix", "index", str(src), "--no-entities")
+    assert result.exit_code == 1, result.output
+    assert f"skipped: {src}:2: malformed JSON line" in result.output
+    assert "1 added" in result.output
+    assert "النفط" in run(runner, tmp_path / "ix", "query", "النفط").output
+
+
+def test_usage_errors_exit_2(runner, tmp_path):
+    assert run(runner, tmp_path / "ix", "index", str(tmp_path / "missing")).exit_code == 2
+    assert run(runner, tmp_path / "ix", "index", str(SEEDS), "--map", "title").exit_code == 2
+    assert run(runner, tmp_path / "ix", "query").exit_code == 2
+
+
+def test_query_without_an_index(runner, tmp_path):
+    result = run(runner, tmp_path / "none", "query", "النفط")
+    assert result.exit_code == 1
+    assert "no archive index" in result.output and "Traceback" not in result.output
+
+
+@pytest.fixture
+def seeded(runner, tmp_path):
+    index_dir = tmp_path / "ix"
+    assert run(runner, index_dir, "index", str(SEEDS), "--no-entities").exit_code == 0
+    return index_dir
+
+
+def test_query_json_shape(runner, seeded):
+    result = run(runner, seeded, "query", "بغداد", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert {"query", "total", "hits", "facets"} <= set(data)
+    (hit,) = data["hits"]
+    assert {"id", "title", "date", "source", "url", "score", "snippet"} <= set(hit)
+    assert "<mark>" in hit["snippet"]
+    assert set(data["facets"]) == {"country", "actor", "source", "year"}
+
+
+@pytest.mark.parametrize("query", ['"تبادل', "AND", "x" * 10_000, "(((", "في"])
+def test_unreadable_queries_get_a_message(runner, seeded, query):
+    result = run(runner, seeded, "query", query)
+    assert "Traceback" not in result.output
+    assert result.exit_code in (0, 1)
+    if result.exit_code == 1:
+        assert result.output.startswith("Error: ")
+
+
+def test_batch_queries_jsonl_and_trec(runner, seeded, tmp_path):
+    queries = tmp_path / "q.tsv"
+    queries.write_text("q1\tالاستخبارات العراقية\nq2\tالهلال والنصر\n", encoding="utf-8")
+    result = run(runner, seeded, "query", "--queries", str(queries))
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [line["qid"] for line in lines] == ["q1", "q2"]
+    assert len(lines[0]["hits"]) == 1 and lines[1]["hits"] == []
+    result = run(runner, seeded, "query", "--queries", str(queries), "--format", "trec", "--run-tag", "t")
+    (line,) = result.output.splitlines()
+    qid, q0, doc, rank, score, tag = line.split()
+    assert (qid, q0, rank, tag) == ("q1", "Q0", "1", "t") and float(score) > 0
+
+
+def test_date_filters_validate(runner, seeded):
+    result = run(runner, seeded, "query", "بغداد", "--from", "21/07/2015")
+    assert result.exit_code == 2 and "not a date like 2015-07-21" in result.output
+
+
+def test_analyze_shows_each_step(runner):
+    result = runner.invoke(cli, ["analyze", "وبالإستخبارات في بِغْدَادَ", "--json"])
+    assert result.exit_code == 0, result.output
+    tokens = json.loads(result.output)["tokens"]
+    assert [(t["surface"], t["term"]) for t in tokens] == [
+        ("وبالإستخبارات", "استخبار"), ("في", None), ("بِغْدَادَ", "بغداد"),
+    ]
+    plain = runner.invoke(cli, ["analyze", "في بغداد"])
+    assert "(stopword: dropped)" in plain.output
+
+
+def test_help_texts(runner):
+    for command in ([], ["index"], ["query"], ["analyze"], ["serve"]):
+        result = runner.invoke(cli, [*command, "--help"])
+        assert result.exit_code == 0 and "Usage: " in result.output

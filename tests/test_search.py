@@ -1,0 +1,170 @@
+"""The search service on real Whoosh indexes: acceptance queries on the seed
+article, query syntax, filters, sorting, paging, snippets and facets."""
+
+import pytest
+
+from indexer.errors import IndexMissing, NotAnArchiveIndex, QueryError
+from indexer.search import Filters, SearchService
+from tests.conftest import article
+
+FINDS_SEED = [
+    "الاستخبارات", "استخبارات", "الإستخبارات", "بِغْدَادَ", "إرهاب", "الارهابية",
+    "معلومات", '"تبادل المعلومات"', "سوريا", "ميليشيات",
+]
+
+
+@pytest.fixture(scope="module")
+def seed_service(seed_index):
+    with SearchService(seed_index) as service:
+        yield service
+
+
+@pytest.mark.parametrize("query", FINDS_SEED)
+def test_seed_article_is_found(seed_service, query):
+    results = seed_service.search(query)
+    assert results.total == 1
+    assert "<mark>" in results.hits[0].snippet
+
+
+def test_phrase_that_is_not_there(seed_service):
+    assert seed_service.search('"تبادل الأسلحة"').hits == []
+
+
+def test_snippet_marks_the_vowelled_original(make_index):
+    index_dir = make_index([article("v", "عنوان", "وصلَ الرّئيسُ إلى بغدادَ أمس.")])
+    with SearchService(index_dir) as service:
+        (hit,) = service.search("الرئيس").hits
+    assert "<mark>الرّئيسُ</mark>" in hit.snippet
+
+
+NEWS = [
+    article("1", "الرئيس الإيراني في موسكو", "زار الرئيس الإيراني موسكو لبحث الاتفاق النووي.",
+            date="2015-07-01", source="alriyadh"),
+    article("2", "وزير النفط السعودي", "قال وزير النفط إن أسعار النفط ستتحسن.",
+            date="2015-07-10", source="sabq"),
+    article("3", "النفط والاتفاق", "ارتفعت أسعار النفط بعد الاتفاق النووي مع إيران.",
+            date="2015-08-02", source="sabq"),
+    article("4", "مباراة كرة القدم", "فاز الهلال على النصر في مباراة كرة القدم.",
+            date="2016-01-05", source="okaz"),
+    article("5", "<script>alert(1)</script>", "نص عن <b>النفط</b> & الغاز.", date="2015-07-11",
+            source="okaz"),
+]
+
+
+@pytest.fixture(scope="module")
+def news_service(tmp_path_factory):
+    from indexer.writer import index_articles
+
+    index_dir = tmp_path_factory.mktemp("news")
+    index_articles(index_dir, NEWS, entities=False)
+    with SearchService(index_dir) as service:
+        yield service
+
+
+def ids(results):
+    return [h.id for h in results.hits]
+
+
+def test_ranking_prefers_more_matches(news_service):
+    assert ids(news_service.search("أسعار النفط"))[:2] in (["2", "3"], ["3", "2"])
+
+
+def test_or_and_not_minus_plus(news_service):
+    assert set(ids(news_service.search("موسكو OR مباراة"))) == {"1", "4"}
+    assert set(ids(news_service.search("النفط AND الاتفاق"))) == {"3"}
+    assert set(ids(news_service.search("النفط NOT الاتفاق"))) == {"2", "5"}
+    assert set(ids(news_service.search("النفط -الاتفاق"))) == {"2", "5"}
+    assert set(ids(news_service.search("+النووي موسكو"))) == {"1", "3"}
+
+
+def test_prefix_query_ignores_clitics(news_service):
+    assert set(ids(news_service.search("والاتف*"))) == {"1", "3"}
+
+
+def test_filters_source_and_dates(news_service):
+    results = news_service.search("النفط", filters=Filters(sources=["sabq"]))
+    assert set(ids(results)) == {"2", "3"}
+    results = news_service.search(
+        "النفط", filters=Filters(date_from=_d("2015-07-10"), date_to=_d("2015-07-11"))
+    )
+    assert set(ids(results)) == {"2", "5"}
+    assert news_service.search("النفط", filters=Filters(sources=["nowhere"])).hits == []
+
+
+def test_sort_by_date_and_paging(news_service):
+    results = news_service.search("النفط", sort="date", per_page=2)
+    assert ids(results) == ["3", "5"]
+    assert results.total == 3 and results.pages == 2
+    assert all(h.score is None for h in results.hits)
+    assert ids(news_service.search("النفط", sort="date", per_page=2, page=2)) == ["2"]
+    assert news_service.search("النفط", per_page=2, page=3).hits == []
+
+
+def test_facets_count_the_results(news_service):
+    facets = news_service.search("النفط").facets
+    assert {f["value"]: f["count"] for f in facets["source"]} == {"sabq": 2, "okaz": 1}
+    assert {f["value"]: f["count"] for f in facets["year"]} == {"2015": 3}
+    facets = news_service.search("النفط", filters=Filters(sources=["okaz"])).facets
+    assert facets["source"] == [{"value": "okaz", "label": "okaz", "count": 1}]
+
+
+def test_document_text_is_escaped(news_service):
+    (hit,) = news_service.search("الغاز").hits
+    assert "<b>" not in hit.snippet and "&lt;b&gt;" in hit.snippet
+    assert hit.title_html == "&lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+def test_document_page_data(news_service):
+    doc = news_service.document("3", text="النفط")
+    assert doc["title"] == "النفط والاتفاق"
+    assert doc["body_html"].count("<mark>") == 1
+    assert news_service.document("missing") is None
+
+
+@pytest.mark.parametrize("query", ["", "   ", "في من", "NOT النفط", "-النفط", "x" * 1001])
+def test_unreadable_queries_raise_query_error(news_service, query):
+    with pytest.raises(QueryError):
+        news_service.search(query)
+
+
+@pytest.mark.parametrize("query", ['"تبادل المعلومات', "AND", "OR النفط", "(النفط", "النفط)", "*", "النفط^", ":"])
+def test_odd_queries_never_crash(news_service, query):
+    try:
+        news_service.search(query)
+    except QueryError as e:
+        assert str(e)
+
+
+def test_suggestions_respell_typos(news_service):
+    assert "أسعار النفت" != news_service.suggest("أسعار النفت")
+    suggestions = news_service.suggest("النفت")
+    assert "النفط" in suggestions
+    assert news_service.suggest("النفط") == []
+
+
+def test_missing_and_foreign_index(tmp_path):
+    with pytest.raises(IndexMissing):
+        SearchService(tmp_path / "nothing")
+    (tmp_path / "foreign").mkdir()
+    (tmp_path / "foreign" / "_MAIN_1.toc").write_bytes(b"pickle")
+    with pytest.raises(NotAnArchiveIndex, match="trusted code"):
+        SearchService(tmp_path / "foreign")
+
+
+def test_reindexing_updates_instead_of_duplicating(make_index, tmp_path):
+    from indexer.writer import index_articles
+
+    index_dir = make_index(NEWS[:2])
+    report = index_articles(index_dir, [NEWS[1], NEWS[2]], entities=False)
+    assert (report.added, report.updated, report.total_docs) == (1, 1, 3)
+
+
+def _d(text):
+    from datetime import datetime
+
+    return datetime.fromisoformat(text)
+
+
+def test_timeline_counts_months_in_order(news_service):
+    timeline = news_service.search("النفط").timeline
+    assert timeline == [{"month": "2015-07", "count": 2}, {"month": "2015-08", "count": 1}]
