@@ -1,6 +1,343 @@
-"""Find named people and organisations (actors) in tokenized Arabic text."""
+"""Find named people and organisations (actors) in tokenized Arabic text.
+
+Mentions come from four sources, in this order of trust; a later source
+never takes tokens an earlier one claimed:
+
+1. the curated gazetteer (:mod:`.gazetteer`): داعش -> تنظيم الدولة الإسلامية;
+2. organisation names built on a head noun (وزارة الدفاع العراقية، مجلس
+   الأمن الروسي، الجيش العراقي), minus generic descriptions (المركز الأمني،
+   قوات الأمن، الشركة الفرنسية);
+3. the CRF (:mod:`.crf`), for PERS and ORG spans, with the same filter;
+4. a title rule: a person title or role (اللواء، السفير الروسي في بغداد،
+   مستشار الأمن الوطني العراقي) then a given name and its surname.
+
+Within a document mentions are then merged: a surname alone resolves to the
+full name seen elsewhere (الخفاجي -> تحسين الخفاجي), an acronym in brackets
+after an organisation becomes its alias, and weak gazetteer aliases
+(المالكي) count only when the actor is named in full.
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+
+from analyzers.entities.countries import is_demonym
+from analyzers.entities.crf import default_recogniser, spans
+from analyzers.entities.gazetteer import actor_table
+from analyzers.entities.resources import FIRST_NAMES, TRIGGERS, read_lines
+from analyzers.entities.tokens import ARTICLE, NEWLINE, bare, clitic_variants
+from analyzers.normalize import normalize
+
+PERSON, ORGANIZATION = "person", "organization"
+KIND_OF_TAG = {"PERS": PERSON, "ORG": ORGANIZATION}
+
+ORG_HEADS = TRIGGERS["org"]
+NATIONAL_HEADS = TRIGGERS["national"]
+GENERIC = TRIGGERS["generic"]
+STOP = TRIGGERS["stop"]
+SPEECH = TRIGGERS["speech"]
+TITLES = TRIGGERS["person"] | TRIGGERS["role"]
+GENERIC_PHRASES = frozenset(normalize(line) for line in read_lines("generic_phrases.txt"))
+NAME_LINKS = frozenset(normalize(w) for w in "بن ابن بنت أبو ابو أبي عبد آل".split())
+# Conjunction and preposition clitics a name may carry in running text,
+# longest first; لل hides the article (للخفاجي = ل + الخفاجي).
+NAME_CLITICS = ("ولل", "فلل", "وب", "ول", "وك", "فب", "فل", "لل", "و", "ف", "ب", "ل", "ك")
+
+MAX_ORG_COMPLEMENTS = 4
+MAX_TITLE_GAP = 7   # tokens between a title and the name it introduces
+MAX_NAME_PARTS = 3
+OPEN_BRACKET, CLOSE_BRACKET = "(", ")"
+QUOTES = frozenset('"«»\'“”')
+
+
+@dataclass
+class Mention:
+    start: int
+    end: int
+    kind: str
+    known: object = None   # the gazetteer's KnownActor, if any
+    weak: bool = False
+    owner: object = None   # the full-name Mention a surname or acronym stands for
+
+
+def _forms(norm):
+    return [f for f, _ in clitic_variants(norm)]
+
+
+def _in(norm, words):
+    return any(f in words for f in _forms(norm))
+
+
+def _is_word(norm):
+    return norm.isalpha()
+
+
+def _definite(norm):
+    return any(f.startswith(ARTICLE) for f in _forms(norm))
+
+
+# --- organisation names on a head noun --------------------------------------
+
+def _org_at(norms, i):
+    """Return the end of an organisation name whose head is at ``i``, or None."""
+    head = _head(norms[i])
+    if head is None:
+        return None
+    j = i + 1
+    while j < len(norms) and j - i <= MAX_ORG_COMPLEMENTS:
+        norm = norms[j]
+        # Complements are definite words as written: a preposition clitic
+        # (بالبرلمان، للتعاون) starts a new phrase; وال joins a pair
+        # (لجنة الأمن والدفاع).
+        if not _is_word(norm) or norm in STOP or norm in SPEECH:
+            break
+        if not (norm.startswith(ARTICLE) or (norm.startswith("و" + ARTICLE) and j > i + 1)):
+            break
+        j += 1
+    if j == i + 1:
+        return None  # a bare head: الوزارة، الشركة
+    return j if not _generic(norms, i, j, head) else None
+
+
+def _head(norm):
+    """Return the organisation head noun ``norm`` stands for, or None."""
+    return next((f for f in _forms(norm) if f in ORG_HEADS or f in NATIONAL_HEADS), None)
+
+
+def _generic(norms, start, end, head=None):
+    """Tell a description (المركز الأمني، قوات الأمن) from a name."""
+    head = head or _head(norms[start])
+    if head is None:
+        return False
+    words = [head] + list(norms[start + 1:end])
+    with_demonym = False
+    while len(words) > 1 and is_demonym(words[-1]):
+        words.pop()  # قوات الأمن العراقية -> قوات الأمن
+        with_demonym = True
+    if " ".join(words) in GENERIC_PHRASES:
+        return True
+    complements = words[1:]
+    if not complements:
+        # Head + demonym only: one institution for national heads (الجيش
+        # العراقي), a description for any other (الشركة الفرنسية).
+        return not (with_demonym and head in NATIONAL_HEADS)
+    if head not in ORG_HEADS:
+        return True  # الحكومة، الخارجية name an institution only with a demonym
+    if head.startswith(ARTICLE) and head not in NATIONAL_HEADS:
+        # A definite head is a description unless a proper complement names it.
+        return all(c in GENERIC or is_demonym(c) for c in complements)
+    return complements[0] in GENERIC
+
+
+# --- people after a title ---------------------------------------------------
+
+def _name_part(norm):
+    return _is_word(norm) and norm not in STOP and norm not in SPEECH and not _in(norm, TITLES)
+
+
+def _person_after(norms, i):
+    """Return ``(start, end)`` of a name introduced by the title at ``i``."""
+    j = i + 1
+    n = len(norms)
+    while j < n and j - i <= MAX_TITLE_GAP and not _in(norms[j], FIRST_NAMES):
+        if norms[j] == NEWLINE or norms[j] == ".":
+            return None
+        j += 1
+    if j >= n or j - i > MAX_TITLE_GAP:
+        return None
+    start = j
+    j += 1
+    while j < n and j - start < MAX_NAME_PARTS and _name_part(norms[j]):
+        if norms[j - 1] in NAME_LINKS or _in(norms[j], FIRST_NAMES) or _definite(norms[j]) \
+                or _unknown_word(norms[j]):
+            j += 1
+        else:
+            break
+    if j - start < 2:
+        return None
+    return start, j
+
+
+def _unknown_word(norm):
+    # A word the cluster map never saw in 10M words of news is most likely
+    # a rare name (ماكسيموف).
+    from analyzers.entities.crf import clusters
+
+    return norm not in clusters() and bare(norm) not in clusters()
+
+
+# --- assembling ---------------------------------------------------------------
+
+def _claim(mentions, taken, start, end, kind, **extra):
+    if start < end and not any(taken[start:end]):
+        mentions.append(Mention(start, end, kind, **extra))
+        taken[start:end] = [True] * (end - start)
+        return True
+    return False
+
+
+def _surface(tokens, norms, start, end):
+    """Return the mention's words as written, without the first word's clitics."""
+    words = [w for w in tokens[start:end] if w not in QUOTES]
+    if words:
+        words[0] = _strip_clitic(tokens[start], norms[start])
+    return " ".join(words)
+
+
+def _strip_clitic(word, norm):
+    """Drop a conjunction or preposition from the start of a name's first word.
+
+    The letter is only taken for a clitic when what remains is a known word
+    (article form, head noun, given name, clustered word): و in وزارة and
+    ب in بغداد belong to the word.
+    """
+    from analyzers.entities.crf import clusters
+
+    if norm in ORG_HEADS or norm in FIRST_NAMES or norm in TITLES:
+        return word
+    known = clusters()
+    for prefix in NAME_CLITICS:
+        if not norm.startswith(prefix) or len(norm) - len(prefix) < 2:
+            continue
+        hides_article = prefix.endswith("لل")
+        rest = ARTICLE + norm[len(prefix):] if hides_article else norm[len(prefix):]
+        if rest.startswith(ARTICLE) or rest in ORG_HEADS or rest in FIRST_NAMES or rest in known:
+            if hides_article:
+                # لل = ل + ال with the alef dropped: keep the second lam.
+                return ARTICLE[0] + word[_surface_offset(word, len(prefix) - 1):]
+            return word[_surface_offset(word, len(prefix)):]
+    return word
+
+
+def _surface_offset(word, letters):
+    """Return the index in ``word`` after its first ``letters`` letters,
+    skipping the marks and tatweel that normalization removed."""
+    count = 0
+    for idx, ch in enumerate(word):
+        if normalize(ch):
+            count += 1
+            if count == letters:
+                return idx + 1
+    return len(word)
 
 
 def find_actors(tokens, norms):
-    """Return ``(actors, person_token_indexes)``; filled in by the recogniser."""
-    return [], frozenset()
+    """Return ``(actors, person_token_indexes)`` for one tokenized document."""
+    from analyzers.entities import Actor
+
+    n = len(norms)
+    taken = [False] * n
+    mentions = []
+
+    for start, end, (known, weak), _ in actor_table().find(norms):
+        if known.kind == ORGANIZATION and end < n and is_demonym(norms[end]):
+            continue  # مجلس الأمن الروسي is Russia's council, not the UN's
+        _claim(mentions, taken, start, end, known.kind, known=known, weak=weak)
+
+    i = 0
+    while i < n:
+        end = _org_at(norms, i)
+        if end and _claim(mentions, taken, i, end, ORGANIZATION):
+            i = end
+        else:
+            i += 1
+
+    recogniser = default_recogniser()
+    if recogniser is not None:
+        for start, end, tag in spans(recogniser.tag(norms)):
+            kind = KIND_OF_TAG.get(tag)
+            if kind is None:
+                continue
+            while start < end and norms[start] in QUOTES:
+                start += 1
+            if kind == ORGANIZATION and _generic(norms, start, end):
+                continue
+            if kind == PERSON and not any(
+                _name_part(x) and not is_demonym(x) for x in norms[start:end]
+            ):
+                continue
+            _claim(mentions, taken, start, end, kind)
+
+    for i in range(n):
+        if _in(norms[i], TITLES):
+            hit = _person_after(norms, i)
+            if hit:
+                _claim(mentions, taken, *hit, PERSON)
+
+    _resolve_surnames(norms, mentions, taken)
+    _resolve_acronyms(tokens, norms, mentions, taken)
+    mentions.sort(key=lambda m: m.start)
+    return _group(tokens, norms, mentions, Actor)
+
+
+def _resolve_surnames(norms, mentions, taken):
+    """Tie bare surnames to people named in full (وأوضح الخفاجي، للخفاجي)."""
+    surnames = {}
+    for m in mentions:
+        if m.kind == PERSON and m.end - m.start >= 2 and not m.weak:
+            surnames.setdefault(bare(norms[m.end - 1]), m)
+    if not surnames:
+        return
+    for m in mentions:
+        if m.kind == PERSON and m.end - m.start == 1 and m.known is None:
+            m.owner = surnames.get(bare(norms[m.start]))
+    for i, norm in enumerate(norms):
+        if taken[i]:
+            continue
+        for form in _forms(norm):
+            owner = surnames.get(bare(form))
+            if owner is not None and len(bare(form)) > 2:
+                mentions.append(Mention(i, i + 1, PERSON, owner.known, owner=owner))
+                taken[i] = True
+                break
+
+
+def _resolve_acronyms(tokens, norms, mentions, taken):
+    """Make "X (ACR)" an alias of organisation X, and count later ACR alone."""
+    acronyms = {}
+    for m in list(mentions):
+        if m.kind != ORGANIZATION or m.owner is not None:
+            continue
+        j = m.end
+        while j < len(norms) and norms[j] in QUOTES:
+            j += 1
+        if j + 2 < len(norms) and norms[j] == OPEN_BRACKET and norms[j + 2] == CLOSE_BRACKET \
+                and _is_word(norms[j + 1]) and not taken[j + 1]:
+            acronyms[norms[j + 1]] = m
+    for i, norm in enumerate(norms):
+        if not taken[i]:
+            owner = next((acronyms[f] for f in _forms(norm) if f in acronyms), None)
+            if owner is not None:
+                mentions.append(Mention(i, i + 1, ORGANIZATION, owner.known, owner=owner))
+                taken[i] = True
+
+
+def _root(m):
+    while m.owner is not None:
+        m = m.owner
+    return m
+
+
+def _group(tokens, norms, mentions, actor_type):
+    groups = {}
+    for m in mentions:
+        root = _root(m)
+        known = m.known or root.known
+        key = ("known", known.name) if known else (root.kind, normalize(_surface(tokens, norms, root.start, root.end)))
+        groups.setdefault(key, []).append(m)
+    actors, person_tokens = [], set()
+    for key, group in groups.items():
+        known = next((m.known for m in group if m.known), None)
+        if known is not None and all(m.weak for m in group):
+            continue  # المالكي alone may be anyone of that name
+        surfaces = [_surface(tokens, norms, m.start, m.end) for m in group]
+        if known is not None:
+            name, kind, label_en = known.name, known.kind, known.label_en
+        else:
+            longest = max(group, key=lambda m: (m.end - m.start, -m.start))
+            name, kind, label_en = _surface(tokens, norms, longest.start, longest.end), group[0].kind, ""
+        if kind == PERSON:
+            for m in group:
+                person_tokens.update(range(m.start, m.end))
+        actors.append(actor_type(name, kind, sorted(set(surfaces)), len(group), label_en))
+    actors.sort(key=lambda a: (-a.count, a.name))
+    return actors, frozenset(person_tokens)

@@ -22,6 +22,7 @@ from functools import lru_cache
 from babel import Locale
 
 from analyzers.entities.resources import FIRST_NAMES, PERSON_TITLES, read_table
+from analyzers.entities.phrases import PhraseTable
 from analyzers.entities.tokens import ARTICLE, clitic_variants
 from analyzers.normalize import normalize
 
@@ -78,18 +79,11 @@ def _tables():
         elif kind in KINDS or kind == "block":
             entries.extend((normalize(f), code, kind) for f in forms)
 
-    phrases = {}
     # Where two entries spell the same words (سورية is both a name and a
     # feminine nisba) the kind earlier in KINDS wins; blocks win over all.
     rank = {kind: i for i, kind in enumerate(("block",) + KINDS)}
-    for text, code, kind in sorted(entries, key=lambda e: -rank[e[2]]):
-        words = tuple(text.split())
-        phrases.setdefault(words[0], {})[words[1:]] = (code, kind)
-    # Longest continuation first, so the first match found is the longest.
-    table = {
-        first: tuple(sorted(rests.items(), key=lambda item: -len(item[0])))
-        for first, rests in phrases.items()
-    }
+    ordered = sorted(entries, key=lambda e: -rank[e[2]])
+    table = PhraseTable((text, (code, kind)) for text, code, kind in ordered)
     lookup = {}
     for code, (label_ar, label_en) in labels.items():
         for key in (code, code.lower(), label_ar, label_en, normalize(label_ar), label_en.lower()):
@@ -170,32 +164,27 @@ def find_countries(norms, person_tokens=frozenset()):
     ``norms`` are normalized tokens; ``person_tokens`` holds the indexes of
     tokens the recogniser put inside person names.
     """
-    table = _tables()[1]
-    found = []
-    n = len(norms)
-    i = 0
-    while i < n:
-        best = None
-        for form, prefix in clitic_variants(norms[i]):
-            for rest, (code, kind) in table.get(form, ()):
-                end = i + 1 + len(rest)
-                if best is not None and end <= best[1]:
-                    break
-                if tuple(norms[i + 1:end]) == rest:
-                    best = (i, end, code, kind, prefix)
-                    break
-        if best is None:
-            i += 1
-            continue
-        start, end, code, kind, prefix = best
-        if (
-            code != BLOCK
-            and not (start and _bare(norms[start - 1]) in SEA_NOUNS)
-            and not _is_surname(norms, start, prefix, kind, person_tokens)
-        ):
-            found.append((start, end, code, kind))
-        i = end
-    return found
+    return [
+        (start, end, code, kind)
+        for start, end, (code, kind), prefix in _tables()[1].find(norms)
+        if code != BLOCK
+        and not (start and _bare(norms[start - 1]) in SEA_NOUNS)
+        and not _is_surname(norms, start, prefix, kind, person_tokens)
+    ]
+
+
+def is_demonym(norm):
+    """Tell whether a normalized word (clitics allowed) is a country's nisba."""
+    for form, _ in clitic_variants(norm):
+        hit = _tables()[1].match_at([form], 0)
+        if hit and hit[0] == 1 and hit[1][1] in ("demonym", "plural"):
+            return True
+    return False
+
+
+def country_words():
+    """Return the normalized first words of every country phrase (a CRF feature)."""
+    return _tables()[1].first_words
 
 
 def _bare(norm):

@@ -14,7 +14,10 @@ from analyzers.normalize import normalize_token
 # \w misses the harakat (U+064B..U+065F), superscript alef, Quranic marks
 # and tatweel, which would otherwise split a word in two.
 _MARKS = "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640"
-TOKEN_RE = re.compile(rf"[\w{_MARKS}]+|[^\w\s{_MARKS}]")
+# A newline is a token: title and paragraphs end there, so phrases and
+# sentences never run across it.
+NEWLINE = "\n"
+TOKEN_RE = re.compile(rf"[\w{_MARKS}]+|[^\w\s{_MARKS}]|\n")
 
 # Proclitics that may stand before a name, longest first.  Forms ending in
 # لل hide the article (ل + ال), so ARTICLE_AFTER restores it.
@@ -28,10 +31,10 @@ MIN_REST = 2
 
 
 def tokenize(text):
-    """Return the word and punctuation tokens of ``text`` as written.
+    r"""Return the word and punctuation tokens of ``text`` as written.
 
-    >>> tokenize("قال اللواءُ: نعم.")
-    ['قال', 'اللواءُ', ':', 'نعم', '.']
+    >>> tokenize("قال اللواءُ: نعم.\nثم")
+    ['قال', 'اللواءُ', ':', 'نعم', '.', '\n', 'ثم']
     """
     return TOKEN_RE.findall(text)
 

@@ -1,0 +1,229 @@
+"""Benchmark the entity recogniser: CoNLL mention scores and extraction speed.
+
+    python bench/entities.py [--folds 5] [--skip-cv] [--skip-aqmar] [--skip-speed]
+
+* ANERcorp training part, 5-fold cross-validation with contiguous folds
+  whose boundaries fall between articles (see :func:`fold_bounds`);
+* AQMAR (Wikipedia) with the model trained on all of the ANERcorp part;
+* ``extract_entities`` speed on SaudiNewsNet articles (median ms/article,
+  tokens/s on one core).
+
+Mention-level scores are CoNLL's: a mention counts only with its exact span
+and type.  Data is read from ``../shared/data``; when it is absent the
+benchmark says so and stops, except under CI=true where that is an error.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import zipfile
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from analyzers.entities import crf, extract_entities  # noqa: E402
+from analyzers.entities.tokens import normalize_tokens, tokenize  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+ANERCORP = DATA / "anercorp_train" / "ANERCorp_train.txt"
+AQMAR = DATA / "aqmar"
+SAUDINEWSNET = DATA / "saudinewsnet"
+TYPES = ("PERS", "ORG", "LOC", "MISC")
+# Where a fold boundary may move to find an article break, in tokens.
+BOUNDARY_WINDOW = 3000
+TOPIC_WINDOW = 300
+
+
+def require(path):
+    """Return True if ``path`` exists; skip (or fail under CI) otherwise."""
+    if path.exists():
+        return True
+    message = f"skipped: {path} is absent (the shared data sits beside the repository)"
+    if os.environ.get("CI") == "true":
+        raise SystemExit(message.replace("skipped", "error"))
+    print(message)
+    return False
+
+
+def _content_words(sentences):
+    return {t for sent in sentences for t, _ in sent if len(t) > 3}
+
+
+def fold_bounds(sentences, k):
+    """Return k+1 sentence indexes cutting ``sentences`` into contiguous folds.
+
+    ANERcorp marks no article breaks, so each cut is moved, within
+    BOUNDARY_WINDOW tokens of the even split, to the sentence break where the
+    vocabulary before and after overlaps least: a change of topic, i.e. of
+    article.
+    """
+    starts = [0]
+    for sent in sentences:
+        starts.append(starts[-1] + len(sent))
+    total = starts[-1]
+    bounds = [0]
+    for fold in range(1, k):
+        target = total * fold / k
+        best, best_score = None, None
+        for i in range(1, len(sentences)):
+            if abs(starts[i] - target) > BOUNDARY_WINDOW:
+                continue
+            before = _window(sentences, i, -1)
+            after = _window(sentences, i, 1)
+            score = len(before & after) / (len(before | after) or 1)
+            if best_score is None or score < best_score:
+                best, best_score = i, score
+        bounds.append(best)
+    bounds.append(len(sentences))
+    return bounds
+
+
+def _window(sentences, i, step):
+    taken, j, out = 0, i if step > 0 else i - 1, []
+    while 0 <= j < len(sentences) and taken < TOPIC_WINDOW:
+        out.append(sentences[j])
+        taken += len(sentences[j])
+        j += step
+    return _content_words(out)
+
+
+def score(gold_sents, pred_sents):
+    """Return ``{type: (tp, fp, fn)}`` over CoNLL chunks, plus "ALL"."""
+    counts = {t: [0, 0, 0] for t in TYPES + ("ALL",)}
+    for gold, pred in zip(gold_sents, pred_sents):
+        g = set(crf.spans(gold))
+        p = set(crf.spans(pred))
+        for kind in TYPES:
+            gk = {s for s in g if s[2] == kind}
+            pk = {s for s in p if s[2] == kind}
+            c = counts[kind]
+            c[0] += len(gk & pk)
+            c[1] += len(pk - gk)
+            c[2] += len(gk - pk)
+        counts["ALL"][0] += len(g & p)
+        counts["ALL"][1] += len(p - g)
+        counts["ALL"][2] += len(g - p)
+    return counts
+
+
+def prf(tp, fp, fn):
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def tag_sentences(model_path, sentences):
+    rec = crf.Recogniser(model_path)
+    return [rec.tag(normalize_tokens([t for t, _ in sent])) for sent in sentences]
+
+
+def run_fold(args):
+    train_sents, test_sents = args
+    with tempfile.TemporaryDirectory() as tmp:
+        model = Path(tmp) / "fold.crfsuite"
+        crf.train(train_sents, model)
+        pred = tag_sentences(model, test_sents)
+    return score([[tag for _, tag in s] for s in test_sents], pred)
+
+
+def add(total, counts):
+    for kind, c in counts.items():
+        for j in range(3):
+            total[kind][j] += c[j]
+
+
+def report(title, counts):
+    print(f"\n{title}")
+    print("| type | P | R | F1 | gold |")
+    print("|---|---|---|---|---|")
+    for kind in ("PERS", "ORG", "LOC", "MISC", "ALL"):
+        tp, fp, fn = counts[kind]
+        p, r, f = prf(tp, fp, fn)
+        print(f"| {kind} | {p:.3f} | {r:.3f} | {f:.3f} | {tp + fn} |")
+
+
+def cross_validate(k, workers):
+    sentences = crf.read_conll(ANERCORP)
+    bounds = fold_bounds(sentences, k)
+    jobs = []
+    for fold in range(k):
+        lo, hi = bounds[fold], bounds[fold + 1]
+        jobs.append((sentences[:lo] + sentences[hi:], sentences[lo:hi]))
+    total = {t: [0, 0, 0] for t in TYPES + ("ALL",)}
+    with ProcessPoolExecutor(workers) as pool:
+        for counts in pool.map(run_fold, jobs):
+            add(total, counts)
+    report(f"ANERcorp train part, {k}-fold CV (contiguous folds at {bounds})", total)
+
+
+def read_aqmar():
+    tag_map = {"PER": "PERS", "MIS": "MISC", "MIS0": "MISC", "MIS1": "MISC",
+               "MIS2": "MISC", "MIS3": "MISC", "MIS-1": "MISC", "MIS-2": "MISC"}
+    out = []
+    for path in sorted(AQMAR.glob("*.txt")):
+        out += crf.read_conll(path, tag_map)
+    return out
+
+
+def evaluate_aqmar(workers):
+    train_sents = crf.read_conll(ANERCORP)
+    report("AQMAR (Wikipedia), model trained on all of the ANERcorp train part",
+           run_fold((train_sents, read_aqmar())))
+
+
+def articles(limit):
+    for path in sorted(SAUDINEWSNET.glob("*.zip")):
+        with zipfile.ZipFile(path) as archive:
+            for name in archive.namelist():
+                for a in json.loads(archive.read(name)):
+                    yield (a.get("title") or "") + "\n" + (a.get("content") or "")
+                    limit -= 1
+                    if limit <= 0:
+                        return
+
+
+def speed(n):
+    texts = list(articles(n))
+    extract_entities(texts[0])  # load tables and model
+    for text in texts[:200]:
+        extract_entities(text)  # warm the per-type caches, as a long index run does
+    times, tokens = [], 0
+    for text in texts:
+        t0 = time.perf_counter()
+        extract_entities(text)
+        times.append(time.perf_counter() - t0)
+        tokens += len(tokenize(text))
+    tok_counts = sorted(len(tokenize(t)) for t in texts)
+    print(f"\nSpeed on {len(texts)} SaudiNewsNet articles (median {tok_counts[len(texts) // 2]} tokens):")
+    print(f"median {statistics.median(times) * 1000:.2f} ms/article, "
+          f"{tokens / sum(times):,.0f} tokens/s, total {sum(times):.1f} s")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=min(5, os.cpu_count() or 1))
+    parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--skip-cv", action="store_true")
+    parser.add_argument("--skip-aqmar", action="store_true")
+    parser.add_argument("--skip-speed", action="store_true")
+    args = parser.parse_args(argv)
+    if not require(ANERCORP):
+        return
+    if not args.skip_cv:
+        cross_validate(args.folds, args.workers)
+    if not args.skip_aqmar and require(AQMAR):
+        evaluate_aqmar(args.workers)
+    if not args.skip_speed and require(SAUDINEWSNET):
+        speed(args.articles)
+
+
+if __name__ == "__main__":
+    main()
