@@ -1,0 +1,150 @@
+"""Run the web app: waitress in production, Flask's debug server with --debug.
+
+Searching is CPU work in Python, and waitress's threads share one GIL, so a
+single process uses one core however many threads it has.  ``serve`` binds
+the listening socket once and, where ``os.fork`` exists, forks one waitress
+process per core on that socket (the pre-fork model of gunicorn): the kernel
+hands each new connection to whichever process accepts first, so an idle
+process takes the next request.  Each process opens its own read-only
+SearchService after the fork (nothing Whoosh is shared across fork).  The
+parent only supervises: it restarts a worker that dies and stops them all on
+SIGINT/SIGTERM.
+"""
+
+import os
+import signal
+import socket
+import sys
+import time
+
+# A worker that dies sooner than this after starting is not restarted:
+# something is wrong with it (the index, the code) and restarting in a loop
+# would hide it.
+MIN_WORKER_LIFETIME = 5.0
+
+
+def default_workers():
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _bind(host, port):
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family, socktype, proto, _, addr = infos[0]
+    sock = socket.socket(family, socktype, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(addr)
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+def _run_waitress(app, sock, threads):
+    from waitress import create_server
+
+    server = create_server(app, sockets=[sock], threads=threads,
+                           # Long queries should not hold a connection forever.
+                           channel_timeout=60, ident="archive")
+    server.run()
+
+
+def _worker(index_dir, sock, threads):
+    """Body of a forked worker process; never returns."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    code = 0
+    try:
+        from search_web import create_app
+
+        _run_waitress(create_app({"INDEX_DIR": str(index_dir)}), sock, threads)
+    except BaseException as e:  # report and leave: the parent decides what next
+        print(f"archive serve worker {os.getpid()}: {e!r}", file=sys.stderr)
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def serve(index_dir, host="127.0.0.1", port=5000, threads=8, debug=False, workers=None):
+    """Serve the archive in ``index_dir`` on http://host:port until interrupted.
+
+    ``threads`` is per worker process; ``workers`` defaults to the number of
+    cores (or $ARCHIVE_WEB_WORKERS).  ``debug`` runs Flask's reloading debug
+    server in one process instead (development only).
+    """
+    from indexer.writer import check_index_dir
+    from indexer.errors import IndexMissing
+    from search_web import create_app
+
+    # Fail here, with the service's message, rather than in every worker.
+    if not check_index_dir(index_dir):
+        raise IndexMissing(index_dir)
+
+    if debug:
+        create_app({"INDEX_DIR": str(index_dir)}).run(host=host, port=port, debug=True)
+        return
+
+    if workers is None:
+        workers = int(os.environ.get("ARCHIVE_WEB_WORKERS") or default_workers())
+    sock = _bind(host, port)
+    url_host = f"[{host}]" if ":" in host else host
+    print(f"serving the archive in {index_dir} on http://{url_host}:{sock.getsockname()[1]}/ "
+          f"({workers} process{'es' if workers > 1 else ''} x {threads} threads); Ctrl-C stops",
+          file=sys.stderr, flush=True)
+    if workers == 1 or not hasattr(os, "fork"):
+        try:
+            _run_waitress(create_app({"INDEX_DIR": str(index_dir)}), sock, threads)
+        except KeyboardInterrupt:
+            pass
+        return
+    _supervise(index_dir, sock, threads, workers)
+
+
+def _supervise(index_dir, sock, threads, workers):
+    children = {}  # pid -> start time
+    stopping = False
+
+    def spawn():
+        pid = os.fork()
+        if pid == 0:
+            _worker(index_dir, sock, threads)
+        children[pid] = time.monotonic()
+
+    def stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for _ in range(workers):
+        spawn()
+    try:
+        while children:
+            try:
+                pid, status = os.wait()
+            except ChildProcessError:
+                break
+            except InterruptedError:
+                continue
+            started = children.pop(pid, None)
+            if started is None or stopping:
+                continue
+            lived = time.monotonic() - started
+            print(f"archive serve: worker {pid} exited ({_describe(status)}) after {lived:.0f}s",
+                  file=sys.stderr, flush=True)
+            if lived >= MIN_WORKER_LIFETIME:
+                spawn()
+            elif not children:
+                raise SystemExit("archive serve: every worker failed to start; see above")
+    finally:
+        stop(None, None)
+        sock.close()
+
+
+def _describe(status):
+    if os.WIFSIGNALED(status):
+        return f"signal {os.WTERMSIG(status)}"
+    return f"status {os.WEXITSTATUS(status)}"

@@ -1,0 +1,191 @@
+"""Every state of a search, read from and written back to the URL.
+
+A search page is bookmarkable because nothing lives anywhere else: the
+query, the facet values (several per facet), the date range, the sort and
+the page are all query-string parameters, and every link on the page
+(facet, chip, sort, page, timeline bar) is this state with one change.
+
+    >>> s = SearchState.from_args({"q": "النفط", "country": "Iraq", "page": "2"})
+    >>> s.countries, s.page
+    (['IQ'], 2)
+    >>> s.query_string(page=1, add=("year", "2015"))
+    'q=%D8%A7%D9%84%D9%86%D9%81%D8%B7&country=IQ&year=2015'
+"""
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from urllib.parse import urlencode
+
+from indexer.errors import QueryError
+from indexer.search import MAX_PAGE, MAX_PER_PAGE, SORTS, Filters
+
+# URL parameter → SearchState attribute, for the multi-valued facets; the
+# order is the order of chips on the page.
+FACET_PARAMS = {"country": "countries", "actor": "actors", "source": "sources", "year": "years"}
+YEAR = re.compile(r"\d{4}")
+MAX_VALUES = 50  # per facet: more is no longer a narrowing, just a slow query
+
+
+def _getlist(args, key):
+    if hasattr(args, "getlist"):
+        values = args.getlist(key)
+    else:
+        value = args.get(key)
+        values = value if isinstance(value, list) else [] if value is None else [value]
+    # Empty values come from blank form fields: ignore them, don't fail.
+    return [v.strip() for v in values if v and v.strip()]
+
+
+def _parse_date(value, name):
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise QueryError(f"{name} {value!r} is not a date like 2015-07-21") from None
+
+
+def _parse_int(value, name, low, high, default):
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise QueryError(f"{name} {value!r} is not a whole number") from None
+    if not low <= number <= high:
+        raise QueryError(f"{name} must be between {low} and {high}")
+    return number
+
+
+def _resolve_countries(values):
+    from analyzers.entities import resolve_country
+
+    codes = []
+    for value in values:
+        code = resolve_country(value)
+        if code is None:
+            raise QueryError(f"unknown country {value!r}: use an ISO code or a country name")
+        if code not in codes:
+            codes.append(code)
+    return codes
+
+
+@dataclass(frozen=True)
+class SearchState:
+    q: str = ""
+    countries: list = field(default_factory=list)
+    actors: list = field(default_factory=list)
+    sources: list = field(default_factory=list)
+    years: list = field(default_factory=list)
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 10
+    default_per_page: int = 10
+
+    @classmethod
+    def from_args(cls, args, per_page=10):
+        """Read the state from request args; raise QueryError for bad values."""
+        values = {}
+        for param, attr in FACET_PARAMS.items():
+            got = list(dict.fromkeys(_getlist(args, param)))
+            if len(got) > MAX_VALUES:
+                raise QueryError(f"at most {MAX_VALUES} {param} values at once")
+            values[attr] = got
+        values["countries"] = _resolve_countries(values["countries"])
+        for year in values["years"]:
+            if not YEAR.fullmatch(year):
+                raise QueryError(f"year {year!r} is not a year like 2015")
+        date_from = _parse_date(args.get("from"), "from")
+        date_to = _parse_date(args.get("to"), "to")
+        if date_from and date_to and date_from > date_to:
+            raise QueryError(f"the date range starts ({date_from}) after it ends ({date_to})")
+        sort = args.get("sort") or "relevance"
+        if sort not in SORTS:
+            raise QueryError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
+        return cls(
+            q=(args.get("q") or "").strip(),
+            date_from=date_from,
+            date_to=date_to,
+            sort=sort,
+            page=_parse_int(args.get("page"), "page", 1, MAX_PAGE, 1),
+            per_page=_parse_int(args.get("per_page"), "per_page", 1, MAX_PER_PAGE, per_page),
+            default_per_page=per_page,
+            **values,
+        )
+
+    def filters(self, without=None):
+        """The service's Filters; ``without`` drops one facet (for its own counts)."""
+        def keep(param):
+            return [] if param == without else list(getattr(self, FACET_PARAMS[param]))
+
+        return Filters(
+            sources=keep("source"),
+            countries=keep("country"),
+            actors=keep("actor"),
+            years=keep("year"),
+            date_from=datetime.combine(self.date_from, datetime.min.time()) if self.date_from else None,
+            date_to=datetime.combine(self.date_to, datetime.min.time()) if self.date_to else None,
+        )
+
+    def has_filters(self):
+        return not self.filters().is_empty()
+
+    def filter_dict(self):
+        """The filters as {param: [values]} / {"from"/"to": date}, empty ones left out."""
+        out = {p: list(getattr(self, a)) for p, a in FACET_PARAMS.items() if getattr(self, a)}
+        if self.date_from:
+            out["from"] = self.date_from.isoformat()
+        if self.date_to:
+            out["to"] = self.date_to.isoformat()
+        return out
+
+    def selected(self, param, value):
+        return value in getattr(self, FACET_PARAMS[param])
+
+    def pairs(self):
+        """The state as (param, value) pairs, defaults left out."""
+        out = [("q", self.q)] if self.q else []
+        for param, attr in FACET_PARAMS.items():
+            out.extend((param, v) for v in getattr(self, attr))
+        if self.date_from:
+            out.append(("from", self.date_from.isoformat()))
+        if self.date_to:
+            out.append(("to", self.date_to.isoformat()))
+        if self.sort != "relevance":
+            out.append(("sort", self.sort))
+        if self.per_page != self.default_per_page:
+            out.append(("per_page", str(self.per_page)))
+        if self.page != 1:
+            out.append(("page", str(self.page)))
+        return out
+
+    def changed(self, add=None, remove=None, toggle=None, page=None, **changes):
+        """Return a new state: one facet value added/removed/toggled, or fields replaced.
+
+        Anything that changes the result set sends the user back to page 1.
+        """
+        state = self
+        edit = toggle or add or remove
+        if edit:
+            param, value = edit
+            attr = FACET_PARAMS[param]
+            current = list(getattr(state, attr))
+            if value in current and (toggle or remove):
+                current.remove(value)
+            elif value not in current and (toggle or add):
+                current.append(value)
+            state = replace(state, **{attr: current})
+        if changes:
+            state = replace(state, **changes)
+        if page is not None:
+            state = replace(state, page=page)
+        elif edit or changes:
+            state = replace(state, page=1)
+        return state
+
+    def query_string(self, **change):
+        state = self.changed(**change) if change else self
+        return urlencode(state.pairs())

@@ -1,0 +1,328 @@
+"""The HTML pages: search, document, and downloads of the current results.
+
+Each view reads the URL into a :class:`SearchState`, calls the service and
+renders; presentation (facet links, chips, pages, the timeline) is built
+here from the service's plain data.  A query the service cannot read is a
+message on the page with a 400 status, never a 500.
+"""
+
+import csv
+import io
+import json
+from dataclasses import asdict
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+
+from indexer.errors import QueryError
+from indexer.search import MAX_PER_PAGE
+
+from search_web.service import get_service
+from search_web.state import FACET_PARAMS, SearchState
+from search_web.timeline import timeline_bars
+
+bp = Blueprint("web", __name__)
+
+# Facets in sidebar order, with their Arabic headings.
+FACET_TITLES = {"country": "الدول", "actor": "الفاعلون", "source": "المصادر", "year": "السنوات"}
+PAGE_WINDOW = 2  # pages shown either side of the current one
+
+
+def country_labels(code, entry=None):
+    """Return (Arabic, English) labels for a country code.
+
+    The service's facet entries carry ``label``/``label_en`` once entity
+    facets land; until then ``label`` is the bare code, so fall back to the
+    gazetteer's names.
+    """
+    if entry and entry.get("label_en") and entry.get("label") != code:
+        return entry["label"], entry["label_en"]
+    try:
+        from analyzers.entities import country_label
+
+        return country_label(code)
+    except (ImportError, KeyError):
+        return (entry or {}).get("label") or code, ""
+
+
+def _label(param, value, entry=None):
+    if param == "country":
+        return country_labels(value, entry)
+    return (entry or {}).get("label") or value, ""
+
+
+def search_url(state, **change):
+    query = state.query_string(**change)
+    return url_for("web.search") + ("?" + query if query else "")
+
+
+def run_search(service, state):
+    """The results page's search, plus each active facet counted without its own filter.
+
+    Values of one facet are alternatives (OR), so the counts next to them
+    must say what ticking one more would add: a facet with a selection is
+    counted over the results of every *other* filter (disjunctive faceting,
+    as Algolia and Elasticsearch's post_filter do).  That is one extra
+    search, without hits or snippets, per facet in use.
+    """
+    results = service.search(
+        state.q, filters=state.filters(), sort=state.sort, page=state.page, per_page=state.per_page
+    )
+    facets = dict(results.facets)
+    for param, attr in FACET_PARAMS.items():
+        if getattr(state, attr):
+            own = service.search(
+                state.q, filters=state.filters(without=param), per_page=1,
+                facets=True, snippets=False,
+            )
+            facets[param] = own.facets.get(param, [])
+    return results, facets
+
+
+def facet_groups(state, facets):
+    groups = []
+    for param, title in FACET_TITLES.items():
+        entries = facets.get(param) or []
+        items = []
+        seen = set()
+        for entry in entries:
+            value = entry["value"]
+            seen.add(value)
+            label, label_en = _label(param, value, entry)
+            items.append({
+                "value": value, "label": label, "label_en": label_en, "count": entry["count"],
+                "selected": state.selected(param, value),
+                "href": search_url(state, toggle=(param, value)),
+            })
+        # A selected value past the facet's top N still needs its checkbox.
+        for value in getattr(state, FACET_PARAMS[param]):
+            if value not in seen:
+                label, label_en = _label(param, value)
+                items.insert(0, {
+                    "value": value, "label": label, "label_en": label_en, "count": None,
+                    "selected": True, "href": search_url(state, toggle=(param, value)),
+                })
+        if param == "year":
+            items.sort(key=lambda item: item["value"], reverse=True)
+        groups.append({"param": param, "title": title, "items": items})
+    return groups
+
+
+def chips(state):
+    out = []
+    for param, attr in FACET_PARAMS.items():
+        for value in getattr(state, attr):
+            label, label_en = _label(param, value)
+            out.append({
+                "param": param, "title": FACET_TITLES[param], "label": label,
+                "label_en": label_en, "href": search_url(state, remove=(param, value)),
+            })
+    if state.date_from or state.date_to:
+        text = f"{state.date_from or '…'} – {state.date_to or '…'}"
+        out.append({
+            "param": "date", "title": "التاريخ", "label": text, "label_en": "",
+            "href": search_url(state, date_from=None, date_to=None),
+        })
+    return out
+
+
+def pagination(state, pages):
+    if pages <= 1:
+        return None
+    pages = min(pages, 1000)
+    shown = sorted({1, pages, *range(max(1, state.page - PAGE_WINDOW), min(pages, state.page + PAGE_WINDOW) + 1)})
+    links = []
+    previous = 0
+    for number in shown:
+        if number - previous > 1:
+            links.append({"gap": True})
+        links.append({
+            "number": number, "current": number == state.page,
+            "href": search_url(state, page=number),
+        })
+        previous = number
+    return {
+        "links": links,
+        "prev": search_url(state, page=state.page - 1) if state.page > 1 else None,
+        "next": search_url(state, page=state.page + 1) if state.page < pages else None,
+    }
+
+
+def timeline_view(state, timeline):
+    shape = timeline_bars(timeline)
+    if shape is None:
+        return None
+    for bar in shape.bars:
+        bar.href = search_url(state, date_from=bar.first_day, date_to=bar.last_day)
+    return shape
+
+
+@bp.get("/")
+def search():
+    per_page = current_app.config["PER_PAGE"]
+    try:
+        state = SearchState.from_args(request.args, per_page=per_page)
+    except QueryError as e:
+        # Bad filters in a hand-edited URL: keep the words, drop the rest.
+        state = SearchState(q=(request.args.get("q") or "").strip(), per_page=per_page,
+                            default_per_page=per_page)
+        return render_template("search.html", state=state, error=str(e), **_empty_page(state)), 400
+    service = get_service()
+    if not state.q:
+        # The service needs words to search for; with filters only, ask for some.
+        return render_template(
+            "search.html", state=state, home=not state.has_filters(),
+            doc_count=service.doc_count(), **_empty_page(state),
+        )
+    try:
+        results, facets = run_search(service, state)
+    except QueryError as e:
+        return render_template("search.html", state=state, error=str(e), **_empty_page(state)), 400
+    suggestions = []
+    if results.total == 0:
+        suggestions = [
+            {"text": s, "href": search_url(state, q=s)} for s in service.suggest(state.q)
+        ]
+    return render_template(
+        "search.html",
+        state=state,
+        results=results,
+        facets=facet_groups(state, facets),
+        chips=chips(state),
+        pagination=pagination(state, results.pages),
+        timeline=timeline_view(state, results.timeline),
+        suggestions=suggestions,
+        sort_links={s: search_url(state, sort=s) for s in ("relevance", "date")},
+        state_args=state.query_string(page=1),
+        export_limit=current_app.config["EXPORT_LIMIT"],
+    )
+
+
+def _empty_page(state):
+    return {"chips": chips(state), "facets": [], "results": None}
+
+
+def entity_query(names):
+    """A query that finds any of ``names`` as a phrase (quotes dropped inside)."""
+    phrases = []
+    for name in names:
+        name = " ".join(name.replace('"', " ").split())
+        if name and f'"{name}"' not in phrases:
+            phrases.append(f'"{name}"')
+    return " OR ".join(phrases)
+
+
+@bp.get("/documents/<path:doc_id>")
+def document(doc_id):
+    per_page = current_app.config["PER_PAGE"]
+    try:
+        state = SearchState.from_args(request.args, per_page=per_page)
+    except QueryError:
+        state = SearchState(q=(request.args.get("q") or "").strip(), per_page=per_page,
+                            default_per_page=per_page)
+    doc = get_service().document(doc_id, text=state.q or None)
+    if doc is None:
+        abort(404)
+    entities = doc.get("entities") or {}
+    countries = []
+    for c in entities.get("countries", []):
+        label_ar, label_en = c.get("label_ar") or c["code"], c.get("label_en", "")
+        q = state.q or entity_query([label_ar])
+        countries.append({**c, "label_ar": label_ar, "label_en": label_en,
+                          "href": search_url(SearchState(q=q, countries=[c["code"]]))})
+    actors = []
+    for a in entities.get("actors", []):
+        # The facet term is the name with commas made spaces, as the writer
+        # indexes it (indexer.writer.document_fields).
+        value = a["name"].replace(",", " ")
+        q = state.q or entity_query([a["name"], *a.get("aliases", [])])
+        actors.append({**a, "href": search_url(SearchState(q=q, actors=[value]))})
+    back = search_url(state) if state.q or state.has_filters() else None
+    return render_template("document.html", doc=doc, state=state, countries=countries,
+                           actors=actors, back=back)
+
+
+# --- downloads -------------------------------------------------------------
+
+EXPORT_FIELDS = ["rank", "id", "title", "date", "source", "author", "url", "score"]
+# A spreadsheet runs a cell that starts like a formula; news titles can
+# start with "-" or "+", so such cells get a leading apostrophe (OWASP's
+# CSV-injection advice).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def export_hits(service, state, limit):
+    """Return (results of page 1, [hit dicts]) for up to ``limit`` hits of ``state``."""
+    hits = []
+    first = None
+    page = 1
+    while len(hits) < limit:
+        results = service.search(state.q, filters=state.filters(), sort=state.sort, page=page,
+                                 per_page=MAX_PER_PAGE, facets=False, snippets=False)
+        first = first or results
+        hits.extend(results.hits)
+        if page >= results.pages:
+            break
+        page += 1
+    return first, hits[:limit]
+
+
+def _export_state():
+    state = SearchState.from_args(request.args, per_page=current_app.config["PER_PAGE"])
+    if not state.q:
+        raise QueryError("the query is empty: type one or more words")
+    return state
+
+
+def _filename(ext):
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return f"archive-results-{stamp}.{ext}"
+
+
+@bp.get("/export.json")
+def export_json():
+    state = _export_state()
+    limit = current_app.config["EXPORT_LIMIT"]
+    results, hits = export_hits(get_service(), state, limit)
+    body = {
+        "query": state.q,
+        "filters": state.filter_dict(),
+        "sort": state.sort,
+        "total": results.total,
+        "limit": limit,
+        "exported": len(hits),
+        "hits": [
+            {"rank": i, **{k: v for k, v in asdict(h).items() if k not in ("snippet", "title_html")}}
+            for i, h in enumerate(hits, 1)
+        ],
+    }
+    return Response(
+        json.dumps(body, ensure_ascii=False, indent=1),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{_filename("json")}"'},
+    )
+
+
+def _cell(value):
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+@bp.get("/export.csv")
+def export_csv():
+    state = _export_state()
+    limit = current_app.config["EXPORT_LIMIT"]
+    _, hits = export_hits(get_service(), state, limit)
+    out = io.StringIO()
+    # The BOM makes spreadsheet programs read the Arabic as UTF-8.
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_FIELDS)
+    for rank, hit in enumerate(hits, 1):
+        row = {"rank": rank, **asdict(hit)}
+        writer.writerow([_cell(row[f]) for f in EXPORT_FIELDS])
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{_filename("csv")}"'},
+    )
