@@ -9,6 +9,7 @@ message on the page with a 400 status, never a 500.
 import csv
 import io
 import json
+import re
 from dataclasses import asdict
 from datetime import datetime, timezone
 
@@ -168,15 +169,16 @@ def search():
                             default_per_page=per_page)
         return render_template("search.html", state=state, error=str(e), **_empty_page(state)), 400
     service = get_service()
-    if not state.q:
-        # The service needs words to search for; with filters only, ask for some.
-        return render_template(
-            "search.html", state=state, home=not state.has_filters(),
-            doc_count=service.doc_count(), **_empty_page(state),
-        )
+    if not state.q and not state.has_filters():
+        return render_template("search.html", state=state, home=True,
+                               doc_count=service.doc_count(), **_empty_page(state))
     try:
         results, facets = run_search(service, state)
     except QueryError as e:
+        if not state.q:
+            # Filters without words: the service may not browse a facet
+            # (it wants words); ask for some, keeping the chips.
+            return render_template("search.html", state=state, **_empty_page(state))
         return render_template("search.html", state=state, error=str(e), **_empty_page(state)), 400
     suggestions = []
     if results.total == 0:
@@ -203,13 +205,18 @@ def _empty_page(state):
 
 
 def entity_query(names):
-    """A query that finds any of ``names`` as a phrase (quotes dropped inside)."""
-    phrases = []
+    """Any word of ``names``: a query that finds articles naming the actor.
+
+    Words, not phrases: the text may attach a clitic the name lacks
+    (لمركز التنسيق), which a phrase of the bare name misses.  The actor
+    filter that goes with it keeps the results precise.
+    """
+    words = []
     for name in names:
-        name = " ".join(name.replace('"', " ").split())
-        if name and f'"{name}"' not in phrases:
-            phrases.append(f'"{name}"')
-    return " OR ".join(phrases)
+        for word in re.findall(r"\w+", name):
+            if word not in words and word not in ("AND", "OR", "NOT"):
+                words.append(word)
+    return " ".join(words)
 
 
 @bp.get("/documents/<path:doc_id>")
@@ -227,14 +234,17 @@ def document(doc_id):
     countries = []
     for c in entities.get("countries", []):
         label_ar, label_en = c.get("label_ar") or c["code"], c.get("label_en", "")
-        q = state.q or entity_query([label_ar])
+        # No query to keep: the country's name is no query (the article may
+        # say أميركية, not الولايات المتحدة), so the link is the filter alone.
         countries.append({**c, "label_ar": label_ar, "label_en": label_en,
-                          "href": search_url(SearchState(q=q, countries=[c["code"]]))})
+                          "href": search_url(SearchState(q=state.q, countries=[c["code"]]))})
     actors = []
     for a in entities.get("actors", []):
         # The facet term is the name with commas made spaces, as the writer
         # indexes it (indexer.writer.document_fields).
         value = a["name"].replace(",", " ")
+        # No query to keep: the words of the names the article used for the
+        # actor (its aliases) find it; the filter keeps the other senses out.
         q = state.q or entity_query([a["name"], *a.get("aliases", [])])
         actors.append({**a, "href": search_url(SearchState(q=q, actors=[value]))})
     back = search_url(state) if state.q or state.has_filters() else None
