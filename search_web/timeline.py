@@ -95,10 +95,13 @@ def timeline_bars(timeline):
             width=round(max(step - gap, 0.5), 2),
             height=round(height, 2),
         ))
-        if month == 1 or i == 0:
+        if len(months) <= 12:
+            # A year or less: name every month.
+            ticks.append((round(x + step / 2, 2), f"{ARABIC_MONTHS[month - 1]} {year}"))
+        elif month == 1 or i == 0:
             ticks.append((round(x + step / 2, 2), str(year)))
     # Ticks closer than a label's width would overlap: keep every n-th.
     year_width = step * 12
-    if len(ticks) > 1 and year_width < 40:
+    if len(months) > 12 and len(ticks) > 1 and year_width < 40:
         ticks = ticks[::math.ceil(40 / year_width)]
     return Timeline(bars=bars, ticks=ticks, max_count=top)
