@@ -47,6 +47,9 @@ def create_app(test_config=None):
         # is the service's maximum, so this is at most 10 service calls).
         EXPORT_LIMIT=1000,
         PER_PAGE=10,
+        # Seconds a results page waits for spelling suggestions (see
+        # search_web.suggest); slower ones show up on the next visit.
+        SUGGEST_TIMEOUT=1.0,
         JSON_AS_ASCII=False,
     )
     if test_config is not None:

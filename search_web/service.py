@@ -50,6 +50,17 @@ def shutdown(app):
             state["service"] = None
 
 
+def get_suggester():
+    """Return the app's :class:`~search_web.suggest.Suggester` (one per process)."""
+    return current_app.extensions[_EXTENSION]["suggester"]
+
+
 def init_app(app):
-    app.extensions[_EXTENSION] = {"lock": threading.Lock(), "service": None}
+    from search_web.suggest import Suggester
+
+    app.extensions[_EXTENSION] = {
+        "lock": threading.Lock(),
+        "service": None,
+        "suggester": Suggester(timeout=app.config["SUGGEST_TIMEOUT"]),
+    }
     app.teardown_appcontext(close_service)

@@ -18,7 +18,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from indexer.errors import QueryError
 from indexer.search import MAX_PER_PAGE
 
-from search_web.service import get_service
+from search_web.service import get_service, get_suggester
 from search_web.state import FACET_PARAMS, SearchState
 from search_web.timeline import timeline_bars
 
@@ -183,7 +183,8 @@ def search():
     suggestions = []
     if results.total == 0:
         suggestions = [
-            {"text": s, "href": search_url(state, q=s)} for s in service.suggest(state.q)
+            {"text": s, "href": search_url(state, q=s)}
+            for s in get_suggester().suggest(service, state.q)
         ]
     return render_template(
         "search.html",

@@ -573,3 +573,27 @@ def test_unexpected_errors_show_no_traceback(web_index):
     assert BeautifulSoup(text, "html.parser").select_one(".notice-error h2")
     api = client.get("/api/boom")
     assert api.status_code == 500 and api.get_json() == {"error": {"status": 500, "message": "internal error"}}
+
+
+def test_slow_suggestions_do_not_hold_the_page():
+    import threading
+
+    from search_web.suggest import Suggester
+
+    release = threading.Event()
+
+    class SlowService:
+        def doc_count(self):
+            return 1
+
+        def suggest(self, text):
+            release.wait(5)
+            return [text + "!"]
+
+    suggester = Suggester(timeout=0.05)
+    service = SlowService()
+    assert suggester.suggest(service, "a") == []  # timed out: the page goes on
+    assert suggester.suggest(service, "b") == []  # worker busy: not queued
+    release.set()
+    assert suggester.suggest(service, "a") == ["a!"]  # finished in the background
+    assert suggester.suggest(service, "a") == ["a!"]  # and remembered
