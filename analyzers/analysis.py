@@ -6,12 +6,14 @@ analyzer into the index schema, so these class names and this module path are
 part of the on-disk format: after moving one, rebuild the index.
 """
 
+from functools import lru_cache
+
 from whoosh.analysis import Filter, StopFilter
 
 from analyzers.normalize import normalize_token
 from analyzers.stemmer import light_stem
 from analyzers.stopwords import STOPWORDS
-from analyzers.tokenizer import ArabicTokenizer
+from analyzers.tokenizer import WORD_PATTERN, ArabicTokenizer
 
 
 class ArabicNormalizeFilter(Filter):
@@ -67,3 +69,46 @@ def analyze(text, stem=True):
     ['اكد', 'رئيس', 'ايران', 'طهران']
     """
     return [t.text for t in arabic_analyzer(stem)(text)]
+
+
+@lru_cache(maxsize=1 << 19)
+def index_term(word):
+    """Return the term the analyzer indexes surface ``word`` under, or None.
+
+    The whole chain for one word, cached: token frequencies are Zipfian, so
+    nearly every lookup after the first few thousand articles is a hit.
+    None for stopwords and for words that normalize to nothing.
+
+    >>> index_term("وبالإستخبارات"), index_term("في")
+    ('استخبار', None)
+    """
+    normalized = normalize_token(word)
+    if not normalized or normalized in STOPWORDS:
+        return None
+    return light_stem(normalized)
+
+
+def term_positions(text):
+    """Return (length, {term: [positions]}) exactly as :func:`arabic_analyzer` indexes ``text``.
+
+    The indexing fast path: the same tokenizer pattern and the same cached
+    per-word chain as the Whoosh analyzer, without a generator and a Token
+    object per word per filter.  Positions count only kept words, as the
+    StopFilter's ``renumber=True`` does.
+
+    >>> term_positions("في بغداد وبغداد")
+    (2, {'بغداد': [0, 1]})
+    """
+    positions = {}
+    pos = 0
+    for word in WORD_PATTERN.findall(text):
+        term = index_term(word)
+        if term is None:
+            continue
+        found = positions.get(term)
+        if found is None:
+            positions[term] = [pos]
+        else:
+            found.append(pos)
+        pos += 1
+    return pos, positions

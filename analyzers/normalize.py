@@ -26,6 +26,7 @@ Unlike pyarabic's ``normalize_alef`` we never fold ى into ا (مستشفى must
 become مستشفا), and unlike its ``normalize_hamza`` we never turn إ into ء.
 """
 
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -98,8 +99,7 @@ FOLD_TABLE = {
 }
 
 
-def _has_presentation_forms(text):
-    return any("\ufb50" <= ch <= "\ufdff" or "\ufe70" <= ch <= "\ufeff" for ch in text)
+_PRESENTATION_FORMS = re.compile("[\ufb50-\ufdff\ufe70-\ufeff]")
 
 
 def normalize(text):
@@ -110,7 +110,7 @@ def normalize(text):
     >>> normalize("مستشفى ١٩٤٨")
     'مستشفي 1948'
     """
-    if _has_presentation_forms(text):
+    if _PRESENTATION_FORMS.search(text):
         # NFKC also turns the BOM-range's ZWNBSP into nothing we keep, and
         # ﻷ into لأ, whose alef the table then folds.
         text = unicodedata.normalize("NFKC", text)

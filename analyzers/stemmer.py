@@ -69,6 +69,18 @@ def strip_suffixes(word):
     return word
 
 
+_CLITICS_BY_LENGTH = sorted({len(c) for c in PROTECTED_CLITICS}, reverse=True)
+_CLITIC_SET = frozenset(PROTECTED_CLITICS)
+
+
+def _protected_after_clitic(word):
+    """Return the protected word behind a clitic (لفلسطين: فلسطين), or None."""
+    for n in _CLITICS_BY_LENGTH:
+        if word[:n] in _CLITIC_SET and word[n:] in PROTECTED:
+            return word[n:]
+    return None
+
+
 @lru_cache(maxsize=1 << 18)
 def light_stem(word):
     """Stem one normalized token.
@@ -84,11 +96,8 @@ def light_stem(word):
     """
     if word in PROTECTED or not word.isalpha():
         return word
-    for prefix in PROTECTED_CLITICS:
-        # A protected word keeps its shape under any clitic: ببغداد, لفلسطين.
-        if word.startswith(prefix) and word[len(prefix):] in PROTECTED:
-            return word[len(prefix):]
-    stem = strip_prefix(word)
-    if stem in PROTECTED:
-        return stem
-    return strip_suffixes(stem)
+    # A protected word keeps its shape under any clitic: ببغداد, لفلسطين.
+    protected = _protected_after_clitic(word)
+    if protected is not None:
+        return protected
+    return strip_suffixes(strip_prefix(word))

@@ -7,7 +7,10 @@ the shape datasette uses.  URLs and presentation stay with the callers.
 Facets are counted over every article the query and filters match, from
 the index's columns: the values are loaded once per index generation into
 numpy arrays, so counting is a mask and a bincount, not a stored-field read
-per hit.
+per hit.  Ranking takes the same route where it can (:mod:`indexer.ranking`):
+every match is needed for the facets anyway, so scoring them all at once in
+numpy beats Whoosh's one-document-at-a-time collector by an order of
+magnitude; phrases and prefixes still go through Whoosh.
 """
 
 import threading
@@ -17,11 +20,13 @@ from datetime import datetime, timedelta
 
 import numpy as np
 from whoosh import query as Q
+from whoosh.util.times import datetime_to_long
 
 from indexer import schema as S
 from indexer import snippets
 from indexer.errors import QueryError
 from indexer.query import expand_prefixes, highlight_terms, make_parser, parse_query
+from indexer.ranking import Ranker, term_postings, top
 from indexer.scoring import LuceneBM25
 from indexer.writer import open_index
 
@@ -136,39 +141,6 @@ FACET_FIELDS = {
 TIMELINE = (S.MONTH, False)
 
 
-def _date_range(date_from, date_to):
-    end = date_to + timedelta(days=1) - timedelta(microseconds=1) if date_to else None
-    return Q.DateRange(S.DATE, date_from, end)
-
-
-def _leaf_ids(matcher):
-    """All ids of one segment's posting list, a block at a time.
-
-    Whoosh's generic ``all_ids`` walks a posting list an id at a time in
-    Python; reading each block's decoded id array is an order of magnitude
-    faster on common words.  The block attributes are private to Whoosh's
-    W3 codec (pinned in pyproject.toml); other matchers take the slow path.
-    """
-    if not hasattr(matcher, "_read_ids") or not hasattr(matcher, "_next_block"):
-        return np.fromiter(matcher.all_ids(), dtype=np.int64)
-    blocks = []
-    while matcher.is_active():
-        if matcher._ids is None:
-            matcher._read_ids()
-        blocks.append(np.asarray(matcher._ids[matcher._i:], dtype=np.int64))
-        matcher._next_block()
-    return np.concatenate(blocks) if blocks else np.empty(0, dtype=np.int64)
-
-
-def _term_docs(searcher, fieldname, text):
-    parts = []
-    for sub, offset in searcher.leaf_searchers():
-        reader = sub.reader()
-        if (fieldname, text) in reader:
-            parts.append(_leaf_ids(reader.postings(fieldname, text)) + offset)
-    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
-
-
 def matching_docs(searcher, q):
     """Return the sorted docnums ``q`` matches (deleted ones included).
 
@@ -176,7 +148,7 @@ def matching_docs(searcher, q):
     posting arrays; anything else (phrases, prefixes, ranges) asks Whoosh.
     """
     if isinstance(q, Q.Term):
-        return np.unique(_term_docs(searcher, q.fieldname, q.text))
+        return np.unique(term_postings(searcher, q.fieldname, q.text)[0])
     if isinstance(q, Q.Or):
         parts = [matching_docs(searcher, c) for c in q.children()]
         return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
@@ -197,15 +169,71 @@ def matching_docs(searcher, q):
     return np.fromiter(searcher.docs_for_query(q, for_deletion=True), dtype=np.int64)
 
 
-def _live_mask(searcher):
-    live = np.ones(searcher.doc_count_all(), dtype=bool)
-    for sub, offset in searcher.leaf_searchers():
-        reader = sub.reader()
-        if reader.has_deletions():
-            for docnum in range(reader.doc_count_all()):
-                if reader.is_deleted(docnum):
-                    live[offset + docnum] = False
-    return live
+class _Snapshot:
+    """Per-document arrays of one index generation, built on first use.
+
+    A new commit makes a new generation; the service drops the snapshot
+    when its searcher is refreshed.
+    """
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+        self.size = searcher.doc_count_all()
+        self._lock = threading.Lock()
+        self._cache = {}
+
+    def _get(self, key, build):
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = build()
+            return self._cache[key]
+
+    @property
+    def live(self):
+        def build():
+            live = np.ones(self.size, dtype=bool)
+            for sub, offset in self.searcher.leaf_searchers():
+                reader = sub.reader()
+                if reader.has_deletions():
+                    for docnum in range(reader.doc_count_all()):
+                        if reader.is_deleted(docnum):
+                            live[offset + docnum] = False
+            return live
+
+        return self._get("live", build)
+
+    @property
+    def dates(self):
+        """Each document's date as Whoosh's long, or -1 when it has none."""
+
+        def build():
+            dates = np.full(self.size, -1, dtype=np.int64)
+            reader = self.searcher.reader()
+            if reader.has_column(S.DATE):
+                column = reader.column_reader(S.DATE, translate=False)
+                for docnum in range(self.size):
+                    value = column[docnum]
+                    if value:
+                        dates[docnum] = value
+            return dates
+
+        return self._get("dates", build)
+
+    @property
+    def ranker(self):
+        def build():
+            reader = self.searcher.reader()
+            lengths = np.fromiter(
+                (reader.doc_field_length(d, S.TEXT, 0) for d in range(self.size)),
+                dtype=np.float64, count=self.size,
+            )
+            return Ranker(self.searcher, S.TEXT, lengths)
+
+        return self._get("ranker", build)
+
+    def facet(self, name, spec):
+        fieldname, multi = spec
+        return self._get(("facet", name), lambda: _FacetColumn(self.searcher.reader(), fieldname, multi))
 
 
 class SearchService:
@@ -224,7 +252,7 @@ class SearchService:
         self.weighting = LuceneBM25()
         self._lock = threading.Lock()
         self._searcher = self.ix.searcher(weighting=self.weighting)
-        self._facets = {}
+        self._snapshot = _Snapshot(self._searcher)
 
     def close(self):
         self._searcher.close()
@@ -236,34 +264,25 @@ class SearchService:
     def __exit__(self, *exc):
         self.close()
 
-    def searcher(self):
-        """Return a searcher on the latest committed index."""
+    def _current(self):
+        """Return (searcher, snapshot) on the latest committed index."""
         with self._lock:
             if not self._searcher.up_to_date():
+                # The old searcher stays open for requests still using it;
+                # Whoosh closes its files when it is garbage collected.
                 self._searcher = self._searcher.refresh()
-                self._facets = {}
-            return self._searcher
+                self._snapshot = _Snapshot(self._searcher)
+            return self._searcher, self._snapshot
+
+    def searcher(self):
+        return self._current()[0]
 
     def doc_count(self):
         return self.searcher().doc_count()
 
-    def _live(self, searcher):
-        with self._lock:
-            live = self._facets.get("_live")
-            if live is None:
-                live = self._facets["_live"] = _live_mask(searcher)
-            return live
-
-    def _facet_column(self, searcher, name, spec):
-        with self._lock:
-            table = self._facets.get(name)
-            if table is None:
-                fieldname, multi = spec
-                table = self._facets[name] = _FacetColumn(searcher.reader(), fieldname, multi)
-            return table
-
-    def _filter_query(self, filters):
-        parts = []
+    def _filter_mask(self, searcher, snapshot, filters):
+        """A boolean array over docnums for the filters, or None for no filters."""
+        mask = None
         for values, fieldname in (
             (filters.sources, S.SOURCE),
             (filters.countries, S.COUNTRY),
@@ -271,10 +290,20 @@ class SearchService:
             (filters.years, S.YEAR),
         ):
             if values:
-                parts.append(Q.Or([Q.Term(fieldname, v) for v in values]))
+                docs = matching_docs(searcher, Q.Or([Q.Term(fieldname, v) for v in values]))
+                part = np.zeros(snapshot.size, dtype=bool)
+                part[docs] = True
+                mask = part if mask is None else mask & part
         if filters.date_from or filters.date_to:
-            parts.append(_date_range(filters.date_from, filters.date_to))
-        return Q.And(parts) if parts else None
+            dates = snapshot.dates
+            part = dates >= 0
+            if filters.date_from:
+                part &= dates >= datetime_to_long(filters.date_from)
+            if filters.date_to:
+                end = filters.date_to + timedelta(days=1) - timedelta(microseconds=1)
+                part &= dates <= datetime_to_long(end)
+            mask = part if mask is None else mask & part
+        return mask
 
     def parse(self, text):
         return parse_query(self.parser, text)
@@ -300,29 +329,37 @@ class SearchService:
             raise QueryError(f"page must be between 1 and {MAX_PAGE}")
         filters = filters or Filters()
         q = self.parse(text)
-        searcher = self.searcher()
-        filter_q = self._filter_query(filters)
-        full_q = Q.And([q, filter_q]) if filter_q is not None else q
-
-        docs = matching_docs(searcher, full_q)
-        docs = docs[self._live(searcher)[docs]]
-        total = len(docs)
-        kwargs = {"terms": False}
-        if filter_q is not None:
-            kwargs["filter"] = set(docs.tolist())
+        searcher, snapshot = self._current()
+        ranked = snapshot.ranker.rank(q)
+        docs = ranked.docs if ranked is not None else matching_docs(searcher, q)
+        keep = snapshot.live[docs]
+        mask = self._filter_mask(searcher, snapshot, filters)
+        if mask is not None:
+            keep &= mask[docs]
+        docs = docs[keep]
+        wanted = page * per_page
         if sort == "date":
-            kwargs["sortedby"] = S.DATE
-            kwargs["reverse"] = True
+            best = top(docs, snapshot.dates[docs], wanted)
+            page_docs, scores = docs[best], [None] * len(best)
+        elif ranked is not None:
+            scores = ranked.scores[keep]
+            best = top(docs, scores, wanted)
+            page_docs, scores = docs[best], scores[best].tolist()
+        else:
+            # Phrases, prefixes: Whoosh scores, restricted to the filtered matches.
+            results = searcher.search(q, limit=wanted, filter=set(docs.tolist()), terms=False)
+            page_docs = np.asarray([h.docnum for h in results], dtype=np.int64)
+            scores = [h.score for h in results]
+        first = (page - 1) * per_page
         hits = []
-        if total and (page - 1) * per_page < total:
-            results = searcher.search_page(q, page, pagelen=per_page, **kwargs)
-            terms = highlight_terms(q) | expand_prefixes(q, searcher.reader())
-            for hit in results:
-                hits.append(self._hit(hit, terms if snippets else None, sort))
-        facet_counts, timeline = self._count_facets(searcher, docs, facet_limit) if facets else ({}, [])
+        if first < len(page_docs):
+            terms = highlight_terms(q) | expand_prefixes(q, searcher.reader()) if snippets else None
+            for docnum, score in zip(page_docs[first:].tolist(), scores[first:]):
+                hits.append(self._hit(searcher.stored_fields(docnum), terms, score))
+        facet_counts, timeline = self._count_facets(snapshot, docs, facet_limit) if facets else ({}, [])
         return SearchResults(
             query=text,
-            total=total,
+            total=len(docs),
             page=page,
             per_page=per_page,
             sort=sort,
@@ -332,22 +369,20 @@ class SearchService:
             took_ms=(time.perf_counter() - start) * 1000,
         )
 
-    def _count_facets(self, searcher, docs, limit):
-        mask = np.zeros(searcher.doc_count_all(), dtype=bool)
+    def _count_facets(self, snapshot, docs, limit):
+        mask = np.zeros(snapshot.size, dtype=bool)
         mask[docs] = True
         out = {}
-        for name in FACET_FIELDS:
-            table = self._facet_column(searcher, name, FACET_FIELDS[name])
+        for name, spec in FACET_FIELDS.items():
             out[name] = [
                 {"value": value, "label": value, "count": count}
-                for value, count in table.count(mask)[:limit]
+                for value, count in snapshot.facet(name, spec).count(mask)[:limit]
             ]
-        months = self._facet_column(searcher, "month", TIMELINE).count(mask)
+        months = snapshot.facet("month", TIMELINE).count(mask)
         timeline = [{"month": m, "count": c} for m, c in sorted(months)]
         return out, timeline
 
-    def _hit(self, hit, terms, sort):
-        stored = hit.fields()
+    def _hit(self, stored, terms, score):
         date = stored.get(S.DATE)
         return Hit(
             id=stored[S.ID],
@@ -356,7 +391,7 @@ class SearchService:
             source=stored.get(S.SOURCE, ""),
             url=stored.get(S.URL, ""),
             author=stored.get(S.AUTHOR, ""),
-            score=round(hit.score, 4) if sort == "relevance" and hit.score is not None else None,
+            score=round(float(score), 4) if score is not None else None,
             snippet=snippets.snippet(stored.get(S.BODY, ""), terms, SNIPPET_CHARS) if terms is not None else "",
             title_html=snippets.highlight_all(stored.get(S.TITLE, ""), terms) if terms is not None else "",
         )

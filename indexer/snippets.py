@@ -4,7 +4,7 @@ Whoosh's highlighter pushes every token of every hit through the analyzer's
 generator chain (about 4 ms for a news article here, so 40 ms a results
 page).  This module does the same job from the same parts at a fraction of
 the cost: the tokenizer's regex finds the words, and the cached
-``normalize_token``/``light_stem`` functions give each word's index term, so
+:func:`analyzers.analysis.index_term` gives each word's index term, so
 a word is marked exactly when the analyzer would have indexed it under one
 of the query's terms.  The marked words keep their diacritics: offsets come
 from the original text.
@@ -12,21 +12,12 @@ from the original text.
 
 from html import escape
 
-from analyzers.normalize import normalize_token
-from analyzers.stemmer import light_stem
-from analyzers.stopwords import STOPWORDS
+from analyzers.analysis import index_term
 from analyzers.tokenizer import WORD_PATTERN
 
 MARK_OPEN = "<mark>"
 MARK_CLOSE = "</mark>"
 ELLIPSIS = " … "
-
-
-def _term(word):
-    normalized = normalize_token(word)
-    if not normalized or normalized in STOPWORDS:
-        return None
-    return light_stem(normalized)
 
 
 def find_matches(text, terms, limit=None):
@@ -36,7 +27,7 @@ def find_matches(text, terms, limit=None):
         return matches
     end = len(text) if limit is None else min(len(text), limit)
     for m in WORD_PATTERN.finditer(text, 0, end):
-        term = _term(m.group(0))
+        term = index_term(m.group(0))
         if term in terms:
             matches.append((m.start(), m.end(), term))
     return matches

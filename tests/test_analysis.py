@@ -133,3 +133,16 @@ def test_offsets_slice_the_surface_form(text):
     chain = ArabicTokenizer() | ArabicNormalizeFilter()
     for t in chain(text, chars=True):
         assert normalize(text[t.startchar:t.endchar]) == t.text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(arabic_text, st.text(max_size=40)))
+def test_fast_path_indexes_what_the_analyzer_indexes(text):
+    from analyzers.analysis import term_positions
+
+    expected = {}
+    for t in arabic_analyzer()(text, positions=True):
+        expected.setdefault(t.text, []).append(t.pos)
+    length, positions = term_positions(text)
+    assert positions == expected
+    assert length == sum(len(p) for p in expected.values())

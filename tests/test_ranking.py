@@ -1,0 +1,82 @@
+"""The numpy ranker must score exactly as Whoosh's own matchers do."""
+
+import pytest
+from whoosh import query as Q
+
+from indexer.ranking import top
+from indexer.search import SearchService, matching_docs
+from tests.conftest import article
+
+WORDS = "النفط الغاز الرياض جدة الأمطار المدارس الطلاب الوزير الاتفاق إيران".split()
+
+
+def corpus():
+    # Deterministic articles of varied length and term frequency.
+    docs = []
+    for i in range(60):
+        words = [WORDS[(i * k + k * k) % len(WORDS)] for k in range(1, 4 + i % 17)]
+        docs.append(article(str(i), f"خبر {i}", " ".join(words) + " وكلمات أخرى للحشو " * (i % 5)))
+    return docs
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    from indexer.writer import index_articles
+
+    index_dir = tmp_path_factory.mktemp("ranking")
+    # Two batches make two segments, so global docnums cross a segment offset.
+    index_articles(index_dir, corpus()[:30], entities=False)
+    index_articles(index_dir, corpus()[30:] + corpus()[:5], entities=False)
+    with SearchService(index_dir) as s:
+        yield s
+
+
+QUERIES = [
+    "النفط", "النفط الغاز", "النفط الغاز الرياض الاتفاق", "النفط AND الطلاب",
+    "النفط -الغاز", "+النفط الطلاب", "(النفط OR جدة) AND المدارس", "إيران كلمة_غائبة",
+    "سوريا النفط",
+]
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_scores_match_whoosh(service, text):
+    q = service.parse(text)
+    searcher, snapshot = service._current()
+    ranked = snapshot.ranker.rank(q)
+    assert ranked is not None
+    live = snapshot.live[ranked.docs]
+    fast = dict(zip(ranked.docs[live].tolist(), ranked.scores[live].tolist()))
+    slow = {h.docnum: h.score for h in searcher.search(q, limit=None)}
+    assert fast.keys() == slow.keys()
+    for docnum, score in slow.items():
+        assert fast[docnum] == pytest.approx(score, rel=1e-5), docnum
+
+
+def test_matching_docs_agree_with_whoosh(service):
+    searcher = service.searcher()
+    for text in QUERIES + ['"النفط الغاز"', "النف*"]:
+        q = service.parse(text)
+        ours = set(matching_docs(searcher, q).tolist()) & set(searcher.docs_for_query(q))
+        assert ours == set(searcher.docs_for_query(q))
+
+
+def test_phrases_fall_back_to_whoosh(service):
+    q = service.parse('"النفط الغاز"')
+    assert service._current()[1].ranker.rank(q) is None
+    assert service.search('"النفط الغاز"').total == len(list(service.searcher().docs_for_query(q)))
+
+
+def test_top_breaks_ties_by_docnum():
+    import numpy as np
+
+    docs = np.array([5, 1, 9, 3])
+    keys = np.array([1.0, 2.0, 2.0, 2.0])
+    assert docs[top(docs, keys, 2)].tolist() == [1, 3]
+    assert docs[top(docs, keys, 10)].tolist() == [1, 3, 9, 5]
+
+
+def test_deleted_documents_never_match(service, tmp_path):
+    # The second batch re-indexed docs 0-4: their first copies are deleted.
+    results = service.search("النفط", per_page=100)
+    ids = [h.id for h in results.hits]
+    assert len(ids) == len(set(ids))
