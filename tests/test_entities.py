@@ -135,3 +135,90 @@ def test_pickle_and_threads_are_deterministic():
 
 def test_seed_countries():
     assert codes(SEED.read_text("utf-8")) == {"IQ", "IR", "RU", "SY", "US"}
+
+
+# --- actors -----------------------------------------------------------------
+
+def actors(text):
+    return {a.name: a for a in extract_entities(text).actors}
+
+
+def find_actor(ents, name):
+    """Return the actor whose canonical name or an alias is ``name``."""
+    for a in ents.actors:
+        if a.name == name or name in a.aliases:
+            return a
+    return None
+
+
+def test_acronym_from_gazetteer():
+    ents = extract_entities("هاجم مسلحو داعش قرية، وقال بيان لتنظيم الدولة الإسلامية إن")
+    isis = find_actor(ents, "داعش")
+    assert isis is not None and isis.kind == "organization"
+    assert isis.name == "تنظيم الدولة الإسلامية"
+    assert isis.count == 2
+
+
+def test_acronym_in_brackets_becomes_alias():
+    ents = extract_entities("أعلنت هيئة تنمية الصادرات الوطنية (هتص) خطة جديدة، وقالت هتص إن")
+    org = find_actor(ents, "هتص")
+    assert org is not None and org.name == "هيئة تنمية الصادرات الوطنية"
+    assert org.count == 3  # the name, the bracketed acronym, the acronym alone
+
+
+def test_surname_resolves_to_full_name():
+    ents = extract_entities("قال العميد سامي الحربي إن الوضع هادئ. وأضاف الحربي أن الدوريات مستمرة، وطبقا للحربي فإن")
+    person = find_actor(ents, "الحربي")
+    assert person is not None and person.kind == "person"
+    assert person.name == "سامي الحربي"
+    assert person.count == 3
+    assert "الحربي" in person.aliases
+
+
+def test_title_introduces_an_unseen_name():
+    ents = extract_entities("صرح السفير الألماني في عمان، يواكيم شتراوبنغر، بأن")
+    assert find_actor(ents, "يواكيم شتراوبنغر") is not None
+
+
+def test_org_head_rule_names_a_ministry():
+    ents = extract_entities("أعلنت وزارة الزراعة السودانية اليوم خطة")
+    org = find_actor(ents, "وزارة الزراعة السودانية")
+    assert org is not None and org.kind == "organization"
+
+
+@pytest.mark.parametrize("text, phrase", [
+    ("انتشرت قوات الأمن في الشوارع", "قوات الأمن"),
+    ("أعلنت الشركة الفرنسية أرباحها", "الشركة الفرنسية"),
+    ("زار السفير الروسي المركز الأمني", "السفير الروسي"),
+    ("زار السفير الروسي المركز الأمني", "المركز الأمني"),
+])
+def test_generic_phrases_are_not_actors(text, phrase):
+    ents = extract_entities(text)
+    assert all(phrase not in a.aliases and a.name != phrase for a in ents.actors)
+
+
+def test_weak_alias_needs_the_full_name():
+    # المالكي is a common surname: alone it is not the gazetteer's politician.
+    assert find_actor(extract_entities("حضر المالكي الحفل"), "نوري المالكي") is None
+    ents = extract_entities("التقى نوري المالكي الوفد، وقال المالكي إن")
+    assert find_actor(ents, "نوري المالكي").count == 2
+
+
+def test_actor_shape():
+    ents = extract_entities("قال الرئيس فلاديمير بوتين في الكرملين")
+    putin = find_actor(ents, "فلاديمير بوتين")
+    assert putin.kind == "person" and putin.label_en == "Vladimir Putin"
+    assert putin.aliases == sorted(putin.aliases)
+
+
+def test_seed_article_actors():
+    ents = extract_entities(SEED.read_text("utf-8"))
+    for name in ["داعش", "قوات سورية الديمقراطية", "قسد", "تحسين الخفاجي", "ماكسيم ماكسيموف",
+                 "قاسم الأعرجي", "عبد المهدي", "العربي الجديد"]:
+        assert find_actor(ents, name) is not None, name
+    assert find_actor(ents, "قسد") is find_actor(ents, "قوات سورية الديمقراطية")
+    assert find_actor(ents, "الخفاجي") is find_actor(ents, "تحسين الخفاجي")
+    kinds = {a.name: a.kind for a in ents.actors}
+    assert kinds["تحسين الخفاجي"] == kinds["قاسم الأعرجي"] == "person"
+    for generic in ["المركز الأمني", "السفير الروسي", "قوات الأمن"]:
+        assert find_actor(ents, generic) is None, generic

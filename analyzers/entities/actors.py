@@ -17,8 +17,8 @@ after an organisation becomes its alias, and weak gazetteer aliases
 (المالكي) count only when the actor is named in full.
 """
 
-from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from analyzers.entities.countries import is_demonym
 from analyzers.entities.crf import default_recogniser, spans
@@ -59,20 +59,38 @@ class Mention:
     owner: object = None   # the full-name Mention a surname or acronym stands for
 
 
+# Per-type predicates, cached: extraction runs on every article at index
+# time, and word types repeat (Zipf), so each is computed once per type.
+CACHED = lru_cache(maxsize=1 << 18)
+
+
+@CACHED
 def _forms(norm):
-    return [f for f, _ in clitic_variants(norm)]
+    return tuple(f for f, _ in clitic_variants(norm))
 
 
-def _in(norm, words):
-    return any(f in words for f in _forms(norm))
+@CACHED
+def _is_title(norm):
+    return any(f in TITLES for f in _forms(norm))
+
+
+@CACHED
+def _is_first_name(norm):
+    return any(f in FIRST_NAMES for f in _forms(norm))
 
 
 def _is_word(norm):
     return norm.isalpha()
 
 
+@CACHED
 def _definite(norm):
     return any(f.startswith(ARTICLE) for f in _forms(norm))
+
+
+@CACHED
+def _surname_keys(norm):
+    return tuple({bare(f) for f in _forms(norm) if len(bare(f)) > 2})
 
 
 # --- organisation names on a head noun --------------------------------------
@@ -90,7 +108,17 @@ def _org_at(norms, i):
         # (لجنة الأمن والدفاع).
         if not _is_word(norm) or norm in STOP or norm in SPEECH:
             break
-        if not (norm.startswith(ARTICLE) or (norm.startswith("و" + ARTICLE) and j > i + 1)):
+        definite = norm.startswith(ARTICLE) or (norm.startswith("و" + ARTICLE) and j > i + 1)
+        # An indefinite noun continues a construct chain only when a
+        # definite word follows (هيئة تنمية الصادرات).
+        if not definite and not (
+            j == i + 1
+            and not head.startswith(ARTICLE)
+            and norm[0] not in "لبك"
+            and j + 1 < len(norms)
+            and norms[j + 1].startswith(ARTICLE)
+            and norms[j + 1] not in STOP
+        ):
             break
         j += 1
     if j == i + 1:
@@ -98,9 +126,16 @@ def _org_at(norms, i):
     return j if not _generic(norms, i, j, head) else None
 
 
+@CACHED
 def _head(norm):
     """Return the organisation head noun ``norm`` stands for, or None."""
-    return next((f for f in _forms(norm) if f in ORG_HEADS or f in NATIONAL_HEADS), None)
+    heads = ORG_HEADS | NATIONAL_HEADS
+    for form in _forms(norm):
+        # Keep the article: a definite head (المركز) behaves unlike a
+        # construct one (مركز التنسيق), even if only one is listed.
+        if form in heads or (form.startswith(ARTICLE) and form[len(ARTICLE):] in heads):
+            return form
+    return None
 
 
 def _generic(norms, start, end, head=None):
@@ -120,25 +155,30 @@ def _generic(norms, start, end, head=None):
         # Head + demonym only: one institution for national heads (الجيش
         # العراقي), a description for any other (الشركة الفرنسية).
         return not (with_demonym and head in NATIONAL_HEADS)
-    if head not in ORG_HEADS:
+    if head not in ORG_HEADS and head[len(ARTICLE):] not in ORG_HEADS:
         return True  # الحكومة، الخارجية name an institution only with a demonym
     if head.startswith(ARTICLE) and head not in NATIONAL_HEADS:
-        # A definite head is a description unless a proper complement names it.
+        # A definite head is a description unless a proper complement names
+        # it; an indefinite word after it is a verb or a new clause (المركز
+        # قدم الكثير).
+        if any(not c.startswith(ARTICLE) and not c.startswith("و" + ARTICLE) for c in complements):
+            return True
         return all(c in GENERIC or is_demonym(c) for c in complements)
     return complements[0] in GENERIC
 
 
 # --- people after a title ---------------------------------------------------
 
+@CACHED
 def _name_part(norm):
-    return _is_word(norm) and norm not in STOP and norm not in SPEECH and not _in(norm, TITLES)
+    return _is_word(norm) and norm not in STOP and norm not in SPEECH and not _is_title(norm)
 
 
 def _person_after(norms, i):
     """Return ``(start, end)`` of a name introduced by the title at ``i``."""
     j = i + 1
     n = len(norms)
-    while j < n and j - i <= MAX_TITLE_GAP and not _in(norms[j], FIRST_NAMES):
+    while j < n and j - i <= MAX_TITLE_GAP and not _is_first_name(norms[j]):
         if norms[j] == NEWLINE or norms[j] == ".":
             return None
         j += 1
@@ -147,7 +187,7 @@ def _person_after(norms, i):
     start = j
     j += 1
     while j < n and j - start < MAX_NAME_PARTS and _name_part(norms[j]):
-        if norms[j - 1] in NAME_LINKS or _in(norms[j], FIRST_NAMES) or _definite(norms[j]) \
+        if norms[j - 1] in NAME_LINKS or _is_first_name(norms[j]) or _definite(norms[j]) \
                 or _unknown_word(norms[j]):
             j += 1
         else:
@@ -157,6 +197,7 @@ def _person_after(norms, i):
     return start, j
 
 
+@CACHED
 def _unknown_word(norm):
     # A word the cluster map never saw in 10M words of news is most likely
     # a rare name (ماكسيموف).
@@ -258,7 +299,7 @@ def find_actors(tokens, norms):
             _claim(mentions, taken, start, end, kind)
 
     for i in range(n):
-        if _in(norms[i], TITLES):
+        if _is_title(norms[i]):
             hit = _person_after(norms, i)
             if hit:
                 _claim(mentions, taken, *hit, PERSON)
@@ -283,9 +324,9 @@ def _resolve_surnames(norms, mentions, taken):
     for i, norm in enumerate(norms):
         if taken[i]:
             continue
-        for form in _forms(norm):
-            owner = surnames.get(bare(form))
-            if owner is not None and len(bare(form)) > 2:
+        for key in _surname_keys(norm):
+            owner = surnames.get(key)
+            if owner is not None:
                 mentions.append(Mention(i, i + 1, PERSON, owner.known, owner=owner))
                 taken[i] = True
                 break
@@ -303,6 +344,8 @@ def _resolve_acronyms(tokens, norms, mentions, taken):
         if j + 2 < len(norms) and norms[j] == OPEN_BRACKET and norms[j + 2] == CLOSE_BRACKET \
                 and _is_word(norms[j + 1]) and not taken[j + 1]:
             acronyms[norms[j + 1]] = m
+    if not acronyms:
+        return
     for i, norm in enumerate(norms):
         if not taken[i]:
             owner = next((acronyms[f] for f in _forms(norm) if f in acronyms), None)

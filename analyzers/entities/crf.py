@@ -22,6 +22,7 @@ import gzip
 import threading
 from functools import lru_cache
 
+import numpy as np
 import pycrfsuite
 
 from analyzers.entities import gazetteer
@@ -38,6 +39,10 @@ PUNCT = frozenset(".,،:;؛!?؟()[]{}\"'«»-–—/…")
 
 # Neighbour offsets and which of their features a token sees.
 CONTEXT = (-2, -1, 1, 2)
+# Word types whose summed scores are kept, 180 bytes each (SaudiNewsNet has
+# about 400k types); beyond that a text's new types are scored afresh.
+TYPE_CACHE = 1 << 18
+BIGRAM = "w-1|c0="
 
 TRAIN_PARAMS = {
     "c1": 0.05,           # L1 keeps the model small and drops noisy word features
@@ -167,7 +172,7 @@ def sentence_features(norms):
         if i:
             # The bigram of the previous word and this one's cluster
             # generalises "اللواء <name>" to unseen names.
-            feats.append("w-1|c0=" + norms[i - 1] + "|" + fine)
+            feats.append(BIGRAM + norms[i - 1] + "|" + fine)
         out.append(feats)
     return out
 
@@ -237,27 +242,154 @@ def train(sentences, model_path, params=None):
 
 
 class Recogniser:
-    """A loaded CRF; one tagger per thread, since crfsuite's is stateful."""
+    """A trained CRF, decoded in numpy from its weights.
+
+    crfsuite's own tagger converts every feature string on every call, which
+    costs about 1.5 us a feature (30 ms an article).  Features here depend
+    on word types only, so each type's weights are summed once into one
+    score vector per position (own, and seen from each neighbour offset);
+    a sentence's emission scores are then a few array additions, and
+    Viterbi runs over the nine labels.  The result equals crfsuite's.
+    Immutable after construction, so threads can share it.
+    """
 
     def __init__(self, model_path):
-        self.model_path = str(model_path)
-        self._local = threading.local()
+        tagger = pycrfsuite.Tagger()
+        tagger.open(str(model_path))
+        info = tagger.info()
+        self.labels = sorted(info.labels, key=lambda label: int(info.labels[label]))
+        index = {label: i for i, label in enumerate(self.labels)}
+        size = len(self.labels)
+        self.weights = {}
+        for (attr, label), weight in info.state_features.items():
+            vec = self.weights.get(attr)
+            if vec is None:
+                vec = self.weights[attr] = np.zeros(size)
+            vec[index[label]] = weight
+        self.transitions = np.zeros((size, size))
+        for (a, b), weight in info.transitions.items():
+            self.transitions[index[a], index[b]] = weight
+        self._zero = np.zeros(size)
+        self._edges = {off: self._sum(_EDGE[off]) for off in CONTEXT}
+        # "w-1|c0=<previous word>|<cluster>" weights, keyed by the pair.
+        self.bigrams = {}
+        for attr, vec in self.weights.items():
+            if attr.startswith(BIGRAM):
+                prev, fine = attr[len(BIGRAM):].rsplit("|", 1)
+                self.bigrams[(prev, fine)] = vec
+        self._ids = {}
+        self._fines = []
+        self._matrix = np.zeros((1024, 1 + len(CONTEXT), size), dtype=np.float32)
+        self._lock = threading.Lock()
 
-    def _tagger(self):
-        tagger = getattr(self._local, "tagger", None)
-        if tagger is None:
-            tagger = pycrfsuite.Tagger()
-            tagger.open(self.model_path)
-            self._local.tagger = tagger
-        return tagger
+    def _sum(self, feats):
+        vec = self._zero.copy()
+        for f in feats:
+            w = self.weights.get(f)
+            if w is not None:
+                vec += w
+        return vec
+
+    def _type_ids(self, norms):
+        """Return row indexes into ``self._matrix`` for ``norms``, adding new types."""
+        ids = self._ids
+        missing = [x for x in set(norms) if x not in ids]
+        if missing and len(ids) + len(missing) > TYPE_CACHE:
+            # A full registry (a huge, noisy vocabulary): score the rare
+            # types afresh in a scratch registry instead of growing forever.
+            scratch = Recogniser.__new__(Recogniser)
+            scratch.__dict__.update(self.__dict__)
+            scratch._ids, scratch._fines = {}, []
+            scratch._matrix = np.zeros_like(self._matrix[:1024])
+            scratch._lock = threading.Lock()
+            self._scratch = scratch
+            return None
+        if missing:
+            with self._lock:
+                for norm in missing:
+                    if norm in ids:
+                        continue
+                    own, context, _ = type_features(norm)
+                    rows = np.stack([self._sum(own)] + [self._sum(context[off]) for off in CONTEXT])
+                    row = len(ids)
+                    if row >= len(self._matrix):
+                        # Grow into a new array: readers keep the old one,
+                        # whose rows they already use, valid.
+                        grown = np.zeros((2 * len(self._matrix),) + self._matrix.shape[1:], dtype=np.float32)
+                        grown[:row] = self._matrix[:row]
+                        self._matrix = grown
+                    self._matrix[row] = rows
+                    self._fines.append(_fine(norm))
+                    ids[norm] = row  # published last, once the row is written
+        return np.fromiter((ids[x] for x in norms), dtype=np.intp, count=len(norms))
 
     def tag(self, norms):
-        """Return one BIO tag per normalized token."""
-        tagger = self._tagger()
+        """Return one BIO tag per normalized token.
+
+        All sentences of the text are scored and decoded together: emissions
+        in one pass over the tokens, Viterbi over a (sentences x labels)
+        array, one step per position of the longest sentence.
+        """
         tags = ["O"] * len(norms)
-        for start, end in split_sentences(norms):
-            tags[start:end] = tagger.tag(sentence_features(norms[start:end]))
+        sents = list(split_sentences(norms))
+        if not sents:
+            return tags
+        positions = [i for start, end in sents for i in range(start, end)]
+        words = [norms[i] for i in positions]
+        lengths = np.array([end - start for start, end in sents])
+        sid = np.repeat(np.arange(len(sents)), lengths)
+        offset = np.arange(len(words)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        ids = self._type_ids(words)
+        owner = self
+        if ids is None:
+            owner = self._scratch
+            ids = owner._type_ids(words)
+        matrix = owner._matrix
+        per = matrix[ids]                                # m x 5 x L
+        emit = per[:, 0].copy()
+        m = len(words)
+        idx = np.arange(m)
+        for row, off in enumerate(CONTEXT, start=1):
+            j = np.clip(idx + off, 0, m - 1)
+            inside = (idx + off >= 0) & (idx + off < m) & (sid[j] == sid)
+            emit += np.where(inside[:, None], per[j, row], self._edges[off])
+        bigrams = self.bigrams
+        fines = owner._fines
+        for t in range(1, m):
+            if offset[t]:
+                w = bigrams.get((words[t - 1], fines[ids[t]]))
+                if w is not None:
+                    emit[t] += w
+        labels = self._viterbi(emit, sid, offset, lengths)
+        for i, label in zip(positions, labels):
+            tags[i] = self.labels[label]
         return tags
+
+    def _viterbi(self, emit, sid, offset, lengths):
+        n_sent, longest, size = len(lengths), int(lengths.max()), len(self.labels)
+        grid = np.zeros((n_sent, longest, size))
+        grid[sid, offset] = emit
+        score = grid[:, 0]
+        back = np.zeros((longest, n_sent, size), dtype=np.intp)
+        trans = self.transitions[None]
+        for t in range(1, longest):
+            cand = score[:, :, None] + trans              # S x from x to
+            back[t] = cand.argmax(axis=1)
+            live = (lengths > t)[:, None]
+            score = np.where(live, cand.max(axis=1) + grid[:, t], score)
+        path = np.zeros((n_sent, longest), dtype=np.intp)
+        cur = score.argmax(axis=1)
+        rows = np.arange(n_sent)
+        for t in range(longest - 1, 0, -1):
+            live = lengths > t
+            path[live, t] = cur[live]
+            cur = np.where(live, back[t, rows, cur], cur)
+        path[:, 0] = cur
+        return path[sid, offset]
+
+
+def _fine(norm):
+    return type_features(norm)[2]
 
 
 @lru_cache(maxsize=1)

@@ -6,6 +6,9 @@ following words must match exactly, as normalized.
 
 from analyzers.entities.tokens import clitic_variants
 
+# Word types whose phrase candidates are remembered per table.
+CACHE_SIZE = 1 << 18
+
 
 class PhraseTable:
     """Map normalized phrases to values and find them, longest first."""
@@ -24,18 +27,28 @@ class PhraseTable:
             for first, rests in phrases.items()
         }
         self.first_words = frozenset(self._table)
+        self._cache = {}
+
+    def _candidates(self, norm):
+        """Return ``((rest, value, prefix), ...)`` for phrases ``norm`` may start."""
+        hits = self._cache.get(norm)
+        if hits is None:
+            hits = tuple(
+                (rest, value, prefix)
+                for form, prefix in clitic_variants(norm)
+                for rest, value in self._table.get(form, ())
+            )
+            if len(self._cache) < CACHE_SIZE:
+                self._cache[norm] = hits  # most words start no phrase: ()
+        return hits
 
     def match_at(self, norms, i):
         """Return ``(end, value, prefix)`` of the longest phrase at ``i``, or None."""
         best = None
-        for form, prefix in clitic_variants(norms[i]):
-            for rest, value in self._table.get(form, ()):
-                end = i + 1 + len(rest)
-                if best is not None and end <= best[0]:
-                    break
-                if tuple(norms[i + 1:end]) == rest:
-                    best = (end, value, prefix)
-                    break
+        for rest, value, prefix in self._candidates(norms[i]):
+            end = i + 1 + len(rest)
+            if (best is None or end > best[0]) and tuple(norms[i + 1:end]) == rest:
+                best = (end, value, prefix)
         return best
 
     def find(self, norms):
