@@ -197,16 +197,33 @@ def _char_ranges(categories, exclude=()):
 # WB4: Extend (combining marks) and Format characters never break a word;
 # ZWSP is not Format for word breaking.
 _IN_WORD = _char_ranges({"Mn", "Mc", "Me", "Cf"}, exclude={"\u200b"})
-_LETTER = r"[^\W\d_]"
-_WORD = rf"\w[\w{_IN_WORD}]*"
+# Python's \w also takes "other numbers" (² ¼ ①), which UAX#29 breaks on.
+_OTHER_NUMBER = _char_ranges({"No"})
+_CHAR = rf"[^\W{_OTHER_NUMBER}]"
+_LETTER = rf"[^\W\d_{_OTHER_NUMBER}]"
+_DIGIT = r"\d"
+_WORD = rf"{_CHAR}(?:{_CHAR}|[{_IN_WORD}])*"
+
+
+def _after(cls):
+    # A fixed-width look-behind for a ``cls`` character, optionally followed
+    # by one ignorable (WB4) character: re has no variable-width look-behind.
+    return rf"(?:(?<={cls})|(?<={cls}[{_IN_WORD}]))"
+
+
 # WB6/7: letters across MidLetter and MidNumLet; WB11/12: digits across
 # MidNum and MidNumLet (U+060C Arabic comma and U+066C Arabic thousands
 # separator are MidNum).
 _JOIN = (
-    rf"(?:(?<={_LETTER})[:.'\u2018\u2019](?={_LETTER})"
-    rf"|(?<=\d)[.,;'\u2018\u2019\u060c\u066c](?=\d))"
+    rf"(?:{_after(_LETTER)}[:.'\u2018\u2019][{_IN_WORD}]*(?={_LETTER})"
+    rf"|{_after(_DIGIT)}[.,;'\u2018\u2019\u060c\u066c][{_IN_WORD}]*(?=\d))"
 )
-TOKEN_PATTERN = re.compile(rf"{_WORD}(?:{_JOIN}{_WORD})*")
+# Lucene's tokenizer also emits pictographs (© ® ™ and emoji) as tokens.
+_PICTOGRAPH = (
+    "[\u00a9\u00ae\u203c\u2049\u2122\u2139\u2194-\u2199\u231a\u231b\u23e9-\u23f3"
+    "\u2600-\u27bf\u2b05-\u2b07\u2b1b\u2b1c\u2b50\u2b55\U0001f000-\U0001faff]"
+)
+TOKEN_PATTERN = re.compile(rf"{_WORD}(?:{_JOIN}{_WORD})*|{_PICTOGRAPH}[{_IN_WORD}]*")
 
 # DecimalDigitFilter: every Unicode decimal digit to its ASCII twin.
 _DIGIT_TABLE = {

@@ -278,6 +278,7 @@ def job_anserini(docs, queries, qrels, workdir):
             "-input", str(collection), "-index", str(index_dir), "-threads", "1",
             "-language", "ar",
         ])
+    agreement = port_agreement(autoclass, docs, queries)
     searcher = autoclass("io.anserini.search.SimpleSearcher")(str(index_dir))
     searcher.set_language("ar")
     rows = []
@@ -288,9 +289,32 @@ def job_anserini(docs, queries, qrels, workdir):
         with timed(row, "query_s"):
             run = {qid: [hit.docid for hit in searcher.search(question, K)]
                    for qid, question in queries}
-        rows.append({**row, **score_run(run, queries, qrels)})
+        rows.append({**row, **score_run(run, queries, qrels), "port_agreement": agreement})
     searcher.close()
     return rows
+
+
+PORT_CHECK_DOCS = 1000
+
+
+def port_agreement(autoclass, docs, queries):
+    """How often bench/lucene_arabic.py gives exactly Lucene's tokens.
+
+    Compared on every question and on the first PORT_CHECK_DOCS documents
+    (the XQuAD passages come first), through Lucene's own ArabicAnalyzer.
+    """
+    from lucene_arabic import lucene_arabic_analyzer
+
+    lucene = autoclass("org.apache.lucene.analysis.ar.ArabicAnalyzer")()
+    analyze = autoclass("io.anserini.analysis.AnalyzerUtils").analyze
+    port = lucene_arabic_analyzer()
+
+    def same(text):
+        return list(analyze(lucene, text)) == [t.text for t in port(text)]
+
+    texts = [indexed_text(d) for d in docs[:PORT_CHECK_DOCS]]
+    return {"docs": [sum(map(same, texts)), len(texts)],
+            "questions": [sum(same(q) for _, q in queries), len(queries)]}
 
 
 # --- The project (a) and its ablations ---------------------------------------
@@ -358,15 +382,28 @@ def keep_or_scale():
     return {("indexer.query", "_rewrite"): rewrite_keeping_scale}
 
 
-def bm25(k1, b, whoosh_idf=False):
+def whoosh_idf(doc_count, doc_freq):
+    """Whoosh's idf (``Weighting.idf``), in the signature of ``lucene_idf``."""
+    return math.log(doc_count / (doc_freq + 1)) + 1
+
+
+def bm25(k1, b, use_whoosh_idf=False):
+    """BM25 settings for both of the service's scorers: Whoosh's weighting
+    (phrases, prefixes) and, where the code has it, the numpy Ranker."""
     from functools import partial
 
     from whoosh.scoring import BM25F
 
+    import indexer.search
     from indexer.scoring import LuceneBM25
 
-    cls = BM25F if whoosh_idf else LuceneBM25
-    return {("indexer.search", "LuceneBM25"): partial(cls, K1=k1, B=b)}
+    changes = {("indexer.search", "LuceneBM25"):
+               partial(BM25F if use_whoosh_idf else LuceneBM25, K1=k1, B=b)}
+    if hasattr(indexer.search, "Ranker"):
+        changes[("indexer.search", "Ranker")] = partial(indexer.search.Ranker, K1=k1, B=b)
+        if use_whoosh_idf:
+            changes[("indexer.ranking", "lucene_idf")] = whoosh_idf
+    return changes
 
 
 def coordination(value):
@@ -402,7 +439,7 @@ QUERY_SETTINGS = {
         (BASELINE, qmark_fix),
         ("no spelling-variant expansion",
          lambda: {**qmark_fix(), ("indexer.query", "variants"): _no_variants}),
-        ("Whoosh idf (BM25F)", lambda: {**qmark_fix(), **bm25(1.2, 0.75, whoosh_idf=True)}),
+        ("Whoosh idf (BM25F)", lambda: {**qmark_fix(), **bm25(1.2, 0.75, use_whoosh_idf=True)}),
     ],
     "coordination": [
         (f"OR coordination {c} (kept through the rewrite)",
@@ -604,6 +641,19 @@ def reading(rows):
             f": the target (+{TARGET_MARGIN} MRR@10, no loss of R@10) is "
             f"{'met' if met else 'not met'}."
         )
+    if lucene and "port_agreement" in lucene[0]:
+        agree = lucene[0]["port_agreement"]
+        notes.append(
+            "The Lucene port (c) gives exactly Lucene's ArabicAnalyzer tokens on "
+            f"{agree['docs'][0]:,} of {agree['docs'][1]:,} documents and "
+            f"{agree['questions'][0]:,} of {agree['questions'][1]:,} questions "
+            "(checked through Lucene itself in the same run)."
+        )
+    baseline = find(rows, BASELINE)
+    for row in split_rows(rows)[1]:
+        if baseline and "ranks" in row and row["ranks"] == baseline["ranks"]:
+            notes.append(f"{row_label(row)[1]}: every question's relevant passage sits at the "
+                         "same rank as in the baseline; the change made no difference here.")
     for project in filter(None, (find(rows, c) for c in (AS_SHIPPED, BASELINE))):
         if project["errors"] or project["all_zero_scores"]:
             notes.append(f"{project['config']}: {project['errors']} questions refused with "
