@@ -93,22 +93,26 @@ def term_positions(text):
 
     The indexing fast path: the same tokenizer pattern and the same cached
     per-word chain as the Whoosh analyzer, without a generator and a Token
-    object per word per filter.  Positions count only kept words, as the
+    object per word per filter.  Positions skip stopwords, as the
     StopFilter's ``renumber=True`` does.
 
     >>> term_positions("في بغداد وبغداد")
-    (2, {'بغداد': [0, 1]})
+    (2, {'بغداد': [1, 2]})
     """
     positions = {}
-    pos = 0
-    for word in WORD_PATTERN.findall(text):
+    pos = None
+    length = 0
+    for index, word in enumerate(WORD_PATTERN.findall(text)):
         term = index_term(word)
         if term is None:
             continue
+        # Whoosh's StopFilter(renumber=True) keeps the first kept word's
+        # own position and counts on from there.
+        pos = index if pos is None else pos + 1
+        length += 1
         found = positions.get(term)
         if found is None:
             positions[term] = [pos]
         else:
             found.append(pos)
-        pos += 1
-    return pos, positions
+    return length, positions
