@@ -3,7 +3,6 @@
 Sentences here are composed for the tests, never copied from a corpus.
 """
 
-import os
 import pickle
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
