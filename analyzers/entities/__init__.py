@@ -2,7 +2,7 @@
 
 >>> ents = extract_entities("أكد المتحدث باسم الخارجية الروسية أن موسكو تدعم بغداد")
 >>> [(c.code, c.count) for c in ents.countries]
-[('IQ', 1), ('RU', 2)]
+[('RU', 2), ('IQ', 1)]
 >>> resolve_country("Iran") == resolve_country("إيران") == resolve_country("ir") == "IR"
 True
 
