@@ -169,6 +169,9 @@ def matching_docs(searcher, q):
     return np.fromiter(searcher.docs_for_query(q, for_deletion=True), dtype=np.int64)
 
 
+_MAX_LONG = 1 << 63
+
+
 class _Snapshot:
     """Per-document arrays of one index generation, built on first use.
 
@@ -213,7 +216,10 @@ class _Snapshot:
                 column = reader.column_reader(S.DATE, translate=False)
                 for docnum in range(self.size):
                     value = column[docnum]
-                    if value:
+                    # Raw values are datetime_to_long(date); a document
+                    # without a date reads back as the column's default,
+                    # outside that range (0 or past 2**63).
+                    if 0 < value < _MAX_LONG:
                         dates[docnum] = value
             return dates
 

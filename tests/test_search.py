@@ -168,3 +168,14 @@ def _d(text):
 def test_timeline_counts_months_in_order(news_service):
     timeline = news_service.search("النفط").timeline
     assert timeline == [{"month": "2015-07", "count": 2}, {"month": "2015-08", "count": 1}]
+
+
+def test_articles_without_a_date_sort_last_and_fall_outside_date_filters(make_index):
+    index_dir = make_index([
+        article("dated", "النفط", "النفط اليوم", date="2015-07-01"),
+        article("undated", "النفط", "النفط بلا تاريخ"),
+        article("later", "النفط", "النفط غدا", date="2015-08-01"),
+    ])
+    with SearchService(index_dir) as service:
+        assert ids(service.search("النفط", sort="date")) == ["later", "dated", "undated"]
+        assert ids(service.search("النفط", filters=Filters(date_to=_d("2015-07-15")))) == ["dated"]
