@@ -292,6 +292,35 @@ def analyze_command(text, as_json):
         click.echo(f"{r['surface']}\t{r['normalized'] or ''}\t{term}")
 
 
+@cli.command("entities")
+@click.argument("sources", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--map", "mappings", multiple=True, metavar="FIELD=NAME",
+    help="Read FIELD (id, title, body, date, source, author, url) from column or key NAME.",
+)
+def entities_command(sources, mappings):
+    """Print the countries and actors of every article in SOURCES.
+
+    Reads what 'archive index' reads and prints one JSON object a line:
+    {"id", "countries": [{"code", "label_ar", "label_en", "count"}],
+    "actors": [{"name", "kind", "aliases", "count"}]}. Problems with the
+    sources go to stderr, as with 'archive index'.
+    """
+    from analyzers.entities import extract_entities
+    from indexer.readers import Problem, read_sources
+
+    try:
+        field_map = parse_field_map(mappings)
+        for item in read_sources(sources, field_map):
+            if isinstance(item, Problem):
+                click.echo(f"{item.severity}: {item}", err=True)
+                continue
+            found = extract_entities(f"{item.title}\n{item.body}").to_dict()
+            click.echo(json.dumps({"id": item.id, **found}, ensure_ascii=False))
+    except SourceError as e:
+        raise click.UsageError(str(e))
+
+
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))

@@ -381,7 +381,7 @@ class SearchService:
         out = {}
         for name, spec in FACET_FIELDS.items():
             out[name] = [
-                {"value": value, "label": value, "count": count}
+                _facet_entry(name, value, count)
                 for value, count in snapshot.facet(name, spec).count(mask)[:limit]
             ]
         months = snapshot.facet("month", TIMELINE).count(mask)
@@ -472,6 +472,16 @@ class SearchService:
             "title_html": snippets.highlight_all(stored.get(S.TITLE, ""), terms),
             "body_html": snippets.highlight_all(body, terms),
         }
+
+
+def _facet_entry(name, value, count):
+    """One facet value as ``{value, label, count}``; countries add an English label."""
+    if name == "country":
+        from analyzers.entities import country_label
+
+        label_ar, label_en = country_label(value)
+        return {"value": value, "label": label_ar or value, "label_en": label_en or value, "count": count}
+    return {"value": value, "label": value, "count": count}
 
 
 def _respell(word, stem, fix):

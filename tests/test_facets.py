@@ -1,0 +1,114 @@
+"""Entity facets end to end: recognised at index time, counted and filtered
+by the search service and the CLI."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from indexer.cli import cli
+from indexer.search import Filters, SearchService
+from tests.conftest import SEEDS, article
+
+ARTICLES = [
+    article("a", "طهران وبغداد", "أكد وزير الخارجية الإيراني في طهران أن التعاون مع العراق مستمر.",
+            date="2015-07-01", source="alriyadh"),
+    article("b", "موسكو", "قال الكرملين إن روسيا ستواصل دعم الحكومة السورية في دمشق.",
+            date="2015-07-05", source="sabq"),
+    article("c", "الموصل", "استعاد الجيش العراقي أحياء في الموصل من تنظيم داعش.",
+            date="2015-08-01", source="sabq"),
+    article("d", "النفط", "ارتفعت أسعار النفط في الأسواق الآسيوية اليوم.",
+            date="2015-08-02", source="okaz"),
+]
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    from indexer.writer import index_articles
+
+    index_dir = tmp_path_factory.mktemp("facets")
+    index_articles(index_dir, ARTICLES, entities=True)
+    with SearchService(index_dir) as s:
+        yield s
+
+
+def counts(results, facet):
+    return {f["value"]: f["count"] for f in results.facets[facet]}
+
+
+def ids(results):
+    return sorted(h.id for h in results.hits)
+
+
+def test_country_facets_with_labels(service):
+    results = service.search("في OR من OR النفط OR الموصل OR موسكو OR طهران")
+    country = counts(results, "country")
+    assert country["IQ"] == 2 and country["IR"] == 1 and country["RU"] == 1 and country["SY"] == 1
+    iraq = next(f for f in results.facets["country"] if f["value"] == "IQ")
+    assert (iraq["label"], iraq["label_en"]) == ("العراق", "Iraq")
+
+
+def test_values_within_a_facet_or_and_facets_and(service):
+    query = "طهران OR موسكو OR الموصل OR النفط"
+    assert ids(service.search(query, filters=Filters(countries=["IR", "RU"]))) == ["a", "b"]
+    assert ids(service.search(query, filters=Filters(countries=["IQ"], sources=["sabq"]))) == ["c"]
+    assert ids(service.search(query, filters=Filters(countries=["IQ", "RU"], sources=["sabq"]))) == ["b", "c"]
+    assert service.search(query, filters=Filters(countries=["IR"], sources=["sabq"])).hits == []
+
+
+def test_facet_counts_follow_the_filters(service):
+    results = service.search("طهران OR موسكو OR الموصل OR النفط", filters=Filters(sources=["sabq"]))
+    assert counts(results, "source") == {"sabq": 2}
+    assert counts(results, "country") == {"IQ": 1, "RU": 1, "SY": 1}
+
+
+def test_actor_facet_and_filter(service):
+    results = service.search("الموصل OR طهران")
+    actors = counts(results, "actor")
+    assert "تنظيم الدولة الإسلامية" in actors
+    filtered = service.search("الموصل OR طهران", filters=Filters(actors=["تنظيم الدولة الإسلامية"]))
+    assert ids(filtered) == ["c"]
+
+
+def test_document_carries_its_entities(service):
+    doc = service.document("c")
+    assert [c["code"] for c in doc["entities"]["countries"]] == ["IQ"]
+    assert any("داعش" in alias for a in doc["entities"]["actors"] for alias in a["aliases"])
+
+
+def test_cli_country_filter_by_any_name(tmp_path):
+    from indexer.writer import index_articles
+
+    index_dir = tmp_path / "ix"
+    index_articles(index_dir, ARTICLES, entities=True)
+    runner = CliRunner()
+    for name in ("RU", "روسيا", "Russia"):
+        result = runner.invoke(cli, ["--index-dir", str(index_dir), "query", "موسكو OR طهران",
+                                     "--country", name, "--json"])
+        assert result.exit_code == 0, result.output
+        assert [h["id"] for h in json.loads(result.output)["hits"]] == ["b"]
+    result = runner.invoke(cli, ["--index-dir", str(index_dir), "query", "موسكو", "--country", "Narnia"])
+    assert result.exit_code == 2 and "unknown country 'Narnia'" in result.output
+
+
+def test_cli_entities_prints_one_object_per_article(tmp_path):
+    src = tmp_path / "two.jsonl"
+    src.write_text("\n".join(json.dumps({"id": a.id, "content": a.body}, ensure_ascii=False)
+                             for a in ARTICLES[:2]), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["entities", str(src)])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [line["id"] for line in lines] == ["a", "b"]
+    assert {"IR", "IQ"} <= {c["code"] for c in lines[0]["countries"]}
+    assert set(lines[0]) == {"id", "countries", "actors"}
+    assert {"code", "label_ar", "label_en", "count"} == set(lines[0]["countries"][0])
+
+
+def test_seed_article_facets(seed_index):
+    with SearchService(seed_index) as service:
+        results = service.search("بغداد")
+    assert set(counts(results, "country")) == {"IQ", "IR", "RU", "SY", "US"}
+    actors = counts(results, "actor")
+    for name in ("تحسين الخفاجي", "قوات سورية الديمقراطية", "العربي الجديد", "قاسم الأعرجي"):
+        assert name in actors
+    assert "المركز الأمني" not in actors and "السفير الروسي" not in actors
