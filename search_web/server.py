@@ -39,7 +39,13 @@ def _bind(host, port):
 
 
 def _run_waitress(app, sock, threads):
+    import logging
+
     from waitress import create_server
+
+    # Waitress warns on every request that waits for a free thread; under
+    # load that is a line per request, written while the clients wait.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
     server = create_server(app, sockets=[sock], threads=threads,
                            # Long queries should not hold a connection forever.

@@ -1,13 +1,17 @@
 """Spelling suggestions for the empty state, within a time budget.
 
 ``SearchService.suggest`` walks the index vocabulary with an edit-distance
-automaton; on the full SaudiNewsNet index one call can take many seconds
-of CPU.  A results page must not wait for that, and a burst of misspelled
+automaton; on the full SaudiNewsNet index one call takes about 20 s of
+CPU.  A results page must not wait for that, and a burst of misspelled
 queries must not occupy every server thread.  So suggestions are computed
 by one background thread per process, waited for up to ``timeout``
 seconds, and remembered: a page that timed out shows the tips without
 suggestions, and the next visit finds them cached.  While the thread is
 busy, new misspellings get no suggestions rather than a queue.
+
+The thread has a SearchService of its own, opened on first use: the
+request threads' service is called one at a time (search_web.service),
+and a 20 s suggestion must not hold that lock.
 """
 
 import threading
@@ -18,23 +22,23 @@ CACHE_SIZE = 2048
 
 
 class Suggester:
-    def __init__(self, timeout=1.0):
+    def __init__(self, index_dir, timeout=1.0, open_service=None):
+        self.index_dir = index_dir
         self.timeout = timeout
+        self._open_service = open_service or _open_service
+        self._service = None  # touched only by the pool's one thread
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="suggest")
         self._lock = threading.Lock()
-        self._cache = OrderedDict()  # (service id, text) -> [suggestions]
+        self._cache = OrderedDict()  # (generation, text) -> [suggestions]
         self._pending = {}  # key -> Future
 
-    def _remember(self, key, value):
-        with self._lock:
-            self._pending.pop(key, None)
-            self._cache[key] = value
-            while len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
+    def suggest(self, text, generation=None):
+        """Return suggestions for ``text``, or [] if they are not ready in time.
 
-    def suggest(self, service, text):
-        """Return suggestions for ``text``, or [] if they are not ready in time."""
-        key = (id(service), service.doc_count(), text)
+        ``generation`` (e.g. the index's document count) keys the cache, so
+        a grown index is asked again.
+        """
+        key = (generation, text)
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
@@ -43,17 +47,35 @@ class Suggester:
             if future is None:
                 if self._pending:
                     return []  # the one worker is busy with another query
-                future = self._pool.submit(self._compute, service, text, key)
+                future = self._pool.submit(self._compute, text, key)
                 self._pending[key] = future
         try:
             return future.result(timeout=self.timeout)
         except TimeoutError:
             return []
 
-    def _compute(self, service, text, key):
+    def _compute(self, text, key):
         try:
-            value = service.suggest(text)
+            if self._service is None:
+                self._service = self._open_service(self.index_dir)
+            value = self._service.suggest(text)
         except Exception:  # a suggestion is a nicety: never an error page
             value = []
-        self._remember(key, value)
+        with self._lock:
+            self._pending.pop(key, None)
+            self._cache[key] = value
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
         return value
+
+    def close(self):
+        self._pool.shutdown(wait=True)
+        if self._service is not None:
+            self._service.close()
+            self._service = None
+
+
+def _open_service(index_dir):
+    from indexer.search import SearchService
+
+    return SearchService(index_dir)

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -538,13 +539,41 @@ def test_download_errors(client):
 
 # --- the app around the views --------------------------------------------------
 
-def test_one_service_shared_by_requests(app):
+def test_services_are_reused_by_requests(app):
+    import threading
+
     with app.test_request_context("/"):
         first = get_service()
     with app.test_request_context("/"):
-        assert get_service() is first
+        assert get_service() is first  # same thread: same service
+    other = []
+
+    def in_another_thread():
+        with app.test_request_context("/"):
+            other.append(get_service())
+
+    thread = threading.Thread(target=in_another_thread)
+    thread.start()
+    thread.join()
+    assert other[0] is not first  # a service per thread (see get_service)
     # Opened read-only: Whoosh's storage refuses writes.
     assert first.ix.storage.readonly
+
+
+def test_shared_service_mode(web_index):
+    app = create_app({"INDEX_DIR": str(web_index), "TESTING": True, "SHARE_SERVICE": True})
+    try:
+        with app.test_request_context("/"):
+            first = get_service()
+
+        def service_in_a_request():
+            with app.test_request_context("/"):
+                return get_service()
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            assert pool.submit(service_in_a_request).result() is first
+    finally:
+        shutdown(app)
 
 
 def test_missing_index_is_a_503_without_details(tmp_path):
@@ -583,17 +612,32 @@ def test_slow_suggestions_do_not_hold_the_page():
     release = threading.Event()
 
     class SlowService:
-        def doc_count(self):
-            return 1
-
         def suggest(self, text):
             release.wait(5)
             return [text + "!"]
 
-    suggester = Suggester(timeout=0.05)
-    service = SlowService()
-    assert suggester.suggest(service, "a") == []  # timed out: the page goes on
-    assert suggester.suggest(service, "b") == []  # worker busy: not queued
+        def close(self):
+            pass
+
+    suggester = Suggester("unused", timeout=0.05, open_service=lambda _: SlowService())
+    assert suggester.suggest("a") == []  # timed out: the page goes on
+    assert suggester.suggest("b") == []  # worker busy: not queued
     release.set()
-    assert suggester.suggest(service, "a") == ["a!"]  # finished in the background
-    assert suggester.suggest(service, "a") == ["a!"]  # and remembered
+    assert suggester.suggest("a") == ["a!"]  # finished in the background
+    assert suggester.suggest("a") == ["a!"]  # and remembered
+    suggester.close()
+
+
+def test_concurrent_requests_get_consistent_answers(app):
+    # Many threads on one app, as waitress runs it: every answer must be
+    # the one a lone request gets.
+    queries = [OIL, "الاستخبارات", "موسكو", "العراق", "إيران", f"{OIL} OR مباراة"] * 10
+    expected = {q: app.test_client().get(f"/api/search?q={q}").get_json()["total"] for q in set(queries)}
+
+    def run(q):
+        response = app.test_client().get(f"/api/search?q={q}&per_page=20")
+        return q, response.status_code, (response.get_json() or {}).get("total")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(run, queries))
+    assert [(q, 200, expected[q]) for q in queries] == answers

@@ -1,0 +1,346 @@
+"""Load benchmark: `archive serve` on the full SaudiNewsNet index under 20
+concurrent clients.
+
+Builds the index (or reuses --index-dir), starts the real server command on
+a free port, warms every worker up, then runs CLIENTS threads for DURATION
+seconds, each on its own keep-alive connection, requesting the HTML results
+page (hits, snippets, facet counts, timeline) for one- to three-word
+queries typical of Saudi news; one request in five also ticks a facet value
+(source or country, from the facets the warm-up saw), which costs a second
+service search for the disjunctive counts.  Records requests/s, median, p95
+and p99 latency and errors in bench/results/load.md.
+
+    python bench/load.py                               # build the index, measure, record
+    python bench/load.py --index-dir /tmp/ix           # reuse an index
+    python bench/load.py --index-dir /tmp/ix --workers 1 --workers 2 --no-record
+
+Several --workers values compare server process counts in one run (each
+with --threads threads).  Target on the 2-core machine: no errors and at
+least 40 requests/s.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import tempfile
+import sys
+import threading
+import time
+import urllib.parse
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import DATA_DIR, REPO_ROOT, RESULTS_DIR, machine_facts, require_data  # noqa: E402
+
+CORPUS = DATA_DIR / "saudinewsnet"
+DEFAULT_INDEX = Path("/tmp/archive-load-index")
+TARGET_RPS = 40
+
+# What a newsroom researcher types into a 2015 Saudi news archive: places,
+# institutions, people, events and topics, one to three words each.
+QUERIES = [
+    "النفط", "أسعار النفط", "أرامكو", "سابك", "سوق الأسهم", "هيئة السوق المالية", "الميزانية",
+    "الاستثمار", "البنوك", "العقار", "الأراضي البيضاء", "الإسكان", "البطالة", "السعودة",
+    "وزارة العمل", "التأشيرات", "العمالة المنزلية", "الرواتب", "التضخم", "الذهب", "الدولار",
+    "الملك سلمان", "خادم الحرمين الشريفين", "ولي العهد", "ولي ولي العهد", "محمد بن سلمان",
+    "مجلس الوزراء", "مجلس الشورى", "وزارة الداخلية", "وزارة الصحة", "وزارة التعليم",
+    "أمير منطقة الرياض", "أمير مكة", "الرياض", "جدة", "مكة المكرمة", "المدينة المنورة",
+    "الدمام", "القصيم", "أبها", "تبوك", "جازان", "نجران", "المنطقة الشرقية", "الحج", "العمرة",
+    "الحرمين", "رمضان", "عيد الفطر", "اليمن", "عاصفة الحزم", "الحوثيين", "إعادة الأمل",
+    "داعش", "الإرهاب", "تفجير مسجد", "إيران", "الاتفاق النووي", "سوريا", "بشار الأسد",
+    "العراق", "مصر", "الإمارات", "قطر", "البحرين", "الكويت", "الأمم المتحدة", "كورونا",
+    "فيروس كورونا", "المستشفى", "الدفاع المدني", "الأمطار", "الطقس", "حوادث المرور",
+    "المخدرات", "الشرطة", "الطلاب", "المعلمين", "الابتعاث", "جامعة الملك سعود", "الهلال",
+    "النصر", "الاتحاد", "الأهلي", "الدوري السعودي", "المنتخب السعودي", "كرة القدم",
+    "المرأة السعودية", "الكهرباء", "المياه", "البلدية", "الأسعار", "التجارة الإلكترونية",
+]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ensure_index(index_dir, corpus):
+    from indexer.writer import check_index_dir
+
+    if check_index_dir(index_dir):
+        return
+    require_data([corpus], "load benchmark")
+    print(f"indexing {corpus} into {index_dir} (with entities; several minutes) ...", file=sys.stderr)
+    done = subprocess.run([sys.executable, "-m", "indexer.cli", "--index-dir", str(index_dir),
+                           "index", str(corpus), "-q"], cwd=REPO_ROOT)
+    if done.returncode not in (0, 1):  # 1: some records skipped, still an index
+        sys.exit(f"indexing failed with status {done.returncode}")
+
+
+class Server:
+    """`archive serve` in a subprocess, stopped with SIGTERM."""
+
+    def __init__(self, index_dir, workers, threads):
+        self.port = free_port()
+        env = {**os.environ, "ARCHIVE_WEB_WORKERS": str(workers)}
+        # The server's log goes to a file: an unread pipe would fill up and
+        # stall the server.
+        self.log = tempfile.NamedTemporaryFile("w+", prefix="archive-serve-", suffix=".log", delete=False)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "indexer.cli", "--index-dir", str(index_dir), "serve",
+             "--port", str(self.port), "--threads", str(threads)],
+            cwd=REPO_ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while not self._up():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                sys.exit(f"archive serve did not start:\n{self.log_text()}")
+            time.sleep(0.2)
+
+    def log_text(self):
+        return Path(self.log.name).read_text(errors="replace")
+
+    def _up(self):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+            conn.request("GET", "/")
+            return conn.getresponse().status == 200
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def page_path(query, extra=()):
+    return "/?" + urllib.parse.urlencode([("q", query), *extra])
+
+
+def get(conn, path):
+    conn.request("GET", path)
+    response = conn.getresponse()
+    body = response.read()
+    return response.status, body
+
+
+def warm_up(port, clients, seconds):
+    """Open every server thread's service, and collect facet values to filter on.
+
+    Each server thread opens its service and loads the facet tables on its
+    first request (search_web.service), which takes a second or more; as
+    many parallel clients as the load has keep every thread of every
+    process busy, so all of them are warm before the clock starts.
+    """
+    values = {"source": set(), "country": set()}
+    stop = time.monotonic() + seconds
+
+    def run(i):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        rng = random.Random(1000 + i)
+        while time.monotonic() < stop:
+            q = rng.choice(QUERIES)
+            status, body = get(conn, "/api/search?" + urllib.parse.urlencode({"q": q}))
+            if status == 200:
+                facets = json.loads(body)["facets"]
+                for name in values:
+                    values[name].update(e["value"] for e in facets.get(name, [])[:5])
+            # A fresh connection next time: another worker may take it.
+            conn.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return {name: sorted(v) for name, v in values.items()}
+
+
+def load(port, clients, duration, facet_values, seed=7):
+    """Run ``clients`` threads for ``duration`` s; return per-request records."""
+    records = []  # (latency s, ok, kind, problem)
+    lock = threading.Lock()
+    start_at = time.monotonic() + 0.2
+    stop_at = start_at + duration
+    choices = [(name, v) for name, vs in facet_values.items() for v in vs]
+
+    def client(i):
+        rng = random.Random(seed * 100 + i)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine = []
+        while time.monotonic() < start_at:
+            time.sleep(0.01)
+        while time.monotonic() < stop_at:
+            q = rng.choice(QUERIES)
+            extra = [rng.choice(choices)] if choices and rng.random() < 0.2 else []
+            t0 = time.perf_counter()
+            path = page_path(q, extra)
+            problem = None
+            try:
+                status, body = get(conn, path)
+                ok = status == 200 and b'class="summary"' in body
+                if not ok:
+                    problem = f"HTTP {status} for {urllib.parse.unquote(path)}"
+            except (OSError, http.client.HTTPException) as e:
+                ok = False
+                problem = f"{e!r} for {urllib.parse.unquote(path)}"
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            mine.append((time.perf_counter() - t0, ok, "facet" if extra else "plain", problem))
+        conn.close()
+        with lock:
+            records.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return records
+
+
+def percentile(sorted_values, p):
+    if not sorted_values:
+        return float("nan")
+    k = min(len(sorted_values) - 1, max(0, round(p / 100 * (len(sorted_values) - 1))))
+    return sorted_values[k]
+
+
+def summarize(records, duration):
+    ok = sorted(r[0] for r in records if r[1])
+    plain = sorted(r[0] for r in records if r[1] and r[2] == "plain")
+    facet = sorted(r[0] for r in records if r[1] and r[2] == "facet")
+    return {
+        "requests": len(records),
+        "errors": sum(1 for r in records if not r[1]),
+        "problems": sorted({r[3] for r in records if r[3]})[:10],
+        "rps": round(len(ok) / duration, 1),
+        "median_ms": round(statistics.median(ok) * 1000, 1) if ok else None,
+        "p95_ms": round(percentile(ok, 95) * 1000, 1),
+        "p99_ms": round(percentile(ok, 99) * 1000, 1),
+        "max_ms": round(ok[-1] * 1000, 1) if ok else None,
+        "median_plain_ms": round(statistics.median(plain) * 1000, 1) if plain else None,
+        "median_facet_ms": round(statistics.median(facet) * 1000, 1) if facet else None,
+    }
+
+
+def doc_count(index_dir):
+    from indexer.search import SearchService
+
+    with SearchService(index_dir) as service:
+        return service.doc_count()
+
+
+def has_entities(index_dir):
+    from indexer.search import SearchService
+
+    with SearchService(index_dir) as service:
+        facets = service.search("السعودية", per_page=1, snippets=False).facets
+    return bool(facets.get("country"))
+
+
+def cpu_load():
+    try:
+        return os.getloadavg()
+    except OSError:
+        return None
+
+
+def write_markdown(path, runs, facts):
+    lines = [
+        "# Load benchmark: `archive serve` on the full SaudiNewsNet index",
+        "",
+        "Written by `python bench/load.py` (see its docstring); do not edit by hand.",
+        "",
+        f"- index: {facts['docs']:,} articles, entity facets {'on' if facts['entities'] else 'OFF'}",
+        f"- load: {facts['clients']} concurrent clients (threads, keep-alive connections) for "
+        f"{facts['duration']:.0f} s each run, HTML results pages with facets and timeline for "
+        f"{len(QUERIES)} one- to three-word queries; one request in five also ticks a facet value",
+        f"- machine: {facts['cpus']} CPUs, Python {facts['python']}, {facts['platform']}; "
+        f"load average before the runs {facts['loadavg']} (other jobs on the machine compete "
+        "for the same cores)",
+        f"- measured {facts['when']}",
+        "",
+        "| server | requests/s | median ms | p95 ms | p99 ms | max ms | errors | requests | "
+        "median plain / with facet ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for run in runs:
+        s = run["summary"]
+        lines.append(
+            f"| {run['workers']} process{'es' if run['workers'] > 1 else ''} x {run['threads']} threads "
+            f"| {s['rps']} | {s['median_ms']} | {s['p95_ms']} | {s['p99_ms']} | {s['max_ms']} "
+            f"| {s['errors']} | {s['requests']} | {s['median_plain_ms']} / {s['median_facet_ms']} |"
+        )
+    best = max(runs, key=lambda r: r["summary"]["rps"])
+    met = best["summary"]["rps"] >= TARGET_RPS and best["summary"]["errors"] == 0
+    lines += [
+        "",
+        f"Target: no errors and at least {TARGET_RPS} requests/s: "
+        f"**{'met' if met else 'not met'}** (best: {best['summary']['rps']} requests/s).",
+        "",
+    ]
+    if facts.get("notes"):
+        lines += [facts["notes"], ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX,
+                        help=f"index to serve (built from the corpus if missing; default {DEFAULT_INDEX})")
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--duration", type=float, default=30.0)
+    parser.add_argument("--workers", type=int, action="append",
+                        help="server processes (repeat to compare); default: the CPU count")
+    parser.add_argument("--threads", type=int, default=8, help="waitress threads per process")
+    parser.add_argument("--warmup", type=float, default=15.0, help="seconds of load before measuring")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR / "load.md")
+    parser.add_argument("--notes", default="", help="a paragraph appended to the results")
+    parser.add_argument("--no-record", action="store_true", help="print only; leave the results file")
+    args = parser.parse_args()
+
+    ensure_index(args.index_dir, args.corpus)
+    facts = {
+        **machine_facts(["whoosh-reloaded", "flask", "waitress"]),
+        "docs": doc_count(args.index_dir),
+        "entities": has_entities(args.index_dir),
+        "clients": args.clients,
+        "duration": args.duration,
+        "loadavg": " / ".join(f"{x:.1f}" for x in (cpu_load() or ())),
+        "when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "notes": args.notes,
+    }
+    runs = []
+    for workers in args.workers or [os.cpu_count() or 1]:
+        server = Server(args.index_dir, workers, args.threads)
+        try:
+            facet_values = warm_up(server.port, args.clients, args.warmup)
+            records = load(server.port, args.clients, args.duration, facet_values)
+        finally:
+            server.stop()
+        summary = summarize(records, args.duration)
+        if summary["errors"]:
+            print(f"server log ({server.log.name}):\n{server.log_text()[-5000:]}", file=sys.stderr)
+        runs.append({"workers": workers, "threads": args.threads, "summary": summary})
+        print(json.dumps({"workers": workers, "threads": args.threads, **summary}), flush=True)
+    if not args.no_record:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        write_markdown(args.out, runs, facts)
+        print(f"recorded in {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
