@@ -1,0 +1,68 @@
+"""`archive serve`: the pre-fork waitress server (search_web.server)."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import psutil
+import pytest
+
+from indexer.errors import IndexMissing
+from search_web.server import serve
+from tests.conftest import ROOT
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_up(url, proc, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"archive serve exited: {proc.stdout.read()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    pytest.fail("archive serve did not answer")
+
+
+def test_serve_refuses_a_missing_index(tmp_path):
+    with pytest.raises(IndexMissing):
+        serve(tmp_path / "none", port=_free_port())
+
+
+def test_workers_share_the_port_and_stop_together(seed_index):
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "indexer.cli", "--index-dir", str(seed_index), "serve",
+         "--port", str(port), "--threads", "2"],
+        cwd=ROOT, env={**os.environ, "ARCHIVE_WEB_WORKERS": "2"},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        _wait_up(f"http://127.0.0.1:{port}/", proc)
+        workers = psutil.Process(proc.pid).children()
+        assert len(workers) == 2
+        # Every request is answered, whichever worker accepts it.
+        for _ in range(10):
+            with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/api/search?q=%D8%A8%D8%BA%D8%AF%D8%A7%D8%AF") as r:
+                assert r.status == 200
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+        gone, alive = psutil.wait_procs(workers, timeout=5)
+        assert alive == []
+        assert "2 processes x 2 threads" in proc.stdout.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
