@@ -1,17 +1,18 @@
 """Spelling suggestions for the empty state, within a time budget.
 
-``SearchService.suggest`` walks the index vocabulary with an edit-distance
-automaton; on the full SaudiNewsNet index one call takes about 20 s of
-CPU.  A results page must not wait for that, and a burst of misspelled
-queries must not occupy every server thread.  So suggestions are computed
-by one background thread per process, waited for up to ``timeout``
-seconds, and remembered: a page that timed out shows the tips without
-suggestions, and the next visit finds them cached.  While the thread is
-busy, new misspellings get no suggestions rather than a queue.
+``SearchService.suggest`` can be slow: on the full SaudiNewsNet index the
+first call of a process builds a vocabulary table (about 6 s), and an
+earlier version took 20 s a call.  A results page must not wait for that,
+and a burst of misspelled queries must not occupy every server thread.
+So suggestions are computed by one background thread per process, waited
+for up to ``timeout`` seconds, and remembered: a page that timed out shows
+the tips without suggestions, and the next visit finds them cached.  While
+the thread is busy, new misspellings get no suggestions rather than a
+queue.
 
-The thread has a SearchService of its own, opened on first use: the
-request threads' service is called one at a time (search_web.service),
-and a 20 s suggestion must not hold that lock.
+The thread has a SearchService of its own, opened on first use: services
+are not shared between threads (see search_web.service), and a slow
+suggestion must not hold up the request threads.
 """
 
 import threading
