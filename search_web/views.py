@@ -52,6 +52,26 @@ def _label(param, value, entry=None):
     return (entry or {}).get("label") or value, ""
 
 
+# The service explains a query it cannot use in English; the page says it
+# in Arabic first (the English stays underneath, for the details).
+QUERY_PROBLEMS = [
+    ("no word to search for", "لا كلمة يُبحث عنها: الكلمات الشائعة مثل «في» و«من» وحدها، "
+                              "أو الاستبعاد وحده (-كلمة)، لا تكفي للبحث."),
+    ("characters long", "البحث أطول من الحد المسموح به."),
+    ("query is empty", "اكتب كلمة أو أكثر."),
+    ("cannot read the query", "تحقّق من علامات التنصيص والأقواس."),
+]
+PARAM_PROBLEM = "أحد عوامل التصفية أو خيارات الصفحة في الرابط غير صالح."
+
+
+def explain(message):
+    """An Arabic sentence for a QueryError message."""
+    for needle, arabic in QUERY_PROBLEMS:
+        if needle in message:
+            return arabic
+    return PARAM_PROBLEM
+
+
 def search_url(state, **change):
     query = state.query_string(**change)
     return url_for("web.search") + ("?" + query if query else "")
@@ -167,7 +187,8 @@ def search():
         # Bad filters in a hand-edited URL: keep the words, drop the rest.
         state = SearchState(q=(request.args.get("q") or "").strip(), per_page=per_page,
                             default_per_page=per_page)
-        return render_template("search.html", state=state, error=str(e), **_empty_page(state)), 400
+        return render_template("search.html", state=state, error=str(e), explanation=explain(str(e)),
+                               **_empty_page(state)), 400
     service = get_service()
     if not state.q and not state.has_filters():
         return render_template("search.html", state=state, home=True,
@@ -179,7 +200,8 @@ def search():
             # Filters without words: the service may not browse a facet
             # (it wants words); ask for some, keeping the chips.
             return render_template("search.html", state=state, **_empty_page(state))
-        return render_template("search.html", state=state, error=str(e), **_empty_page(state)), 400
+        return render_template("search.html", state=state, error=str(e), explanation=explain(str(e)),
+                               **_empty_page(state)), 400
     suggestions = []
     if results.total == 0:
         suggestions = [

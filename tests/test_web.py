@@ -19,6 +19,7 @@ from click.testing import CliRunner
 
 from search_web import CONTENT_SECURITY_POLICY, create_app
 from search_web.service import get_service, shutdown
+from search_web.views import PARAM_PROBLEM
 from tests.web_fixtures import OIL_TOTAL, XSS_BODY, XSS_SOURCE, XSS_TITLE, web_index  # noqa: F401
 
 OIL = "النفط"
@@ -299,11 +300,14 @@ def test_empty_state_offers_spellings_from_the_index(client):
     assert empty.select("ul.tips li")
 
 
-@pytest.mark.parametrize("query", ["في من", "NOT النفط", "x" * 1001])
-def test_unreadable_query_is_a_message_not_an_error(client, query):
+@pytest.mark.parametrize("query,arabic", [
+    ("في من", "لا كلمة يُبحث عنها"), ("NOT النفط", "لا كلمة يُبحث عنها"), ("x" * 1001, "أطول"),
+])
+def test_unreadable_query_is_a_message_not_an_error(client, query, arabic):
     soup = page(client, f"/?q={query}", status=400)
     notice = soup.select_one(".notice-error")
     assert notice.h2.get_text() == "تعذّر فهم هذا البحث"
+    assert arabic in notice.select_one(".explanation").get_text()
     assert notice.select_one(".detail").get_text()
     assert soup.select("ul.tips li")
 
@@ -315,6 +319,7 @@ def test_unreadable_query_is_a_message_not_an_error(client, query):
 def test_bad_parameters_are_a_message(client, args):
     soup = page(client, f"/?q={OIL}&{args}", status=400)
     assert soup.select_one(".notice-error .detail").get_text()
+    assert soup.select_one(".notice-error .explanation").get_text() == PARAM_PROBLEM
     assert soup.select_one("input[name=q]")["value"] == OIL
 
 
