@@ -78,13 +78,17 @@ def cli(ctx, index_dir):
     help="Read FIELD (id, title, body, date, source, author, url) from column or key NAME.",
 )
 @click.option("--no-entities", is_flag=True, help="Skip country and actor recognition (faster).")
-@click.option("--batch-size", default=2000, show_default=True, type=click.IntRange(1, 100_000),
+@click.option("--batch-size", default=4000, show_default=True, type=click.IntRange(1, 100_000),
               help="Articles per commit; a killed run keeps every committed batch.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
+              help="Worker processes building segments  [default: all cores].")
+@click.option("--memory-mb", default=1024, show_default=True, type=click.IntRange(64),
+              help="Memory for posting pools, shared among the workers.")
 @click.option("--wait", "lock_timeout", default=0.0, show_default=True, type=click.FloatRange(0),
               help="Seconds to wait for another indexer to finish with the index.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line and no per-record problems.")
 @click.pass_obj
-def index_command(obj, sources, mappings, no_entities, batch_size, lock_timeout, quiet):
+def index_command(obj, sources, mappings, no_entities, batch_size, jobs, memory_mb, lock_timeout, quiet):
     """Index every article in SOURCES (files, folders, zips).
 
     Exits 0 when every record went in, 1 when some were skipped (each is
@@ -107,7 +111,8 @@ def index_command(obj, sources, mappings, no_entities, batch_size, lock_timeout,
     try:
         report = index_sources(
             obj["index_dir"], sources, field_map=field_map, entities=not no_entities,
-            batch_size=batch_size, lock_timeout=lock_timeout, on_progress=progress,
+            batch_size=batch_size, jobs=jobs, memory_mb=memory_mb,
+            lock_timeout=lock_timeout, on_progress=progress,
             on_problem=on_problem, on_wait=lambda m: click.echo(m, err=True),
         )
     except SourceError as e:

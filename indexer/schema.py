@@ -8,7 +8,7 @@ raw title and body are stored for display and snippets.
 
 from whoosh import fields
 
-from analyzers.analysis import arabic_analyzer
+from analyzers.analysis import arabic_analyzer, term_positions
 
 ID = "id"
 TITLE = "title"
@@ -33,7 +33,25 @@ FACET_SEPARATOR = ","
 
 # Bumped whenever the schema or the analysis changes in a way that needs a
 # rebuild; written into the index folder's marker file.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+
+class ArabicText(fields.TEXT):
+    """TEXT that indexes through :func:`analyzers.analysis.term_positions`.
+
+    The terms and positions are the analyzer's own (a property test holds
+    the two to it); only the per-token generator chain is skipped, which
+    halves analysis time.  Queries and highlighting still use ``analyzer``.
+    """
+
+    def index(self, value, **kwargs):
+        _, positions = term_positions(value)
+        encode = self.format.encode
+        boost = self.format.field_boost
+        return [
+            (term.encode("utf-8"), len(pos), len(pos) * boost, encode(pos))
+            for term, pos in positions.items()
+        ]
 
 
 def build_schema():
@@ -44,7 +62,7 @@ def build_schema():
             ID: fields.ID(stored=True, unique=True),
             TITLE: fields.STORED(),
             BODY: fields.STORED(),
-            TEXT: fields.TEXT(analyzer=analyzer, phrase=True),
+            TEXT: ArabicText(analyzer=analyzer, phrase=True),
             DATE: fields.DATETIME(stored=True, sortable=True),
             YEAR: fields.ID(stored=False, sortable=True),
             # "2015-07": the timeline counts articles a month.

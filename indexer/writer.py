@@ -1,28 +1,38 @@
 """Build and update the Whoosh index from articles.
 
-Articles are written in batches, each batch one Whoosh commit: a run that is
-killed keeps every batch it committed, and Whoosh's commit is atomic (the
+Articles are written in batches, each batch one commit of segments built in
+parallel (see :mod:`indexer.segments`): a run that is killed keeps every
+batch it committed, and Whoosh's commit is atomic (the
 table of contents is written last), so the index on disk is always the last
 committed one, whole.  Rerunning the same command finishes the job: ids are
 unique, so articles already in are updated in place, never duplicated.
 """
 
 import json
+import multiprocessing
 import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from whoosh import index
-from whoosh.index import LockError
+from whoosh.index import TOC, clean_files
+from whoosh.writing import MERGE_SMALL, SegmentWriter
 
 from indexer import schema as S
 from indexer.errors import IndexBusy, IndexMissing, NotAnArchiveIndex
-from indexer.readers import Article, Problem, read_sources
+from indexer.readers import Problem, read_sources
+from indexer.segments import build_segment
 
 MARKER = "archive-index.json"
 INDEX_NAME = "MAIN"
-DEFAULT_BATCH = 2000
+DEFAULT_BATCH = 4000
+DEFAULT_MEMORY_MB = 1024
+# Below this many articles a batch is built in the parent: starting worker
+# processes (imports, the entity model) costs more than it saves.
+MIN_PARALLEL_BATCH = 500
 
 
 @dataclass
@@ -97,78 +107,59 @@ def create_or_open(index_dir):
     return ix
 
 
-def _acquire_writer(ix, index_dir, lock_timeout, on_wait):
+def _acquire_lock(ix, index_dir, lock_timeout, on_wait):
+    """Take the index's write lock for a whole run, or raise IndexBusy.
+
+    Whoosh's lock is an fcntl lock on a file: the kernel releases it when
+    the holder dies, so a killed indexer never leaves the index locked.
+    """
+    lock = ix.lock("WRITELOCK")
     deadline = time.monotonic() + lock_timeout
     told = False
-    while True:
-        try:
-            return ix.writer(limitmb=256)
-        except LockError:
-            if time.monotonic() >= deadline:
-                raise IndexBusy(index_dir, lock_timeout) from None
-            if on_wait and not told:
-                on_wait(f"waiting for another 'archive index' to finish with {index_dir} ...")
-                told = True
-            time.sleep(0.5)
+    while not lock.acquire(blocking=False):
+        if time.monotonic() >= deadline:
+            raise IndexBusy(index_dir, lock_timeout)
+        if on_wait and not told:
+            on_wait(f"waiting for another 'archive index' to finish with {index_dir} ...")
+            told = True
+        time.sleep(0.5)
+    return lock
 
 
-def document_fields(article, entities=None):
-    """Return the Whoosh field values of one article."""
-    doc = {
-        S.ID: article.id,
-        S.TITLE: article.title,
-        S.BODY: article.body,
-        # Title and body searched as one field (see indexer.schema).
-        S.TEXT: f"{article.title}\n{article.body}",
-        S.AUTHOR: article.author,
-        S.URL: article.url,
-        S.ORIGIN: article.origin,
-    }
-    if article.source:
-        doc[S.SOURCE] = article.source
-    if article.date is not None:
-        doc[S.DATE] = article.date
-        doc[S.YEAR] = str(article.date.year)
-        doc[S.MONTH] = article.date.strftime("%Y-%m")
-    if entities is not None:
-        doc[S.ENTITIES] = entities.to_dict()
-        countries = [c.code for c in entities.countries]
-        actors = [a.name.replace(S.FACET_SEPARATOR, " ") for a in entities.actors]
-        if countries:
-            doc[S.COUNTRY] = S.FACET_SEPARATOR.join(countries)
-        if actors:
-            doc[S.ACTOR] = S.FACET_SEPARATOR.join(actors)
-    return doc
+def _commit(ix, ids, segments):
+    """Make ``segments`` part of the index, replacing older copies of ``ids``.
 
-
-def _entity_extractor(enabled):
-    if not enabled:
-        return None
-    from analyzers.entities import extract_entities
-
-    return lambda article: extract_entities(f"{article.title}\n{article.body}")
-
-
-def _write_batch(ix, index_dir, batch, extract, report, lock_timeout, on_wait):
-    writer = _acquire_writer(ix, index_dir, lock_timeout, on_wait)
+    Returns how many of ``ids`` were already in the index (updates).  Tiny
+    segments left by small runs are merged (Whoosh's MERGE_SMALL); the new
+    segments are taken as they are.  The table of contents is written last,
+    so a crash before it leaves the previous index whole.
+    """
+    writer = SegmentWriter(ix, _lk=False)
     try:
-        with ix.searcher() as searcher:
-            existing = {
-                doc_id for doc_id in batch if searcher.document_number(**{S.ID: doc_id}) is not None
-            }
-        for doc_id, article in batch.items():
-            entities = extract(article) if extract else None
-            fields = document_fields(article, entities)
-            if doc_id in existing:
-                writer.update_document(**fields)
-            else:
-                writer.add_document(**fields)
-        writer.commit()
-    except BaseException:
-        writer.cancel()
-        raise
-    report.updated += len(existing)
-    report.added += len(batch) - len(existing)
+        updated = sum(1 for doc_id in ids if writer.delete_by_term(S.ID, doc_id))
+        kept = MERGE_SMALL(writer, writer.segments)
+        if writer._added:
+            kept.append(writer._finalize_segment())
+        else:
+            writer._close_segment()
+        # Not writer._commit_toc: it also deletes every segment file the new
+        # TOC does not name, and the next batch's segments are being written
+        # right now.  Stale files go in _clean_files, once nothing is in flight.
+        TOC(writer.schema, kept + list(segments), writer.generation).write(writer.storage, writer.indexname)
+    finally:
+        writer._finish()
+    return updated
+
+
+def _clean_files(ix):
+    """Delete the files of old generations and of abandoned segments."""
+    toc = ix._read_toc()
+    clean_files(ix.storage, ix.indexname, toc.generation, toc.segments)
+
+
+def _chunks(articles, jobs):
+    size = -(-len(articles) // jobs)
+    return [articles[i:i + size] for i in range(0, len(articles), size)]
 
 
 def index_sources(index_dir, paths, field_map=None, **options):
@@ -184,12 +175,20 @@ def index_articles(
     items,
     entities=True,
     batch_size=DEFAULT_BATCH,
+    jobs=None,
+    memory_mb=DEFAULT_MEMORY_MB,
     lock_timeout=0.0,
     on_progress=None,
     on_problem=None,
     on_wait=None,
 ):
     """Index ``items`` (:class:`Article` or :class:`Problem`) into ``index_dir``.
+
+    Articles are gathered in batches of ``batch_size``; each batch is split
+    among ``jobs`` worker processes (default: every core), which write a
+    segment each (:mod:`indexer.segments`), and committed as one.  While a
+    batch is being built the next one is read.  ``memory_mb`` bounds the
+    posting pools of all workers together.
 
     Returns an :class:`IndexReport`.  ``on_progress(n)`` is called with the
     number of articles read so far, ``on_problem(problem)`` for each skipped
@@ -198,33 +197,76 @@ def index_articles(
     """
     start = time.perf_counter()
     report = IndexReport()
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    limitmb = max(32, memory_mb // (2 * jobs))
     ix = create_or_open(index_dir)
-    extract = _entity_extractor(entities)
-    batch = {}
-    seen = 0
+    lock = _acquire_lock(ix, index_dir, lock_timeout, on_wait)
+    pool = None
+    pending = None  # (ids, futures) of the batch being built
+    build = partial(build_segment, str(index_dir), INDEX_NAME, entities=entities, limitmb=limitmb)
+
+    def finish_pending():
+        nonlocal pending
+        if pending is None:
+            return
+        ids, futures = pending
+        pending = None
+        segments = [f.result() for f in futures]
+        updated = _commit(ix, ids, segments)
+        report.updated += updated
+        report.added += len(ids) - updated
+
+    def submit(batch):
+        nonlocal pool, pending
+        articles = list(batch.values())
+        if jobs > 1 and len(articles) >= MIN_PARALLEL_BATCH and pool is None:
+            pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"))
+        if pool is None:
+            futures = [_Done(build(articles))]
+        else:
+            futures = [pool.submit(build, chunk) for chunk in _chunks(articles, jobs)]
+        finish_pending()
+        pending = (list(batch), futures)
+
     try:
+        batch = {}
+        seen = 0
         for item in items:
             if isinstance(item, Problem):
                 (report.skipped if item.severity == "skipped" else report.warnings).append(item)
                 if on_problem:
                     on_problem(item)
                 continue
-            assert isinstance(item, Article)
             # Within a batch the last copy of an id wins; across batches
-            # update_document replaces the committed one.
+            # the commit replaces the committed copy.
             batch.pop(item.id, None)
             batch[item.id] = item
             seen += 1
             if on_progress:
                 on_progress(seen)
             if len(batch) >= batch_size:
-                _write_batch(ix, index_dir, batch, extract, report, lock_timeout, on_wait)
+                submit(batch)
                 batch = {}
         if batch:
-            _write_batch(ix, index_dir, batch, extract, report, lock_timeout, on_wait)
+            submit(batch)
+        finish_pending()
+        _clean_files(ix)
         with ix.searcher() as searcher:
             report.total_docs = searcher.doc_count()
     finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        lock.release()
         ix.close()
     report.seconds = time.perf_counter() - start
     return report
+
+
+class _Done:
+    """A finished result in the shape of a future (the one-job path)."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value

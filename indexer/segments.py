@@ -1,0 +1,120 @@
+"""Build index segments in worker processes.
+
+Whoosh writes one segment per commit, in the committing process, and that
+commit (sorting the posting pool, encoding and compressing blocks) is about
+half of all indexing time.  Here each worker takes a chunk of articles,
+recognises their entities, analyzes them and writes a complete segment of
+its own; the parent only deletes replaced documents and writes the table of
+contents naming the new segments (see :mod:`indexer.writer`).  Both cores do
+all the heavy work, and nothing is merged twice.
+
+This uses Whoosh's segment-level writer API the way its own multiprocessing
+writer does (``SegmentWriter(_lk=False)``, ``_finalize_segment``); the
+version is pinned in pyproject.toml.
+"""
+
+import os
+
+from whoosh.filedb.filestore import FileStorage
+from whoosh.writing import SegmentWriter
+
+from indexer import schema as S
+
+# Worker-process state: the open index and the entity extractor, loaded once.
+_STATE = {}
+
+
+class _PrivateTempStorage(FileStorage):
+    """File storage whose temporary folders are private to this process.
+
+    Whoosh's writers (posting pool and per-document writer alike) keep
+    temporary files in one folder per index, and every commit deletes it:
+    a worker still writing its segment while the parent commits the
+    previous batch would lose its files.
+    """
+
+    def temp_storage(self, name=None):
+        return super().temp_storage(f"{name or 'tmp'}.{os.getpid()}")
+
+
+class ChunkWriter(SegmentWriter):
+    """A lock-free writer for one segment that no TOC names yet."""
+
+    def finish_segment(self):
+        """Write the segment's files and return the Segment."""
+        segment = self._finalize_segment()
+        self._tempstorage.destroy()
+        self.is_closed = True
+        return segment
+
+    def abandon(self):
+        try:
+            self._close_segment()
+        finally:
+            self._tempstorage.destroy()
+            self.is_closed = True
+
+
+def _index(index_dir, indexname):
+    key = (str(index_dir), indexname)
+    if _STATE.get("index_key") != key:
+        _STATE["index"] = _PrivateTempStorage(str(index_dir)).open_index(indexname)
+        _STATE["index_key"] = key
+    return _STATE["index"]
+
+
+def _extractor(entities):
+    if not entities:
+        return None
+    if "extract" not in _STATE:
+        from analyzers.entities import extract_entities
+
+        _STATE["extract"] = extract_entities
+    return _STATE["extract"]
+
+
+def document_fields(article, entities=None):
+    """Return the Whoosh field values of one article."""
+    doc = {
+        S.ID: article.id,
+        S.TITLE: article.title,
+        S.BODY: article.body,
+        # Title and body searched as one field (see indexer.schema).
+        S.TEXT: f"{article.title}\n{article.body}",
+        S.AUTHOR: article.author,
+        S.URL: article.url,
+        S.ORIGIN: article.origin,
+    }
+    if article.source:
+        doc[S.SOURCE] = article.source
+    if article.date is not None:
+        doc[S.DATE] = article.date
+        doc[S.YEAR] = str(article.date.year)
+        doc[S.MONTH] = article.date.strftime("%Y-%m")
+    if entities is not None:
+        doc[S.ENTITIES] = entities.to_dict()
+        countries = [c.code for c in entities.countries]
+        actors = [a.name.replace(S.FACET_SEPARATOR, " ") for a in entities.actors]
+        if countries:
+            doc[S.COUNTRY] = S.FACET_SEPARATOR.join(countries)
+        if actors:
+            doc[S.ACTOR] = S.FACET_SEPARATOR.join(actors)
+    return doc
+
+
+def build_segment(index_dir, indexname, articles, entities, limitmb):
+    """Write ``articles`` into a new segment of the index; return the Segment.
+
+    Runs in a worker process (or in the parent when there is one job).
+    """
+    ix = _index(index_dir, indexname)
+    extract = _extractor(entities)
+    writer = ChunkWriter(ix, _lk=False, limitmb=limitmb)
+    try:
+        for article in articles:
+            found = extract(f"{article.title}\n{article.body}") if extract else None
+            writer.add_document(**document_fields(article, found))
+        return writer.finish_segment()
+    except BaseException:
+        writer.abandon()
+        raise
