@@ -17,6 +17,7 @@ DEFAULT_INDEX_DIR = "index_data"
 
 # Exit statuses of 'archive index': everything went in, some records were
 # skipped; usage errors exit with click's 2.
+MAX_SHOWN_PER_REASON = 20
 EXIT_OK = 0
 EXIT_SKIPPED = 1
 
@@ -94,7 +95,7 @@ def index_command(obj, sources, mappings, no_entities, batch_size, jobs, memory_
     Exits 0 when every record went in, 1 when some were skipped (each is
     reported with its file, line and reason), 2 for usage errors.
     """
-    from indexer.writer import index_sources
+    from indexer.writer import index_sources, reason_kind
 
     try:
         field_map = parse_field_map(mappings)
@@ -102,11 +103,21 @@ def index_command(obj, sources, mappings, no_entities, batch_size, jobs, memory_
         raise click.UsageError(str(e))
     progress = _Progress(enabled=not quiet and sys.stderr.isatty())
 
+    shown = {}
+
     def on_problem(problem):
-        if not quiet:
+        if quiet:
+            return
+        # Every problem is reported, but a reason that repeats (a million
+        # broken lines) is shown a few times, then counted in the summary.
+        kind = (problem.severity, reason_kind(problem.reason))
+        shown[kind] = shown.get(kind, 0) + 1
+        if shown[kind] <= MAX_SHOWN_PER_REASON:
             progress.done()
             progress.last = 0.0
             click.echo(f"{problem.severity}: {problem}", err=True)
+        elif shown[kind] == MAX_SHOWN_PER_REASON + 1:
+            click.echo(f"{problem.severity}: more like this are counted in the summary", err=True)
 
     try:
         report = index_sources(
@@ -123,17 +134,13 @@ def index_command(obj, sources, mappings, no_entities, batch_size, jobs, memory_
     click.echo(
         f"indexed {report.indexed:,} articles in {report.seconds:.1f}s "
         f"({report.docs_per_second:,.0f} articles/s): {report.added:,} added, "
-        f"{report.updated:,} updated, {len(report.skipped):,} skipped, "
-        f"{len(report.warnings):,} warnings; the index in {obj['index_dir']} "
+        f"{report.updated:,} updated, {report.skipped_count:,} skipped, "
+        f"{report.warning_count:,} warnings; the index in {obj['index_dir']} "
         f"holds {report.total_docs:,} articles"
     )
-    reasons = {}
-    for problem in report.skipped:
-        key = re.sub(r"'[^']*'|\d[\d,]*", "…", problem.reason)
-        reasons[key] = reasons.get(key, 0) + 1
-    for reason, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
+    for reason, count in sorted(report.skip_reasons.items(), key=lambda kv: -kv[1]):
         click.echo(f"  skipped {count:,}: {reason}")
-    sys.exit(EXIT_SKIPPED if report.skipped else EXIT_OK)
+    sys.exit(EXIT_SKIPPED if report.skipped_count else EXIT_OK)
 
 
 def _open_service(obj):

@@ -291,7 +291,12 @@ class SearchService:
             if not self._searcher.up_to_date():
                 # The old searcher stays open for requests still using it;
                 # Whoosh closes its files when it is garbage collected.
-                self._searcher = self._searcher.refresh()
+                # Refreshing reuses the readers of unchanged segments, but
+                # Whoosh's refresh of an empty index's reader fails.
+                if self._searcher.doc_count_all():
+                    self._searcher = self._searcher.refresh()
+                else:
+                    self._searcher = self.ix.searcher(weighting=self.weighting)
                 self._snapshot = _Snapshot(self._searcher)
             return self._searcher, self._snapshot
 

@@ -11,6 +11,7 @@ unique, so articles already in are updated in place, never duplicated.
 import json
 import multiprocessing
 import os
+import re
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -35,12 +36,20 @@ DEFAULT_MEMORY_MB = 1024
 MIN_PARALLEL_BATCH = 500
 
 
+# Problems kept in a report as examples; the rest are only counted, so a
+# file of a million broken lines costs counters, not a million objects.
+MAX_EXAMPLES = 1000
+
+
 @dataclass
 class IndexReport:
     added: int = 0
     updated: int = 0
+    skipped_count: int = 0
+    warning_count: int = 0
     skipped: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
+    skip_reasons: dict = field(default_factory=dict)
     seconds: float = 0.0
     total_docs: int = 0
 
@@ -51,6 +60,24 @@ class IndexReport:
     @property
     def docs_per_second(self):
         return self.indexed / self.seconds if self.seconds else 0.0
+
+    def note(self, problem):
+        """Count ``problem``, keeping it as an example while there is room."""
+        if problem.severity == "skipped":
+            self.skipped_count += 1
+            examples = self.skipped
+            reason = reason_kind(problem.reason)
+            self.skip_reasons[reason] = self.skip_reasons.get(reason, 0) + 1
+        else:
+            self.warning_count += 1
+            examples = self.warnings
+        if len(examples) < MAX_EXAMPLES:
+            examples.append(problem)
+
+
+def reason_kind(reason):
+    """A problem's reason without its particulars (names, numbers), for counting."""
+    return re.sub(r"'[^']*'|0x[0-9a-f]+|\d[\d,]*", "…", reason)
 
 
 def _visible_entries(path):
@@ -233,7 +260,7 @@ def index_articles(
         seen = 0
         for item in items:
             if isinstance(item, Problem):
-                (report.skipped if item.severity == "skipped" else report.warnings).append(item)
+                report.note(item)
                 if on_problem:
                     on_problem(item)
                 continue
