@@ -71,7 +71,7 @@ def analyze(text, stem=True):
     return [t.text for t in arabic_analyzer(stem)(text)]
 
 
-@lru_cache(maxsize=1 << 19)
+@lru_cache(maxsize=1 << 18)
 def index_term(word):
     """Return the term the analyzer indexes surface ``word`` under, or None.
 

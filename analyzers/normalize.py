@@ -117,7 +117,7 @@ def normalize(text):
     return text.translate(FOLD_TABLE).lower()
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 16)
 def normalize_token(token):
     """Cached :func:`normalize` for single tokens (their frequencies are Zipfian)."""
     return normalize(token)

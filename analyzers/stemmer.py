@@ -81,7 +81,7 @@ def _protected_after_clitic(word):
     return None
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 16)
 def light_stem(word):
     """Stem one normalized token.
 

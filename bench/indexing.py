@@ -1,0 +1,273 @@
+"""Indexing throughput, memory and query latency on SaudiNewsNet.
+
+In one run, on the same articles (the SaudiNewsNet zips in file order,
+articles with no text left out by the reader):
+
+(a) plain Whoosh: one process, StandardAnalyzer on title + body, the same
+    stored fields, one writer and one commit (Whoosh's own usage);
+(b) this project's full pipeline: Arabic analysis, entity recognition,
+    facet columns, segments built by every core (``index_articles``).
+
+For each, at 5k, 10k, 20k and all articles: articles/s, peak RSS of the
+whole process tree (workers included, sampled every 50 ms), index size on
+disk, and the ratio b/a.  Then, on the full pipeline's indexes, latency of
+200 composed one- to three-word queries with facets and top-10 snippets:
+median and p95 over the queries, warm (the service's per-generation arrays
+built, as a running server has them) and the cold first pass.
+
+Each build runs in a subprocess of its own, so its peak RSS is its own.
+
+    python bench/indexing.py                  # the whole curve
+    python bench/indexing.py --sizes 5000     # one point, quicker
+"""
+
+import argparse
+import json
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import DATA_DIR, RESULTS_DIR, machine_facts, require_data  # noqa: E402
+
+CORPUS = DATA_DIR / "saudinewsnet"
+SIZES = (5000, 10000, 20000, None)
+
+# Composed query vocabulary: common subjects of Saudi news in 2015, as a
+# reader would type them (not taken from the corpus).
+QUERY_WORDS = (
+    "السعودية الرياض جدة مكة المدينة الملك سلمان ولي العهد وزارة الصحة التعليم "
+    "النفط أسعار الأسهم السوق البورصة الاقتصاد الميزانية الاستثمار الشركات البنوك "
+    "اليمن الحوثي صنعاء عدن التحالف عاصفة الحزم إيران الاتفاق النووي سوريا الأسد "
+    "داعش الإرهاب العراق بغداد الموصل مصر القاهرة الكويت الإمارات قطر البحرين "
+    "الحج المعتمرين الحرم رمضان العيد الهلال النصر الاتحاد الأهلي الدوري المنتخب "
+    "كرة القدم المرور الحوادث الأمطار الطقس الحرارة الكهرباء المياه الإسكان "
+    "البلدية المشاريع الطلاب الجامعة المعلمين المستشفى كورونا المرضى الأطباء "
+    "الشرطة القبض المخدرات الجوازات العمالة التأشيرات السياحة الطيران المطار"
+).split()
+
+
+def compose_queries(count=200, seed=20150721):
+    """Deterministic one- to three-word queries from QUERY_WORDS."""
+    rng = random.Random(seed)
+    queries = []
+    while len(queries) < count:
+        n = rng.choice((1, 1, 2, 2, 3))
+        query = " ".join(rng.sample(QUERY_WORDS, n))
+        if query not in queries:
+            queries.append(query)
+    return queries
+
+
+def read_articles(limit):
+    from indexer.readers import Article, read_sources
+
+    articles = []
+    for item in read_sources(sorted(CORPUS.glob("*.zip"))):
+        if isinstance(item, Article):
+            articles.append(item)
+            if limit and len(articles) >= limit:
+                break
+    return articles
+
+
+def build_plain(index_dir, articles):
+    from whoosh import fields, index
+    from whoosh.analysis import StandardAnalyzer
+
+    schema = fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        title=fields.STORED(), body=fields.STORED(),
+        text=fields.TEXT(analyzer=StandardAnalyzer()),
+        date=fields.DATETIME(stored=True, sortable=True),
+        source=fields.ID(stored=True, sortable=True),
+        author=fields.STORED(), url=fields.STORED(),
+    )
+    ix = index.create_in(str(index_dir), schema)
+    writer = ix.writer(limitmb=256)
+    for a in articles:
+        doc = dict(id=a.id, title=a.title, body=a.body, text=f"{a.title}\n{a.body}",
+                   author=a.author, url=a.url)
+        if a.source:
+            doc["source"] = a.source
+        if a.date:
+            doc["date"] = a.date
+        writer.add_document(**doc)
+    writer.commit()
+
+
+def build_project(index_dir, articles):
+    from indexer.writer import index_articles
+
+    index_articles(index_dir, articles, entities=True)
+
+
+def run_build(system, limit, index_dir):
+    """In a subprocess: read, then build; print the build's seconds as JSON."""
+    articles = read_articles(limit)
+    start = time.perf_counter()
+    (build_plain if system == "plain" else build_project)(Path(index_dir), articles)
+    print(json.dumps({"seconds": time.perf_counter() - start, "articles": len(articles)}))
+
+
+class PeakRss:
+    """Samples the RSS of a process and all its descendants."""
+
+    def __init__(self, pid, interval=0.05):
+        import psutil
+
+        self.proc = psutil.Process(pid)
+        self.peak = 0
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        import psutil
+
+        while not self._stop.is_set():
+            try:
+                procs = [self.proc] + self.proc.children(recursive=True)
+                total = 0
+                for p in procs:
+                    try:
+                        total += p.memory_info().rss
+                    except psutil.Error:
+                        pass
+                self.peak = max(self.peak, total)
+            except psutil.Error:
+                pass
+            self._stop.wait(self.interval)
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def measure_build(system, limit, index_dir):
+    cmd = [sys.executable, __file__, "_build", system, str(limit or 0), str(index_dir)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    rss = PeakRss(proc.pid)
+    out, err = proc.communicate()
+    peak = rss.stop()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{system} build failed:\n{err}")
+    result = json.loads(out.strip().splitlines()[-1])
+    size = sum(f.stat().st_size for f in Path(index_dir).rglob("*") if f.is_file())
+    return {
+        "articles": result["articles"],
+        "seconds": round(result["seconds"], 1),
+        "articles_per_s": round(result["articles"] / result["seconds"], 1),
+        "peak_rss_mb": round(peak / 2**20),
+        "index_mb": round(size / 2**20, 1),
+    }
+
+
+def measure_queries(index_dir, queries):
+    from indexer.search import SearchService
+
+    with SearchService(index_dir) as service:
+        start = time.perf_counter()
+        cold = []
+        for q in queries:
+            t = time.perf_counter()
+            service.search(q, per_page=10)
+            cold.append((time.perf_counter() - t) * 1000)
+        warm_up = time.perf_counter() - start
+        warm = []
+        for q in queries:
+            t = time.perf_counter()
+            service.search(q, per_page=10)
+            warm.append((time.perf_counter() - t) * 1000)
+    return {
+        "queries": len(queries),
+        "cold_median_ms": round(statistics.median(cold), 1),
+        "cold_p95_ms": round(_p95(cold), 1),
+        "first_pass_s": round(warm_up, 1),
+        "median_ms": round(statistics.median(warm), 1),
+        "p95_ms": round(_p95(warm), 1),
+    }
+
+
+def _p95(values):
+    return statistics.quantiles(values, n=20)[18]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=lambda s: [int(x) or None for x in s.split(",")],
+                        default=list(SIZES), help="comma-separated article counts, 0 = all")
+    parser.add_argument("--keep", type=Path, help="keep the full-pipeline indexes under this folder")
+    args = parser.parse_args()
+    require_data([CORPUS], "indexing benchmark")
+    queries = compose_queries()
+    rows = []
+    work = Path(tempfile.mkdtemp(prefix="archive-bench-"))
+    try:
+        for size in args.sizes:
+            row = {"size": size or "all"}
+            for system in ("plain", "project"):
+                index_dir = work / f"{system}-{size or 'all'}"
+                index_dir.mkdir()
+                row[system] = measure_build(system, size, index_dir)
+                print(f"{row['size']} {system}: {row[system]}", flush=True)
+            row["ratio"] = round(row["project"]["articles_per_s"] / row["plain"]["articles_per_s"], 2)
+            row["latency"] = measure_queries(work / f"project-{size or 'all'}", queries)
+            print(f"{row['size']} ratio {row['ratio']} latency {row['latency']}", flush=True)
+            shutil.rmtree(work / f"plain-{size or 'all'}")
+            rows.append(row)
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            for row in rows:
+                shutil.move(str(work / f"project-{row['size']}"), args.keep / f"project-{row['size']}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    write_results(rows, queries)
+
+
+def write_results(rows, queries):
+    facts = machine_facts(["whoosh-reloaded"])
+    RESULTS_DIR.mkdir(exist_ok=True)
+    (RESULTS_DIR / "indexing.json").write_text(
+        json.dumps({"machine": facts, "rows": rows, "queries": queries}, ensure_ascii=False, indent=2),
+        encoding="utf-8",
+    )
+    lines = [
+        "# Indexing and query latency (bench/indexing.py)",
+        "",
+        f"Measured {time.strftime('%Y-%m-%d')} on {facts.get('cpus')} cores, Python "
+        f"{facts.get('python')}, whoosh-reloaded {facts.get('packages', {}).get('whoosh-reloaded')}.",
+        "(a) plain Whoosh, one process, StandardAnalyzer, same stored fields, one commit;",
+        "(b) this project: Arabic analysis, entities, facet columns, segments built on every core.",
+        "Peak RSS is the whole process tree. Latency: 200 composed 1-3 word queries with",
+        "facets and top-10 snippets; warm = the service's per-generation arrays loaded.",
+        "",
+        "| articles | plain art/s | project art/s | ratio b/a | plain RSS MB | project RSS MB "
+        "| plain index MB | project index MB | median ms | p95 ms | cold median ms | cold p95 ms |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        a, b, q = r["plain"], r["project"], r["latency"]
+        lines.append(
+            f"| {b['articles']:,} | {a['articles_per_s']} | {b['articles_per_s']} | {r['ratio']} "
+            f"| {a['peak_rss_mb']} | {b['peak_rss_mb']} | {a['index_mb']} | {b['index_mb']} "
+            f"| {q['median_ms']} | {q['p95_ms']} | {q['cold_median_ms']} | {q['cold_p95_ms']} |"
+        )
+    (RESULTS_DIR / "indexing.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "_build":
+        run_build(sys.argv[2], int(sys.argv[3]) or None, sys.argv[4])
+    else:
+        main()
