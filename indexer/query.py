@@ -91,7 +91,7 @@ def parse_query(parser, text):
     except Exception as e:  # Whoosh's parser raises a zoo of types on odd input
         raise QueryError(f"cannot read the query {text!r}: {e}") from None
     q = _rewrite(q).normalize()
-    if q is Q.NullQuery or isinstance(q, Q.NullQuery.__class__) or not _has_positive(q):
+    if not _has_positive(q):
         raise QueryError(
             f"the query {text!r} has no word to search for "
             "(only stopwords, operators or exclusions)"
@@ -106,7 +106,7 @@ def _has_positive(q):
     if isinstance(q, Q.AndNot):
         return _has_positive(q.a)
     if q.is_leaf():
-        return not isinstance(q, Q.NullQuery.__class__)
+        return q is not Q.NullQuery
     return any(_has_positive(c) for c in q.children())
 
 
