@@ -6,7 +6,9 @@ articles with no text left out by the reader):
 (a) plain Whoosh: one process, StandardAnalyzer on title + body, the same
     stored fields, one writer and one commit (Whoosh's own usage);
 (b) this project's full pipeline: Arabic analysis, entity recognition,
-    facet columns, segments built by every core (``index_articles``).
+    facet columns, segments built by every core (``index_articles``);
+(c) the same pipeline without entity recognition, for the cost of entities
+    (issue 3 allows at most 1.5x).
 
 For each, at 5k, 10k, 20k and all articles: articles/s, peak RSS of the
 whole process tree (workers included, sampled every 50 ms), index size on
@@ -103,17 +105,24 @@ def build_plain(index_dir, articles):
     writer.commit()
 
 
-def build_project(index_dir, articles):
+def build_project(index_dir, articles, entities=True):
     from indexer.writer import index_articles
 
-    index_articles(index_dir, articles, entities=True)
+    index_articles(index_dir, articles, entities=entities)
+
+
+BUILDERS = {
+    "plain": build_plain,
+    "project": build_project,
+    "no-entities": lambda index_dir, articles: build_project(index_dir, articles, entities=False),
+}
 
 
 def run_build(system, limit, index_dir):
     """In a subprocess: read, then build; print the build's seconds as JSON."""
     articles = read_articles(limit)
     start = time.perf_counter()
-    (build_plain if system == "plain" else build_project)(Path(index_dir), articles)
+    BUILDERS[system](Path(index_dir), articles)
     print(json.dumps({"seconds": time.perf_counter() - start, "articles": len(articles)}))
 
 
@@ -188,6 +197,7 @@ def measure_queries(index_dir, queries):
             t = time.perf_counter()
             service.search(q, per_page=10)
             warm.append((time.perf_counter() - t) * 1000)
+    one_word = [ms for q, ms in zip(queries, warm) if " " not in q]
     return {
         "queries": len(queries),
         "cold_median_ms": round(statistics.median(cold), 1),
@@ -195,6 +205,8 @@ def measure_queries(index_dir, queries):
         "first_pass_s": round(warm_up, 1),
         "median_ms": round(statistics.median(warm), 1),
         "p95_ms": round(_p95(warm), 1),
+        "one_word_queries": len(one_word),
+        "one_word_median_ms": round(statistics.median(one_word), 1),
     }
 
 
@@ -215,12 +227,16 @@ def main():
     try:
         for size in args.sizes:
             row = {"size": size or "all"}
-            for system in ("plain", "project"):
+            systems = ("plain", "project", "no-entities") if size is None else ("plain", "project")
+            for system in systems:
                 index_dir = work / f"{system}-{size or 'all'}"
                 index_dir.mkdir()
                 row[system] = measure_build(system, size, index_dir)
                 print(f"{row['size']} {system}: {row[system]}", flush=True)
             row["ratio"] = round(row["project"]["articles_per_s"] / row["plain"]["articles_per_s"], 2)
+            if "no-entities" in row:
+                row["entity_cost"] = round(row["project"]["seconds"] / row["no-entities"]["seconds"], 2)
+                shutil.rmtree(work / f"no-entities-{size or 'all'}")
             row["latency"] = measure_queries(work / f"project-{size or 'all'}", queries)
             print(f"{row['size']} ratio {row['ratio']} latency {row['latency']}", flush=True)
             shutil.rmtree(work / f"plain-{size or 'all'}")
@@ -252,16 +268,25 @@ def write_results(rows, queries):
         "facets and top-10 snippets; warm = the service's per-generation arrays loaded.",
         "",
         "| articles | plain art/s | project art/s | ratio b/a | plain RSS MB | project RSS MB "
-        "| plain index MB | project index MB | median ms | p95 ms | cold median ms | cold p95 ms |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| plain index MB | project index MB | median ms | p95 ms | cold median ms | cold p95 ms "
+        "| one-word median ms |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         a, b, q = r["plain"], r["project"], r["latency"]
         lines.append(
             f"| {b['articles']:,} | {a['articles_per_s']} | {b['articles_per_s']} | {r['ratio']} "
             f"| {a['peak_rss_mb']} | {b['peak_rss_mb']} | {a['index_mb']} | {b['index_mb']} "
-            f"| {q['median_ms']} | {q['p95_ms']} | {q['cold_median_ms']} | {q['cold_p95_ms']} |"
+            f"| {q['median_ms']} | {q['p95_ms']} | {q['cold_median_ms']} | {q['cold_p95_ms']} "
+            f"| {q['one_word_median_ms']} |"
         )
+        if "entity_cost" in r:
+            c = r["no-entities"]
+            lines.append("")
+            lines.append(
+                f"Entity recognition cost on all {b['articles']:,} articles: {b['seconds']} s with entities, "
+                f"{c['seconds']} s without ({c['articles_per_s']} art/s): {r['entity_cost']}x."
+            )
     (RESULTS_DIR / "indexing.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
