@@ -37,8 +37,37 @@ class _PrivateTempStorage(FileStorage):
         return super().temp_storage(f"{name or 'tmp'}.{os.getpid()}")
 
 
+class _Lengths:
+    """Field lengths of a new segment, read once into lists.
+
+    Whoosh's posting writer asks for the field length of every posting's
+    document (for each block's min/max length) through a column reader,
+    about a fifth of writing a segment; the lengths are fixed by then.
+    """
+
+    def __init__(self, reader, schema, doc_count):
+        self._lengths = {
+            name: [reader.doc_field_length(d, name, 0) for d in range(doc_count)]
+            for name in schema.scorable_names()
+        }
+
+    def doc_field_length(self, docnum, fieldname, default=0):
+        lengths = self._lengths.get(fieldname)
+        return lengths[docnum] if lengths is not None else default
+
+
 class ChunkWriter(SegmentWriter):
     """A lock-free writer for one segment that no TOC names yet."""
+
+    def _flush_segment(self):
+        # SegmentWriter._flush_segment, with the lengths read once.
+        self.perdocwriter.close()
+        reader = self.per_document_reader() if self.codec.length_stats else None
+        lengths = _Lengths(reader, self.schema, self.docnum) if reader else None
+        self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+        self.fieldwriter.close()
+        if reader:
+            reader.close()
 
     def finish_segment(self):
         """Write the segment's files and return the Segment."""
