@@ -125,13 +125,13 @@ def create_or_open(index_dir):
         return index.open_dir(str(index_dir), indexname=INDEX_NAME)
     path = Path(index_dir)
     path.mkdir(parents=True, exist_ok=True)
-    ix = index.create_in(str(path), S.build_schema(), indexname=INDEX_NAME)
-    # The marker goes last: a folder with Whoosh files and no marker is
-    # refused, so a crash here leaves nothing to trust by mistake.
+    # The marker goes first: it claims the folder, so a run killed before
+    # Whoosh wrote its first table of contents leaves a folder that the
+    # next run recognises as its own and finishes creating.
     tmp = path / (MARKER + ".tmp")
     tmp.write_text(json.dumps({"format": "archive-index", "schema_version": S.SCHEMA_VERSION}))
     os.replace(tmp, path / MARKER)
-    return ix
+    return index.create_in(str(path), S.build_schema(), indexname=INDEX_NAME)
 
 
 def _acquire_lock(ix, index_dir, lock_timeout, on_wait):

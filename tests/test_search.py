@@ -179,3 +179,13 @@ def test_articles_without_a_date_sort_last_and_fall_outside_date_filters(make_in
     with SearchService(index_dir) as service:
         assert ids(service.search("النفط", sort="date")) == ["later", "dated", "undated"]
         assert ids(service.search("النفط", filters=Filters(date_to=_d("2015-07-15")))) == ["dated"]
+
+
+def test_a_folder_claimed_but_never_finished_is_created_again(tmp_path):
+    from indexer.writer import MARKER, check_index_dir, index_articles
+
+    (tmp_path / "ix").mkdir()
+    (tmp_path / "ix" / MARKER).write_text('{"format": "archive-index", "schema_version": 2}')
+    assert check_index_dir(tmp_path / "ix") is False
+    index_articles(tmp_path / "ix", NEWS[:1], entities=False)
+    assert check_index_dir(tmp_path / "ix") is True
