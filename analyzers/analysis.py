@@ -6,7 +6,9 @@ analyzer into the index schema, so these class names and this module path are
 part of the on-disk format: after moving one, rebuild the index.
 """
 
+import hashlib
 from functools import lru_cache
+from importlib import resources
 
 from whoosh.analysis import Filter, StopFilter
 
@@ -116,3 +118,22 @@ def term_positions(text):
         else:
             found.append(pos)
     return length, positions
+
+
+# Bump when a rule in the code changes what a word is indexed as.
+ANALYSIS_RULES_VERSION = 1
+# Data files that decide index terms (variants apply at query time only).
+INDEX_TIME_DATA = ("stopwords.txt", "protected.txt", "waw_stems.txt")
+
+
+def analysis_fingerprint():
+    """A short hash of everything that decides the terms a text is indexed as.
+
+    An index records it; an index built with other rules or word lists
+    would silently miss words its queries are now analyzed into.
+    """
+    digest = hashlib.sha1(str(ANALYSIS_RULES_VERSION).encode())
+    data = resources.files("analyzers.data")
+    for name in INDEX_TIME_DATA:
+        digest.update(data.joinpath(name).read_bytes())
+    return digest.hexdigest()[:16]

@@ -24,6 +24,16 @@ class NotAnArchiveIndex(ArchiveError):
         )
 
 
+class IndexStale(ArchiveError):
+    def __init__(self, index_dir):
+        self.index_dir = index_dir
+        super().__init__(
+            f"{index_dir} was built with other Arabic analysis rules than this version "
+            "of the archive uses, so searches would miss words; rebuild it: "
+            f"archive --index-dir NEW_FOLDER index SOURCES"
+        )
+
+
 class IndexBusy(ArchiveError):
     def __init__(self, index_dir, waited):
         self.index_dir = index_dir

@@ -23,7 +23,8 @@ from whoosh.index import TOC, clean_files
 from whoosh.writing import MERGE_SMALL, SegmentWriter
 
 from indexer import schema as S
-from indexer.errors import IndexBusy, IndexMissing, NotAnArchiveIndex
+from analyzers.analysis import analysis_fingerprint
+from indexer.errors import IndexBusy, IndexMissing, IndexStale, NotAnArchiveIndex
 from indexer.readers import Problem, read_sources
 from indexer.segments import build_segment
 
@@ -109,6 +110,8 @@ def check_index_dir(index_dir):
             f"schema version {info.get('schema_version')} but this archive writes "
             f"{S.SCHEMA_VERSION}; rebuild it into an empty folder",
         )
+    if info.get("analysis") not in (None, analysis_fingerprint()):
+        raise IndexStale(index_dir)
     return index.exists_in(index_dir, indexname=INDEX_NAME)
 
 
@@ -129,7 +132,11 @@ def create_or_open(index_dir):
     # Whoosh wrote its first table of contents leaves a folder that the
     # next run recognises as its own and finishes creating.
     tmp = path / (MARKER + ".tmp")
-    tmp.write_text(json.dumps({"format": "archive-index", "schema_version": S.SCHEMA_VERSION}))
+    tmp.write_text(json.dumps({
+        "format": "archive-index",
+        "schema_version": S.SCHEMA_VERSION,
+        "analysis": analysis_fingerprint(),
+    }))
     os.replace(tmp, path / MARKER)
     return index.create_in(str(path), S.build_schema(), indexname=INDEX_NAME)
 

@@ -189,3 +189,17 @@ def test_a_folder_claimed_but_never_finished_is_created_again(tmp_path):
     assert check_index_dir(tmp_path / "ix") is False
     index_articles(tmp_path / "ix", NEWS[:1], entities=False)
     assert check_index_dir(tmp_path / "ix") is True
+
+
+def test_an_index_built_with_other_analysis_rules_is_refused(make_index):
+    import json as _json
+
+    from indexer.errors import IndexStale
+    from indexer.writer import MARKER
+
+    index_dir = make_index(NEWS[:1])
+    info = _json.loads((index_dir / MARKER).read_text())
+    info["analysis"] = "0" * 16
+    (index_dir / MARKER).write_text(_json.dumps(info))
+    with pytest.raises(IndexStale, match="rebuild it"):
+        SearchService(index_dir)
