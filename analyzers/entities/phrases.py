@@ -44,21 +44,30 @@ class PhraseTable:
 
     def match_at(self, norms, i):
         """Return ``(end, value, prefix)`` of the longest phrase at ``i``, or None."""
+        return self._longest(self._candidates(norms[i]), norms, i)
+
+    def find(self, norms):
+        """Yield ``(start, end, value, prefix)`` for non-overlapping matches."""
+        # Most tokens start no phrase: find those that may, by one cached
+        # look-up per token, and try only them.
+        hits = list(map(self._cache.get, norms))
+        if None in hits:
+            hits = [h if h is not None else self._candidates(x) for h, x in zip(hits, norms)]
+        done = 0
+        for i in [i for i, h in enumerate(hits) if h]:
+            if i < done:
+                continue
+            hit = self._longest(hits[i], norms, i)
+            if hit is not None:
+                end, value, prefix = hit
+                yield i, end, value, prefix
+                done = end
+
+    @staticmethod
+    def _longest(candidates, norms, i):
         best = None
-        for rest, value, prefix in self._candidates(norms[i]):
+        for rest, value, prefix in candidates:
             end = i + 1 + len(rest)
             if (best is None or end > best[0]) and tuple(norms[i + 1:end]) == rest:
                 best = (end, value, prefix)
         return best
-
-    def find(self, norms):
-        """Yield ``(start, end, value, prefix)`` for non-overlapping matches."""
-        i, n = 0, len(norms)
-        while i < n:
-            hit = self.match_at(norms, i)
-            if hit is None:
-                i += 1
-                continue
-            end, value, prefix = hit
-            yield i, end, value, prefix
-            i = end
