@@ -21,6 +21,7 @@ from whoosh.qparser import (
     OrGroup,
     PlusMinusPlugin,
     QueryParser,
+    WildcardPlugin,
 )
 
 from analyzers.normalize import normalize
@@ -38,10 +39,26 @@ MAX_PHRASE_VARIANTS = 16
 OR_COORDINATION = 0.9
 
 
+class StarOnlyWildcardPlugin(WildcardPlugin):
+    """Wildcards are ``*`` only.
+
+    Whoosh also reads ``?`` and the Arabic question mark ؟ as one-letter
+    wildcards, so a question typed as a question ("من فاز بالمباراة؟")
+    lost its last word to a wildcard that matched nothing.
+    """
+
+    qmarks = ""
+    expr = "(?P<text>[*])"
+
+
 def make_parser(schema):
     parser = QueryParser(TEXT, schema, group=OrGroup.factory(OR_COORDINATION))
     parser.remove_plugin_class(FieldsPlugin)
-    parser.add_plugin(PlusMinusPlugin())
+    parser.remove_plugin_class(WildcardPlugin)
+    parser.add_plugin(StarOnlyWildcardPlugin())
+    # + and - are operators only at the start of a word: inside one
+    # ("24-10", "كوفيد-19") they are part of the text, not NOT.
+    parser.add_plugin(PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+", minusexpr=r"(?<![^\s(])-"))
     return parser
 
 

@@ -203,3 +203,16 @@ def test_an_index_built_with_other_analysis_rules_is_refused(make_index):
     (index_dir / MARKER).write_text(_json.dumps(info))
     with pytest.raises(IndexStale, match="rebuild it"):
         SearchService(index_dir)
+
+
+def test_question_marks_are_not_wildcards(news_service):
+    assert ids(news_service.search("ما أسعار النفط؟")) == ids(news_service.search("ما أسعار النفط"))
+    assert news_service.search("النفط?").total == news_service.search("النفط").total
+
+
+def test_hyphen_inside_a_word_is_not_not(make_index):
+    index_dir = make_index([article("score", "النتيجة", "انتهت المباراة 24-10 لصالح الهلال"),
+                            article("other", "النتيجة", "انتهت المباراة بالتعادل")])
+    with SearchService(index_dir) as service:
+        assert ids(service.search("المباراة 24-10"))[0] == "score"
+        assert ids(service.search("المباراة -التعادل")) == ["score"]
