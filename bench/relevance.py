@@ -495,6 +495,20 @@ def run_project(index_dir, queries):
     return run, refused, zero
 
 
+def index_in_process(index_dir, articles):
+    """``index_articles`` in this process, where the index-time changes are.
+
+    The writer may build segments in spawned worker processes, which would
+    import the project's tables unchanged; one job keeps it here.
+    """
+    import inspect
+
+    from indexer.writer import index_articles
+
+    serial = {"jobs": 1} if "jobs" in inspect.signature(index_articles).parameters else {}
+    index_articles(index_dir, articles, entities=False, **serial)
+
+
 def project_defaults():
     from indexer import query
     from indexer.scoring import LuceneBM25
@@ -508,14 +522,13 @@ def _project_job(variant="default", title_policy="news", settings="baseline"):
     def job(docs, queries, qrels, workdir):
         changes = index_time_changes(variant)
         from indexer.readers import Article
-        from indexer.writer import index_articles
 
         articles = [Article(d["id"], d["title"], d["body"], None, d["source"],
                             d["author"], d["url"], d["origin"]) for d in docs]
         rows, times = [], {}
         with patched(changes):
             with timed(times, "index_s"):
-                index_articles(workdir, articles, entities=False)
+                index_in_process(workdir, articles)
             for label, make_changes in QUERY_SETTINGS[settings]:
                 row = {"system": "(a) this project", "variant": variant, "title": title_policy,
                        "config": label, "defaults": project_defaults(), **times}
@@ -670,6 +683,7 @@ def reading(rows):
             f"{agree['questions'][0]:,} of {agree['questions'][1]:,} questions "
             "(checked through Lucene itself in the same run)."
         )
+    notes += ablation_reading(rows)
     baseline = find(rows, BASELINE)
     for row in split_rows(rows)[1]:
         if baseline and "ranks" in row and row["ranks"] == baseline["ranks"]:
@@ -680,6 +694,22 @@ def reading(rows):
             notes.append(f"{project['config']}: {project['errors']} questions refused with "
                          f"QueryError, {project['all_zero_scores']} ranked with all-zero scores.")
     return notes
+
+
+def ablation_reading(rows):
+    """The ablations that moved MRR@10 by at least 0.003, largest first."""
+    baseline = find(rows, BASELINE)
+    if not baseline:
+        return []
+    moved = [(r["mrr"] - baseline["mrr"], r["recall"] - baseline["recall"], row_label(r)[1])
+             for r in split_rows(rows)[1] if "skipped" not in r]
+    moved = sorted((m for m in moved if abs(m[0]) >= 0.003), reverse=True)
+    if not moved:
+        return ["No ablation moved MRR@10 by 0.003 or more."]
+    others = len(split_rows(rows)[1]) - len(moved)
+    return ["Ablations that moved MRR@10 by 0.003 or more (the other "
+            f"{others} moved it less): "
+            + "; ".join(f"{label} {dm:+.3f} (R@10 {dr:+.3f})" for dm, dr, label in moved) + "."]
 
 
 def write_report(rows, facts, seconds):
