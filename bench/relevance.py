@@ -749,8 +749,8 @@ CORPUS_NOTE = (
 
 ABLATION_NOTE = (
     "Each row changes one thing from the project's (a) row \"parser fixed\" and gives its "
-    "difference from it (Δ). That baseline is the project as shipped plus two query-parser "
-    "fixes made from the benchmark: Whoosh's WildcardPlugin takes the Arabic question mark "
+    "difference from it (Δ). That baseline is the project plus two query-parser fixes the "
+    "benchmark applies (no-ops since the project made them itself in fa5f229): Whoosh's WildcardPlugin takes the Arabic question mark "
     "؟ for a wildcard, so the last word of nearly every question (1,173 of 1,190 end with "
     "؟) became an unanalyzed term matching nothing; and the PlusMinusPlugin reads a hyphen "
     "inside a word as NOT (\"24-10\" excludes passages with 10; 9 questions). Without them "
