@@ -85,10 +85,15 @@ def term_postings(searcher, fieldname, text):
 
 
 class Ranker:
-    """Scores supported queries over one searcher's index generation."""
+    """Scores supported queries over one index generation.
+
+    Shared by threads: the arrays and the postings cache are read-only or
+    locked, and every read of the index goes through the searcher of the
+    thread that asked (Whoosh's file objects are not safe to share).
+    """
 
     def __init__(self, searcher, fieldname, lengths, K1=1.2, B=0.75):
-        self.searcher = searcher
+        self._local = threading.local()
         self.fieldname = fieldname
         self.lengths = lengths
         self.K1 = K1
@@ -98,6 +103,11 @@ class Ranker:
         self._cache = OrderedDict()
         self._cached = 0
         self._lock = threading.Lock()
+
+    @property
+    def searcher(self):
+        """The searcher of the :meth:`rank` call running in this thread."""
+        return self._local.searcher
 
     def postings(self, fieldname, text):
         """(ids, weights) of a term, from the cache when it was read before."""
@@ -126,11 +136,18 @@ class Ranker:
             return self.supports(q.a) and self.supports(q.b)
         return False
 
-    def rank(self, q):
-        """Return :class:`Ranked` for ``q``, or None when ``q`` has unsupported parts."""
+    def rank(self, q, searcher):
+        """Return :class:`Ranked` for ``q``, or None when ``q`` has unsupported parts.
+
+        ``searcher`` is this thread's searcher on the ranker's generation.
+        """
         if not self.supports(q):
             return None
-        return self._eval(q)
+        self._local.searcher = searcher
+        try:
+            return self._eval(q)
+        finally:
+            self._local.searcher = None
 
     def _eval(self, q):
         if isinstance(q, Q.Term):

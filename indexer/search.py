@@ -172,24 +172,35 @@ def matching_docs(searcher, q):
 _MAX_LONG = 1 << 63
 
 
-class _Snapshot:
-    """Per-document arrays of one index generation, built on first use.
+class _Generation:
+    """The arrays of one index generation, shared by the service's threads.
 
-    A new commit makes a new generation; the service drops the snapshot
-    when its searcher is refreshed.
+    Each array is built once, under the lock, by the first thread that needs
+    it (through that thread's searcher, see :class:`_Snapshot`).
     """
 
-    def __init__(self, searcher):
+    def __init__(self, generation):
+        self.generation = generation
+        self.lock = threading.Lock()
+        self.cache = {}
+
+
+class _Snapshot:
+    """A generation's arrays as one thread sees them: built on first use
+    through this thread's searcher, since Whoosh's file objects must not be
+    shared between threads."""
+
+    def __init__(self, generation, searcher):
+        self._generation = generation
         self.searcher = searcher
         self.size = searcher.doc_count_all()
-        self._lock = threading.Lock()
-        self._cache = {}
 
     def _get(self, key, build):
-        with self._lock:
-            if key not in self._cache:
-                self._cache[key] = build()
-            return self._cache[key]
+        shared = self._generation
+        with shared.lock:
+            if key not in shared.cache:
+                shared.cache[key] = build()
+            return shared.cache[key]
 
     @property
     def live(self):
@@ -260,8 +271,9 @@ class _Snapshot:
 class SearchService:
     """Read-only access to an archive index.
 
-    One service can be shared by threads: Whoosh searchers are read-only,
-    and the per-generation facet tables are built under a lock.
+    One service can be shared by threads: each thread gets a Whoosh
+    searcher of its own, and the per-generation arrays (facets, dates,
+    lengths, the postings cache) are shared and built under a lock.
     """
 
     def __init__(self, index_dir):
@@ -272,11 +284,15 @@ class SearchService:
         self.analyzer = self.schema[S.TEXT].analyzer
         self.weighting = LuceneBM25()
         self._lock = threading.Lock()
-        self._searcher = self.ix.searcher(weighting=self.weighting)
-        self._snapshot = _Snapshot(self._searcher)
+        self._local = threading.local()
+        self._searchers = []
+        self._generations = {}
 
     def close(self):
-        self._searcher.close()
+        with self._lock:
+            for searcher in self._searchers:
+                searcher.close()
+            self._searchers = []
         self.ix.close()
 
     def __enter__(self):
@@ -285,22 +301,42 @@ class SearchService:
     def __exit__(self, *exc):
         self.close()
 
-    def _current(self):
-        """Return (searcher, snapshot) on the latest committed index."""
+    def _open_searcher(self):
+        searcher = self.ix.searcher(weighting=self.weighting)
         with self._lock:
-            if not self._searcher.up_to_date():
-                # The old searcher stays open for requests still using it;
-                # Whoosh closes its files when it is garbage collected.
-                # Refreshing reuses the readers of unchanged segments, but
-                # Whoosh's refresh of an empty index's reader fails.
-                if self._searcher.doc_count_all():
-                    self._searcher = self._searcher.refresh()
-                else:
-                    self._searcher = self.ix.searcher(weighting=self.weighting)
-                self._snapshot = _Snapshot(self._searcher)
-            return self._searcher, self._snapshot
+            self._searchers.append(searcher)
+        return searcher
+
+    def _current(self):
+        """Return (searcher, snapshot) on the latest committed index.
+
+        Each thread reads through a searcher of its own (Whoosh's readers
+        share file objects, and concurrent reads through one came back
+        corrupt); the per-generation arrays are shared by all threads.
+        """
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is None:
+            searcher = self._local.searcher = self._open_searcher()
+        elif not searcher.up_to_date():
+            # Refreshing reuses the readers of unchanged segments, but
+            # Whoosh's refresh of an empty index's reader fails.  The old
+            # searcher's files close when it is garbage collected.
+            fresh = searcher.refresh() if searcher.doc_count_all() else self.ix.searcher(weighting=self.weighting)
+            with self._lock:
+                self._searchers = [s for s in self._searchers if s is not searcher] + [fresh]
+            searcher = self._local.searcher = fresh
+        generation = searcher.reader().generation()
+        with self._lock:
+            shared = self._generations.get(generation)
+            if shared is None:
+                shared = self._generations[generation] = _Generation(generation)
+                # Keep the two newest: threads may briefly straddle a commit.
+                for old in sorted(self._generations)[:-2]:
+                    del self._generations[old]
+        return searcher, _Snapshot(shared, searcher)
 
     def searcher(self):
+        """Return this thread's searcher on the latest committed index."""
         return self._current()[0]
 
     def warm(self):
@@ -368,7 +404,7 @@ class SearchService:
         filters = filters or Filters()
         q = self.parse(text)
         searcher, snapshot = self._current()
-        ranked = snapshot.ranker.rank(q)
+        ranked = snapshot.ranker.rank(q, searcher)
         docs = ranked.docs if ranked is not None else matching_docs(searcher, q)
         keep = snapshot.live[docs]
         mask = self._filter_mask(searcher, snapshot, filters)

@@ -42,7 +42,7 @@ QUERIES = [
 def test_scores_match_whoosh(service, text):
     q = service.parse(text)
     searcher, snapshot = service._current()
-    ranked = snapshot.ranker.rank(q)
+    ranked = snapshot.ranker.rank(q, searcher)
     assert ranked is not None
     live = snapshot.live[ranked.docs]
     fast = dict(zip(ranked.docs[live].tolist(), ranked.scores[live].tolist()))
@@ -62,7 +62,8 @@ def test_matching_docs_agree_with_whoosh(service):
 
 def test_phrases_fall_back_to_whoosh(service):
     q = service.parse('"النفط الغاز"')
-    assert service._current()[1].ranker.rank(q) is None
+    searcher, snapshot = service._current()
+    assert snapshot.ranker.rank(q, searcher) is None
     assert service.search('"النفط الغاز"').total == len(list(service.searcher().docs_for_query(q)))
 
 
@@ -80,3 +81,17 @@ def test_deleted_documents_never_match(service, tmp_path):
     results = service.search("النفط", per_page=100)
     ids = [h.id for h in results.hits]
     assert len(ids) == len(set(ids))
+
+
+def test_one_service_shared_by_threads_gives_the_same_answers(service):
+    from concurrent.futures import ThreadPoolExecutor
+
+    queries = QUERIES * 6
+    expected = {q: [(h.id, h.score, h.snippet) for h in service.search(q).hits] for q in QUERIES}
+
+    def run(q):
+        return q, [(h.id, h.score, h.snippet) for h in service.search(q).hits]
+
+    with ThreadPoolExecutor(8) as pool:
+        for q, got in pool.map(run, queries):
+            assert got == expected[q]
