@@ -50,9 +50,6 @@ def create_app(test_config=None):
         # Seconds a results page waits for spelling suggestions (see
         # search_web.suggest); slower ones show up on the next visit.
         SUGGEST_TIMEOUT=1.0,
-        # One service per thread until the service is safe to share (see
-        # search_web.service.get_service); ARCHIVE_WEB_SHARE=1 to measure.
-        SHARE_SERVICE=os.environ.get("ARCHIVE_WEB_SHARE") == "1",
         JSON_AS_ASCII=False,
     )
     if test_config is not None:

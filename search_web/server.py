@@ -53,15 +53,23 @@ def _run_waitress(app, sock, threads):
     server.run()
 
 
+def _app(index_dir):
+    """The app of one server process, its service warming up already."""
+    from search_web import create_app
+    from search_web.service import warm_in_background
+
+    app = create_app({"INDEX_DIR": str(index_dir)})
+    warm_in_background(app)
+    return app
+
+
 def _worker(index_dir, sock, threads):
     """Body of a forked worker process; never returns."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     code = 0
     try:
-        from search_web import create_app
-
-        _run_waitress(create_app({"INDEX_DIR": str(index_dir)}), sock, threads)
+        _run_waitress(_app(index_dir), sock, threads)
     except BaseException as e:  # report and leave: the parent decides what next
         print(f"archive serve worker {os.getpid()}: {e!r}", file=sys.stderr)
         code = 1
@@ -97,7 +105,7 @@ def serve(index_dir, host="127.0.0.1", port=5000, threads=8, debug=False, worker
           file=sys.stderr, flush=True)
     if workers == 1 or not hasattr(os, "fork"):
         try:
-            _run_waitress(create_app({"INDEX_DIR": str(index_dir)}), sock, threads)
+            _run_waitress(_app(index_dir), sock, threads)
         except KeyboardInterrupt:
             pass
         return

@@ -1,7 +1,7 @@
 """Spelling suggestions for the empty state, within a time budget.
 
-``SearchService.suggest`` can be slow: on the full SaudiNewsNet index the
-first call of a process builds a vocabulary table (about 6 s), and an
+``SearchService.suggest`` can be slow: the first call of a generation
+builds the vocabulary (about 6 s on the full SaudiNewsNet index), and an
 earlier version took 20 s a call.  A results page must not wait for that,
 and a burst of misspelled queries must not occupy every server thread.
 So suggestions are computed by one background thread per process, waited
@@ -9,10 +9,6 @@ for up to ``timeout`` seconds, and remembered: a page that timed out shows
 the tips without suggestions, and the next visit finds them cached.  While
 the thread is busy, new misspellings get no suggestions rather than a
 queue.
-
-The thread has a SearchService of its own, opened on first use: services
-are not shared between threads (see search_web.service), and a slow
-suggestion must not hold up the request threads.
 """
 
 import threading
@@ -23,18 +19,15 @@ CACHE_SIZE = 2048
 
 
 class Suggester:
-    def __init__(self, index_dir, timeout=1.0, open_service=None):
-        self.index_dir = index_dir
+    def __init__(self, timeout=1.0):
         self.timeout = timeout
-        self._open_service = open_service or _open_service
-        self._service = None  # touched only by the pool's one thread
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="suggest")
         self._lock = threading.Lock()
         self._cache = OrderedDict()  # (generation, text) -> [suggestions]
         self._pending = {}  # key -> Future
 
-    def suggest(self, text, generation=None):
-        """Return suggestions for ``text``, or [] if they are not ready in time.
+    def suggest(self, service, text, generation=None):
+        """Return ``service``'s suggestions for ``text``, or [] if not ready in time.
 
         ``generation`` (e.g. the index's document count) keys the cache, so
         a grown index is asked again.
@@ -48,18 +41,16 @@ class Suggester:
             if future is None:
                 if self._pending:
                     return []  # the one worker is busy with another query
-                future = self._pool.submit(self._compute, text, key)
+                future = self._pool.submit(self._compute, service, text, key)
                 self._pending[key] = future
         try:
             return future.result(timeout=self.timeout)
         except TimeoutError:
             return []
 
-    def _compute(self, text, key):
+    def _compute(self, service, text, key):
         try:
-            if self._service is None:
-                self._service = self._open_service(self.index_dir)
-            value = self._service.suggest(text)
+            value = service.suggest(text)
         except Exception:  # a suggestion is a nicety: never an error page
             value = []
         with self._lock:
@@ -71,12 +62,3 @@ class Suggester:
 
     def close(self):
         self._pool.shutdown(wait=True)
-        if self._service is not None:
-            self._service.close()
-            self._service = None
-
-
-def _open_service(index_dir):
-    from indexer.search import SearchService
-
-    return SearchService(index_dir)

@@ -206,7 +206,7 @@ def search():
     if results.total == 0:
         suggestions = [
             {"text": s, "href": search_url(state, q=s)}
-            for s in get_suggester().suggest(state.q, generation=service.doc_count())
+            for s in get_suggester().suggest(service, state.q, generation=service.doc_count())
         ]
     return render_template(
         "search.html",

@@ -544,39 +544,29 @@ def test_download_errors(client):
 
 # --- the app around the views --------------------------------------------------
 
-def test_services_are_reused_by_requests(app):
-    import threading
-
+def test_one_service_shared_by_requests_and_threads(app):
     with app.test_request_context("/"):
         first = get_service()
     with app.test_request_context("/"):
-        assert get_service() is first  # same thread: same service
-    other = []
+        assert get_service() is first
 
-    def in_another_thread():
+    def service_in_a_request():
         with app.test_request_context("/"):
-            other.append(get_service())
+            return get_service()
 
-    thread = threading.Thread(target=in_another_thread)
-    thread.start()
-    thread.join()
-    assert other[0] is not first  # a service per thread (see get_service)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(service_in_a_request).result() is first
     # Opened read-only: Whoosh's storage refuses writes.
     assert first.ix.storage.readonly
 
 
-def test_shared_service_mode(web_index):
-    app = create_app({"INDEX_DIR": str(web_index), "TESTING": True, "SHARE_SERVICE": True})
+def test_warm_up_opens_the_service_in_the_background(web_index):
+    from search_web.service import warm_in_background
+
+    app = create_app({"INDEX_DIR": str(web_index), "TESTING": True})
     try:
-        with app.test_request_context("/"):
-            first = get_service()
-
-        def service_in_a_request():
-            with app.test_request_context("/"):
-                return get_service()
-
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            assert pool.submit(service_in_a_request).result() is first
+        warm_in_background(app).join(timeout=30)
+        assert app.extensions["archive_service"]["service"] is not None
     finally:
         shutdown(app)
 
@@ -621,15 +611,13 @@ def test_slow_suggestions_do_not_hold_the_page():
             release.wait(5)
             return [text + "!"]
 
-        def close(self):
-            pass
-
-    suggester = Suggester("unused", timeout=0.05, open_service=lambda _: SlowService())
-    assert suggester.suggest("a") == []  # timed out: the page goes on
-    assert suggester.suggest("b") == []  # worker busy: not queued
+    suggester = Suggester(timeout=0.05)
+    service = SlowService()
+    assert suggester.suggest(service, "a") == []  # timed out: the page goes on
+    assert suggester.suggest(service, "b") == []  # worker busy: not queued
     release.set()
-    assert suggester.suggest("a") == ["a!"]  # finished in the background
-    assert suggester.suggest("a") == ["a!"]  # and remembered
+    assert suggester.suggest(service, "a") == ["a!"]  # finished in the background
+    assert suggester.suggest(service, "a") == ["a!"]  # and remembered
     suggester.close()
 
 
