@@ -264,6 +264,17 @@ def has_entities(index_dir):
     return bool(facets.get("country"))
 
 
+def _commit():
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT,
+                             capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "indexer", "search_web"],
+                               cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()
+        return out + (" (indexer/ or search_web/ modified)" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
 def cpu_load():
     try:
         return os.getloadavg()
@@ -284,7 +295,7 @@ def write_markdown(path, runs, facts):
         f"- machine: {facts['cpus']} CPUs, Python {facts['python']}, {facts['platform']}; "
         f"load average before the runs {facts['loadavg']} (other jobs on the machine compete "
         "for the same cores)",
-        f"- measured {facts['when']}",
+        f"- measured {facts['when']} at commit {facts['commit']}",
         "",
         "| server | requests/s | median ms | p95 ms | p99 ms | max ms | errors | requests | "
         "median plain / with facet ms | server CPU ms/request | cores the server got | "
@@ -342,6 +353,7 @@ def main():
         "duration": args.duration,
         "loadavg": " / ".join(f"{x:.1f}" for x in (cpu_load() or ())),
         "when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": _commit(),
         "notes": args.notes,
     }
     runs = []
