@@ -122,13 +122,21 @@ class _FacetColumn:
         self.entry_doc = np.asarray(docs, dtype=np.int64)
         self.entry_val = np.asarray(vals, dtype=np.int64)
 
-    def count(self, mask):
-        """Return [(value, count)] over documents where ``mask`` is True."""
+    def count(self, mask, limit=None):
+        """Return the ``limit`` most frequent [(value, count)] where ``mask`` is True.
+
+        Ties keep the order values were first seen.  Only the non-zero
+        counts are sorted and only the top ones become Python objects: the
+        actor facet has some 70,000 values on SaudiNewsNet.
+        """
         if not self.values:
             return []
         counts = np.bincount(self.entry_val[mask[self.entry_doc]], minlength=len(self.values))
-        order = np.argsort(-counts, kind="stable")
-        return [(self.values[i], int(counts[i])) for i in order if counts[i] > 0]
+        present = np.flatnonzero(counts)
+        order = present[np.argsort(-counts[present], kind="stable")]
+        if limit is not None:
+            order = order[:limit]
+        return [(self.values[i], int(counts[i])) for i in order.tolist()]
 
 
 FACET_FIELDS = {
@@ -450,7 +458,7 @@ class SearchService:
         for name, spec in FACET_FIELDS.items():
             out[name] = [
                 _facet_entry(name, value, count)
-                for value, count in snapshot.facet(name, spec).count(mask)[:limit]
+                for value, count in snapshot.facet(name, spec).count(mask, limit)
             ]
         months = snapshot.facet("month", TIMELINE).count(mask)
         timeline = [{"month": m, "count": c} for m, c in sorted(months)]
