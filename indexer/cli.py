@@ -337,12 +337,14 @@ def entities_command(sources, mappings):
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
-              help="Worker threads of the WSGI server.")
+              help="Threads in each server process.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Server processes sharing the port  [default: all cores, or $ARCHIVE_WEB_WORKERS].")
 @click.option("--debug", is_flag=True, help="Flask's debug server with reloader (development only).")
 @click.option("--seeds", "seeds_dir", default="seeds", show_default=True, type=click.Path(file_okay=False),
               help="Indexed first when the index is missing or empty.")
 @click.pass_obj
-def serve_command(obj, host, port, threads, debug, seeds_dir):
+def serve_command(obj, host, port, threads, workers, debug, seeds_dir):
     """Serve the search page and JSON API in the browser.
 
     When the index is missing or empty it is first built from SEEDS (the
@@ -364,7 +366,7 @@ def serve_command(obj, host, port, threads, debug, seeds_dir):
         raise click.ClickException(str(e))
     from search_web.server import serve
 
-    serve(obj["index_dir"], host=host, port=port, threads=threads, debug=debug)
+    serve(obj["index_dir"], host=host, port=port, threads=threads, debug=debug, workers=workers)
 
 
 def main():

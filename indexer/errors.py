@@ -44,7 +44,15 @@ class IndexBusy(ArchiveError):
 
 
 class QueryError(ArchiveError):
-    """A query the parser cannot read, or one out of bounds."""
+    """A query the parser cannot read, or one out of bounds.
+
+    ``kind`` says which, for callers that explain it in their own words:
+    "empty", "too_long", "syntax", "no_terms" or "parameter".
+    """
+
+    def __init__(self, message, kind="parameter"):
+        super().__init__(message)
+        self.kind = kind
 
 
 class SourceError(ArchiveError):

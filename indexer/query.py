@@ -95,23 +95,25 @@ def _rewrite(q):
 def parse_query(parser, text):
     """Return the rewritten Whoosh query for ``text``, or raise QueryError."""
     if not isinstance(text, str):
-        raise QueryError("the query must be text")
+        raise QueryError("the query must be text", "parameter")
     text = text.strip()
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(
-            f"the query is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS:,}"
+            f"the query is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS:,}",
+            "too_long",
         )
     if not text:
-        raise QueryError("the query is empty: type one or more words")
+        raise QueryError("the query is empty: type one or more words", "empty")
     try:
         q = parser.parse(text)
     except Exception as e:  # Whoosh's parser raises a zoo of types on odd input
-        raise QueryError(f"cannot read the query {text!r}: {e}") from None
+        raise QueryError(f"cannot read the query {text!r}: {e}", "syntax") from None
     q = _rewrite(q).normalize()
     if not _has_positive(q):
         raise QueryError(
             f"the query {text!r} has no word to search for "
-            "(only stopwords, operators or exclusions)"
+            "(only stopwords, operators or exclusions)",
+            "no_terms",
         )
     return q
 

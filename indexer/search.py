@@ -28,6 +28,7 @@ from indexer.errors import QueryError
 from indexer.query import expand_prefixes, highlight_terms, make_parser, parse_query
 from indexer.ranking import Ranker, term_postings, top
 from indexer.scoring import LuceneBM25
+from indexer.segments import actor_facet_value
 from indexer.writer import open_index
 
 SORTS = ("relevance", "date")
@@ -410,10 +411,18 @@ class SearchService:
         if not 1 <= page <= MAX_PAGE:
             raise QueryError(f"page must be between 1 and {MAX_PAGE}")
         filters = filters or Filters()
-        q = self.parse(text)
+        browse = not (text or "").strip() and not filters.is_empty()
+        # No words but filters: browse everything the filters select, newest
+        # first (a country link from a document page is such a search).
+        q = None if browse else self.parse(text)
         searcher, snapshot = self._current()
-        ranked = snapshot.ranker.rank(q, searcher)
-        docs = ranked.docs if ranked is not None else matching_docs(searcher, q)
+        if browse:
+            sort = "date"
+            ranked = None
+            docs = np.arange(snapshot.size, dtype=np.int64)
+        else:
+            ranked = snapshot.ranker.rank(q, searcher)
+            docs = ranked.docs if ranked is not None else matching_docs(searcher, q)
         keep = snapshot.live[docs]
         mask = self._filter_mask(searcher, snapshot, filters)
         if mask is not None:
@@ -435,7 +444,12 @@ class SearchService:
         first = (page - 1) * per_page
         hits = []
         if first < len(page_docs):
-            terms = highlight_terms(q) | expand_prefixes(q, searcher.reader()) if snippets else None
+            if not snippets:
+                terms = None
+            elif browse:
+                terms = set()
+            else:
+                terms = highlight_terms(q) | expand_prefixes(q, searcher.reader())
             for docnum, score in zip(page_docs[first:].tolist(), scores[first:]):
                 hits.append(self._hit(searcher.stored_fields(docnum), terms, score))
         facet_counts, timeline = self._count_facets(snapshot, docs, facet_limit) if facets else ({}, [])
@@ -548,10 +562,18 @@ class SearchService:
             "source": stored.get(S.SOURCE, ""),
             "author": stored.get(S.AUTHOR, ""),
             "url": stored.get(S.URL, ""),
-            "entities": stored.get(S.ENTITIES) or {"countries": [], "actors": []},
+            "entities": _with_facet_values(stored.get(S.ENTITIES)),
             "title_html": snippets.highlight_all(stored.get(S.TITLE, ""), terms),
             "body_html": snippets.highlight_all(body, terms),
         }
+
+
+def _with_facet_values(entities):
+    """A document's entities, each actor with the value its facet filters on."""
+    entities = entities or {"countries": [], "actors": []}
+    for actor in entities.get("actors", []):
+        actor["value"] = actor_facet_value(actor["name"])
+    return entities
 
 
 def _facet_entry(name, value, count):

@@ -102,6 +102,11 @@ def _extractor(entities):
     return _STATE["extract"]
 
 
+def actor_facet_value(name):
+    """The value an actor is stored under in the actor facet (no separators)."""
+    return name.replace(S.FACET_SEPARATOR, " ")
+
+
 def document_fields(article, entities=None):
     """Return the Whoosh field values of one article."""
     doc = {
@@ -123,7 +128,7 @@ def document_fields(article, entities=None):
     if entities is not None:
         doc[S.ENTITIES] = entities.to_dict()
         countries = [c.code for c in entities.countries]
-        actors = [a.name.replace(S.FACET_SEPARATOR, " ") for a in entities.actors]
+        actors = [actor_facet_value(a.name) for a in entities.actors]
         if countries:
             doc[S.COUNTRY] = S.FACET_SEPARATOR.join(countries)
         if actors:

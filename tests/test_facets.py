@@ -112,3 +112,16 @@ def test_seed_article_facets(seed_index):
     for name in ("تحسين الخفاجي", "قوات سورية الديمقراطية", "العربي الجديد", "قاسم الأعرجي"):
         assert name in actors
     assert "المركز الأمني" not in actors and "السفير الروسي" not in actors
+
+
+def test_filters_without_words_browse_newest_first(service):
+    results = service.search("", filters=Filters(sources=["sabq"]))
+    assert [h.id for h in results.hits] == ["c", "b"] and results.sort == "date"
+    assert counts(results, "source") == {"sabq": 2}
+
+
+def test_document_actors_carry_their_facet_value(service):
+    doc = service.document("c")
+    for actor in doc["entities"]["actors"]:
+        filtered = service.search("", filters=Filters(actors=[actor["value"]]))
+        assert "c" in ids(filtered)
