@@ -221,3 +221,20 @@ def test_seed_article_actors():
     assert kinds["تحسين الخفاجي"] == kinds["قاسم الأعرجي"] == "person"
     for generic in ["المركز الأمني", "السفير الروسي", "قوات الأمن"]:
         assert find_actor(ents, generic) is None, generic
+
+
+def test_regime_metonym_resolves_to_the_president():
+    # "نظام الأسد" is Assad's, not an unnamed person called الأسد.
+    ents = extract_entities("هاجمت قوات نظام الأسد البلدة")
+    assad = find_actor(ents, "نظام الأسد")
+    assert assad is not None and assad.name == "بشار الأسد" and assad.kind == "person"
+    assert all(a.name != "الأسد" for a in ents.actors)
+    assert codes("هاجمت قوات نظام الأسد البلدة") == {"SY"}
+
+
+def test_repeated_name_is_counted_each_time():
+    # A name recognised once (after a title) counts where it recurs, clitic
+    # and all, even where no rule or model would find it alone.
+    ents = extract_entities("قال العميد سامي الحربي إن الوضع هادئ. ثم غادر وسامي الحربي المكان")
+    person = find_actor(ents, "سامي الحربي")
+    assert person is not None and person.count == 2

@@ -4,15 +4,18 @@ Mentions come from four sources, in this order of trust; a later source
 never takes tokens an earlier one claimed:
 
 1. the curated gazetteer (:mod:`.gazetteer`): داعش -> تنظيم الدولة الإسلامية;
-2. organisation names built on a head noun (وزارة الدفاع العراقية، مجلس
-   الأمن الروسي، الجيش العراقي), minus generic descriptions (المركز الأمني،
-   قوات الأمن، الشركة الفرنسية);
-3. the CRF (:mod:`.crf`), for PERS and ORG spans, with the same filter;
+2. the CRF (:mod:`.crf`), for PERS and ORG spans, minus generic
+   descriptions (المركز الأمني، قوات الأمن، الشركة الفرنسية) and place names;
+3. organisation names built on a head noun (وزارة الدفاع العراقية، مجلس
+   الأمن الروسي، الجيش العراقي), with the same filter: after the CRF, whose
+   spans follow ANERcorp's conventions (in 5-fold CV this order scores ORG
+   F1 0.49 against 0.47 the other way round);
 4. a title rule: a person title or role (اللواء، السفير الروسي في بغداد،
    مستشار الأمن الوطني العراقي) then a given name and its surname.
 
-Within a document mentions are then merged: a surname alone resolves to the
-full name seen elsewhere (الخفاجي -> تحسين الخفاجي), an acronym in brackets
+Within a document mentions are then merged: a name found once is claimed
+where it recurs (the CRF often misses the second mention), a surname alone
+resolves to the full name seen elsewhere (الخفاجي -> تحسين الخفاجي), an acronym in brackets
 after an organisation becomes its alias, and weak gazetteer aliases
 (المالكي) count only when the actor is named in full.
 """
@@ -20,7 +23,7 @@ after an organisation becomes its alias, and weak gazetteer aliases
 from dataclasses import dataclass
 from functools import lru_cache
 
-from analyzers.entities.countries import is_demonym
+from analyzers.entities.countries import is_demonym, is_place
 from analyzers.entities.crf import default_recogniser, spans
 from analyzers.entities.gazetteer import actor_table
 from analyzers.entities.resources import FIRST_NAMES, TRIGGERS, read_lines
@@ -91,6 +94,11 @@ def _definite(norm):
 @CACHED
 def _surname_keys(norm):
     return tuple({bare(f) for f in _forms(norm) if len(bare(f)) > 2})
+
+
+@CACHED
+def _name_keys(norm):
+    return _surname_keys(norm) + (bare(norm),)
 
 
 HEAD, TITLE = 1, 2
@@ -303,15 +311,6 @@ def find_mentions(norms, recogniser=None):
             continue  # مجلس الأمن الروسي is Russia's council, not the UN's
         _claim(mentions, taken, start, end, known.kind, known=known, weak=weak)
 
-    # Only a head noun can start an organisation name.
-    kinds = _kinds(norms)
-    for i in [i for i, k in enumerate(kinds) if k & HEAD]:
-        if taken[i]:
-            continue
-        end = _org_at(norms, i)
-        if end:
-            _claim(mentions, taken, i, end, ORGANIZATION)
-
     if recogniser is None:
         recogniser = default_recogniser()
     if recogniser is not None:
@@ -323,21 +322,63 @@ def find_mentions(norms, recogniser=None):
                 start += 1
             if kind == ORGANIZATION and _generic(norms, start, end):
                 continue
-            if kind == PERSON and not any(
-                _name_part(x) and not is_demonym(x) for x in norms[start:end]
+            if kind == PERSON and (
+                not any(_name_part(x) and not is_demonym(x) for x in norms[start:end])
+                or is_place(norms, start, end)
             ):
                 continue
             _claim(mentions, taken, start, end, kind)
+
+    # Only a head noun can start an organisation name.
+    kinds = _kinds(norms)
+    for i in [i for i, k in enumerate(kinds) if k & HEAD]:
+        if taken[i]:
+            continue
+        end = _org_at(norms, i)
+        if end:
+            _claim(mentions, taken, i, end, ORGANIZATION)
 
     for i in [i for i, k in enumerate(kinds) if k & TITLE]:
         hit = _person_after(norms, i)
         if hit:
             _claim(mentions, taken, *hit, PERSON)
 
+    _repeat_names(norms, mentions, taken)
     _resolve_surnames(norms, mentions, taken)
     _resolve_acronyms(norms, mentions, taken)
     mentions.sort(key=lambda m: m.start)
     return mentions
+
+
+def _repeat_names(norms, mentions, taken):
+    """Claim later and earlier repeats of a name found once (one discourse,
+    one sense): the CRF often misses a name the second time it appears.
+    The first word of a repeat may carry a clitic (وبوتين)."""
+    names = {}
+    for m in mentions:
+        if m.weak or m.owner is not None or m.known is not None:
+            continue
+        words = norms[m.start:m.end]
+        if m.kind == PERSON and m.end - m.start == 1 and len(bare(words[0])) < 3:
+            continue
+        names.setdefault(bare(words[0]), []).append((tuple(words[1:]), m))
+    if not names:
+        return
+    firsts = {}
+    for norm in set(norms):
+        for key in _name_keys(norm):
+            if key in names:
+                firsts[norm] = names[key]
+                break
+    for i, norm in enumerate(norms):
+        if taken[i] or norm not in firsts:
+            continue
+        for rest, owner in sorted(firsts[norm], key=lambda item: -len(item[0])):
+            end = i + 1 + len(rest)
+            if tuple(norms[i + 1:end]) == rest and not any(taken[i:end]):
+                mentions.append(Mention(i, end, owner.kind, owner=owner))
+                taken[i:end] = [True] * (end - i)
+                break
 
 
 def _resolve_surnames(norms, mentions, taken):

@@ -194,3 +194,10 @@ def _bare(norm):
         if form in SEA_NOUNS:
             return form
     return norm
+
+
+def is_place(norms, start, end):
+    """Tell whether ``norms[start:end]`` is exactly a country or city name
+    (a span the CRF took for a person: كينيا، القاهرة)."""
+    hit = _tables()[1].match_at(norms, start)
+    return bool(hit) and hit[0] == end and hit[1][0] != BLOCK and hit[1][1] in ("name", "city")

@@ -507,14 +507,22 @@ def spans(tags):
 
     As conlleval does, an I- tag that does not continue a chunk of its type
     starts a new chunk.
+
+    >>> spans(["B-PERS", "I-PERS", "O", "I-ORG", "B-LOC", "B-LOC"])
+    [(0, 2, 'PERS'), (3, 4, 'ORG'), (4, 5, 'LOC'), (5, 6, 'LOC')]
     """
     out = []
     start = kind = None
-    for i, tag in enumerate(list(tags) + ["O"]):
-        prefix, _, this = tag.partition("-")
-        if kind is not None and (prefix != "I" or this != kind):
-            out.append((start, i, kind))
+    last = -1
+    # Only tagged tokens matter; most are O.
+    for i in [i for i, tag in enumerate(tags) if tag != "O"]:
+        prefix, _, this = tags[i].partition("-")
+        if kind is not None and (i != last + 1 or prefix != "I" or this != kind):
+            out.append((start, last + 1, kind))
             kind = None
         if prefix == "B" or (prefix == "I" and kind is None):
             start, kind = i, this
+        last = i
+    if kind is not None:
+        out.append((start, last + 1, kind))
     return out

@@ -41,7 +41,7 @@ def tokenize(text):
 
 def normalize_tokens(tokens):
     """Return the normalized twin of every token (cached per word type)."""
-    return [normalize_token(t) for t in tokens]
+    return list(map(normalize_token, tokens))
 
 
 @lru_cache(maxsize=1 << 18)
