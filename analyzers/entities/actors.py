@@ -365,7 +365,10 @@ def _repeat_names(norms, mentions, taken):
     if not names:
         return
     firsts = {}
-    for norm in set(norms):
+    # Keys are clitic-free forms, so a word can match only if it ends with
+    # one: a C-level test spares most types the look-up.
+    ends = tuple(names)
+    for norm in {x for x in norms if x.endswith(ends)}:
         for key in _name_keys(norm):
             if key in names:
                 firsts[norm] = names[key]
@@ -394,7 +397,8 @@ def _resolve_surnames(norms, mentions, taken):
             m.owner = surnames.get(bare(norms[m.start]))
     # Word types first, then the positions of the types that matched.
     owners = {}
-    for norm in set(norms):
+    ends = tuple(surnames)
+    for norm in {x for x in norms if x.endswith(ends)}:
         for key in _surname_keys(norm):
             if key in surnames:
                 owners[norm] = surnames[key]
