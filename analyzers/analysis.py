@@ -121,7 +121,7 @@ def term_positions(text):
 
 
 # Bump when a rule in the code changes what a word is indexed as.
-ANALYSIS_RULES_VERSION = 1
+ANALYSIS_RULES_VERSION = 2
 # Data files that decide index terms (variants apply at query time only).
 INDEX_TIME_DATA = ("stopwords.txt", "protected.txt", "waw_stems.txt")
 

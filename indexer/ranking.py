@@ -14,6 +14,7 @@ ranges) return None and are left to Whoosh.
 
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -143,9 +144,15 @@ class Ranker:
         """
         if not self.supports(q):
             return None
+        with self.using(searcher):
+            return self._eval(q)
+
+    @contextmanager
+    def using(self, searcher):
+        """Read the index through ``searcher`` (this thread's) in the block."""
         self._local.searcher = searcher
         try:
-            return self._eval(q)
+            yield self
         finally:
             self._local.searcher = None
 

@@ -23,7 +23,7 @@ from whoosh import query as Q
 from whoosh.util.times import datetime_to_long
 
 from indexer import schema as S
-from indexer import snippets
+from indexer import proximity, snippets
 from indexer.errors import QueryError
 from indexer.query import expand_prefixes, highlight_terms, make_parser, parse_query
 from indexer.ranking import Ranker, term_postings, top
@@ -433,7 +433,8 @@ class SearchService:
             best = top(docs, snapshot.dates[docs], wanted)
             page_docs, scores = docs[best], [None] * len(best)
         elif ranked is not None:
-            scores = ranked.scores[keep]
+            with snapshot.ranker.using(searcher) as ranker:
+                scores = proximity.rerank(ranker, q, docs, ranked.scores[keep])
             best = top(docs, scores, wanted)
             page_docs, scores = docs[best], scores[best].tolist()
         else:

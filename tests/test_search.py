@@ -216,3 +216,12 @@ def test_hyphen_inside_a_word_is_not_not(make_index):
     with SearchService(index_dir) as service:
         assert ids(service.search("المباراة 24-10"))[0] == "score"
         assert ids(service.search("المباراة -التعادل")) == ["score"]
+
+
+def test_query_words_close_together_rank_first(make_index):
+    # Same words, same counts, same length: only their distance differs.
+    near = "قال وزير الخارجية إن المحادثات انتهت اليوم في العاصمة بعد ساعات طويلة من النقاش"
+    far = "قال وزير الدفاع إن المحادثات انتهت اليوم في العاصمة بعد ساعات طويلة من الخارجية"
+    index_dir = make_index([article("far", "", far), article("near", "", near)])
+    with SearchService(index_dir) as service:
+        assert ids(service.search("وزير الخارجية")) == ["near", "far"]

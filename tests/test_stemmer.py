@@ -23,6 +23,9 @@ ROWS = [
     ("فللكتاب", "كتاب", "fll"),
     ("وكتب", "كتب", "waw conjunction"),
     ("ووزير", "وزير", "waw conjunction before a waw stem"),
+    ("بمستشفى", "مستشف", "bi before a four-letter stem"),
+    ("لبرنامجها", "برنامج", "li before a four-letter stem, with ha"),
+    ("كمراقبين", "مراقب", "ka before a four-letter stem, with plural"),
     # Suffixes (Light10's, after normalization)
     ("كتابها", "كتاب", "ha"),
     ("مسلمان", "مسلم", "an dual"),
@@ -39,6 +42,12 @@ ROWS = [
     ("الإستخبارات", "استخبار", "hamza-below spelling"),
     ("الإرهابية", "ارهاب", "article and iya"),
     ("ميليشيات", "ميليش", "plural then nisba yeh"),
+    # Teh marbuta written teh before a pronoun
+    ("حكومته", "حكوم", "teh + pronoun h, as حكومة"),
+    ("حكومتها", "حكوم", "teh + pronoun ha"),
+    ("حكومتهم", "حكوم", "teh + pronoun hum"),
+    ("مدرستنا", "مدرس", "teh + pronoun na"),
+    ("بيته", "بيت", "short stem keeps its teh"),
     # Protected words keep their shape, with or without clitics
     ("بوتين", "بوتين", "protected name, Lucene gives بوت"),
     ("فلسطين", "فلسطين", "protected country, Lucene gives فلسط"),
@@ -65,6 +74,9 @@ SHOULD_NOT_STEM = [
     ("2015", "digits"),
     ("nato", "Latin"),
     ("ولد", "waw + two letters stays"),
+    ("كتاب", "kaf of a three-letter stem stays"),
+    ("بلاد", "ba of a three-letter stem stays"),
+    ("لقاء", "lam of a three-letter stem stays"),
 ]
 
 
@@ -79,6 +91,19 @@ def test_guards_keep_two_letters():
     assert strip_prefix("ال") == "ال"
 
 
+def test_preposition_guard_counts_the_stem_not_the_word():
+    # كتابها is كتاب + ها, not ك + تابها: the stem left would be تاب.
+    assert stem("كتابها") == stem("الكتاب") == "كتاب"
+
+
+def test_initial_preposition_letter_goes_with_or_without_the_article():
+    # ب is part of برنامج; it comes off in every form, so all stay one term.
+    assert len({stem(w) for w in ["برنامج", "البرنامج", "بالبرنامج", "وبرنامج", "للبرنامج"]}) == 1
+    assert len({stem(w) for w in ["كهرباء", "الكهرباء", "للكهرباء"]}) == 1
+
+
 def test_same_stem_for_a_word_family():
     family = ["الاستخبارات", "استخبارات", "والاستخبارات", "بالاستخبارات"]
+    assert len({stem(w) for w in family}) == 1
+    family = ["الحكومة", "حكومة", "حكومته", "بحكومتها", "للحكومة"]
     assert len({stem(w) for w in family}) == 1
