@@ -358,38 +358,11 @@ def _no_variants(term, stem=True):
     return frozenset((term,))
 
 
-def qmark_fix():
-    """Whoosh's WildcardPlugin takes the Arabic question mark ؟ for a wildcard:
-    "البانثرز؟" becomes an unanalyzed term that matches nothing.  This keeps
-    only * and the ASCII ? as wildcards (the parser compiles the pattern when
-    it is made, so the change must precede SearchService)."""
-    return {("whoosh.qparser.plugins", "WildcardPlugin.expr"): "(?P<text>[*?])"}
-
-
-def hyphen_fix():
-    """Whoosh's PlusMinusPlugin reads any "-" as NOT and any "+" as MUST,
-    inside words too: "24-10" becomes ``24 ANDNOT 10`` and drops the passage
-    that has the score.  This makes them operators only at the start of a
-    word, as a user writes ``-word``."""
-    from functools import partial
-
-    from whoosh.qparser import PlusMinusPlugin
-
-    return {("indexer.query", "PlusMinusPlugin"): partial(
-        PlusMinusPlugin, plusexpr=r"(?<![^\s(])\+", minusexpr=r"(?<![^\s(])-")}
-
-
-def parser_fixes():
-    return {**qmark_fix(), **hyphen_fix()}
-
-
 def coordination(value):
-    """Make the parsed OR groups carry coordination factor ``value``.
+    """Make the parsed OR groups carry Whoosh's coordination factor ``value``.
 
-    The shipped OR_COORDINATION never reaches a query: the PlusMinusPlugin
-    the project adds regroups the words into a plain ``OrGroup`` (no scale),
-    and ``CompoundQuery.apply`` in the project's rewrite would drop it again.
-    So the benchmark sets ``scale`` on every Or the parser made.
+    The project parses with a plain OR; this sets ``scale`` on every Or the
+    parser made, after the project's rewrite (which would rebuild it without).
     """
     from whoosh import query as Q
 
@@ -451,27 +424,22 @@ def index_time_changes(variant):
 # Query-time settings: (label, function returning the changes).  Every
 # ablation carries the two parser fixes, so that it measures its own change
 # and not the last word of most questions going missing.
-AS_SHIPPED = "as shipped"
-QMARK_FIXED = "؟ not a wildcard"
-BASELINE = "parser fixed: ؟ not a wildcard, - and + operators only before a word"
+BASELINE = "as shipped"
 QUERY_SETTINGS = {
     "main": [
-        (AS_SHIPPED, dict),
-        (QMARK_FIXED, qmark_fix),
-        (BASELINE, parser_fixes),
-        ("no spelling-variant expansion",
-         lambda: {**parser_fixes(), ("indexer.query", "variants"): _no_variants}),
-        ("Whoosh idf", lambda: {**parser_fixes(), **bm25(1.2, 0.75, use_whoosh_idf=True)}),
+        (BASELINE, dict),
+        ("no proximity rerank", lambda: {("indexer.proximity", "WEIGHT"): 0.0}),
+        ("no spelling-variant expansion", lambda: {("indexer.query", "variants"): _no_variants}),
+        ("Whoosh idf", lambda: bm25(1.2, 0.75, use_whoosh_idf=True)),
     ],
     "coordination": [
-        (f"OR coordination {c} (applied)", lambda c=c: {**parser_fixes(), **coordination(c)})
-        for c in (0.5, 0.9, 1.0)
+        (f"OR coordination {c}", lambda c=c: coordination(c)) for c in (0.5, 0.9, 1.0)
     ],
     "bm25": [
-        (f"BM25 K1={k1} B={b}", lambda k1=k1, b=b: {**parser_fixes(), **bm25(k1, b)})
+        (f"BM25 K1={k1} B={b}", lambda k1=k1, b=b: bm25(k1, b))
         for k1, b in ((0.9, 0.4), (1.2, 0.5), (1.2, 0.9), (1.6, 0.75), (2.0, 0.75))
     ],
-    "baseline": [(BASELINE, parser_fixes)],
+    "baseline": [(BASELINE, dict)],
 }
 
 
@@ -510,12 +478,13 @@ def index_in_process(index_dir, articles):
 
 
 def project_defaults():
-    from indexer import query
     from indexer.scoring import LuceneBM25
 
     bm25 = LuceneBM25()
-    return (f"OR_COORDINATION {query.OR_COORDINATION}, BM25 K1={bm25.K1} B={bm25.B}, "
-            "Lucene idf")
+    from indexer import proximity
+
+    return (f"BM25 K1={bm25.K1} B={bm25.B}, Lucene idf, proximity rerank of the top "
+            f"{proximity.DEPTH} (window {proximity.WINDOW}, weight {proximity.WEIGHT})")
 
 
 def _project_job(variant="default", title_policy="news", settings="baseline"):
@@ -605,7 +574,7 @@ def fmt(value, digits=3):
 
 def is_project_baseline(row):
     return (row.get("variant") == "default" and row.get("title") == "news"
-            and row["config"] in (AS_SHIPPED, QMARK_FIXED, BASELINE))
+            and row["config"] in (BASELINE,))
 
 
 def row_label(row):
@@ -661,7 +630,7 @@ def reading(rows):
     lucene = [r for r in rows if "skipped" not in r and r["system"].startswith("(d)")]
     notes = []
     best = max(lucene, key=lambda r: r["mrr"]) if lucene else None
-    for config in (AS_SHIPPED, QMARK_FIXED, BASELINE):
+    for config in (BASELINE,):
         project = find(rows, config)
         if not (project and best):
             continue
@@ -689,7 +658,7 @@ def reading(rows):
         if baseline and "ranks" in row and row["ranks"] == baseline["ranks"]:
             notes.append(f"{row_label(row)[1]}: every question's relevant passage sits at the "
                          "same rank as in the baseline; the change made no difference here.")
-    for project in filter(None, (find(rows, c) for c in (AS_SHIPPED, QMARK_FIXED, BASELINE))):
+    for project in filter(None, (find(rows, c) for c in (BASELINE,))):
         if project["errors"] or project["all_zero_scores"]:
             notes.append(f"{project['config']}: {project['errors']} questions refused with "
                          f"QueryError, {project['all_zero_scores']} ranked with all-zero scores.")
@@ -748,18 +717,10 @@ CORPUS_NOTE = (
 )
 
 ABLATION_NOTE = (
-    "Each row changes one thing from the project's (a) row \"parser fixed\" and gives its "
-    "difference from it (Δ). That baseline is the project plus two query-parser fixes the "
-    "benchmark applies (no-ops since the project made them itself in fa5f229): Whoosh's WildcardPlugin takes the Arabic question mark "
-    "؟ for a wildcard, so the last word of nearly every question (1,173 of 1,190 end with "
-    "؟) became an unanalyzed term matching nothing; and the PlusMinusPlugin reads a hyphen "
-    "inside a word as NOT (\"24-10\" excludes passages with 10; 9 questions). Without them "
-    "every ablation would measure those losses too. All changes are made from the benchmark "
-    "(module tables patched in a fresh process per index), never in the project's code. "
-    "\"OR coordination (applied)\": the shipped OR_COORDINATION never reaches a query (the "
-    "PlusMinusPlugin regroups the words into a plain OrGroup without the scale, and "
-    "Whoosh's `CompoundQuery.apply` in `_rewrite` would drop it again), so these rows set "
-    "the scale on the parsed OR groups."
+    "Each row changes one thing from the project as shipped and gives its difference from "
+    "it (Δ). Changes are made from the benchmark (module tables patched in a fresh process "
+    "per index), never in the project's code. \"OR coordination\" sets Whoosh's "
+    "coordination factor on the parsed OR groups (the project parses with a plain OR)."
 )
 
 

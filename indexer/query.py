@@ -34,9 +34,6 @@ MAX_QUERY_CHARS = 1000
 # Variant expansion of a phrase multiplies its spellings; past this many
 # the rarer combinations are dropped.
 MAX_PHRASE_VARIANTS = 16
-# Articles matching more of the query's words get this much more credit
-# (Whoosh's OrGroup.factory: a coordination bonus).
-OR_COORDINATION = 0.9
 
 
 class StarOnlyWildcardPlugin(WildcardPlugin):
@@ -52,7 +49,9 @@ class StarOnlyWildcardPlugin(WildcardPlugin):
 
 
 def make_parser(schema):
-    parser = QueryParser(TEXT, schema, group=OrGroup.factory(OR_COORDINATION))
+    # Plain OR: BM25 already ranks articles with more of the words first, and
+    # Whoosh's coordination bonus measured nothing (bench/results/relevance.md).
+    parser = QueryParser(TEXT, schema, group=OrGroup)
     parser.remove_plugin_class(FieldsPlugin)
     parser.remove_plugin_class(WildcardPlugin)
     parser.add_plugin(StarOnlyWildcardPlugin())
