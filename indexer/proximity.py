@@ -18,9 +18,9 @@ bounded whatever the number of matches.
 """
 
 import numpy as np
-from whoosh import query as Q
 
 from analyzers.variants import variants
+from indexer.query import positive_terms
 from indexer.scoring import lucene_idf
 
 # Candidates rescored (by BM25 rank), pair window in positions, weight of
@@ -32,21 +32,7 @@ WEIGHT = 1.0
 
 def query_words(q, fieldname):
     """The positive terms of ``q`` grouped by word: a tuple of spellings each."""
-    terms = []
-
-    def walk(node):
-        if isinstance(node, Q.Not):
-            return
-        if isinstance(node, Q.AndNot):
-            walk(node.a)
-            return
-        if isinstance(node, Q.Term) and node.fieldname == fieldname:
-            terms.append(node.text)
-        elif not node.is_leaf():
-            for child in node.children():
-                walk(child)
-
-    walk(q)
+    terms = positive_terms(q, fieldname, phrases=False)
     groups = {}
     for term in terms:
         family = variants(term)

@@ -128,9 +128,10 @@ def _has_positive(q):
     return any(_has_positive(c) for c in q.children())
 
 
-def highlight_terms(q):
-    """Return the TEXT-field terms ``q`` asks for, leaving out NOT clauses."""
-    terms = set()
+def positive_terms(q, fieldname=TEXT, phrases=True):
+    """Return the terms of ``fieldname`` that ``q`` asks for, in query order,
+    leaving out NOT clauses (and phrase words unless ``phrases``)."""
+    terms = []
 
     def walk(node):
         if isinstance(node, Q.Not):
@@ -138,16 +139,22 @@ def highlight_terms(q):
         if isinstance(node, Q.AndNot):
             walk(node.a)
             return
-        if isinstance(node, Q.Term) and node.fieldname == TEXT:
-            terms.add(node.text)
-        elif isinstance(node, Q.Phrase) and node.fieldname == TEXT:
-            terms.update(node.words)
+        if isinstance(node, Q.Term) and node.fieldname == fieldname:
+            terms.append(node.text)
+        elif isinstance(node, Q.Phrase) and node.fieldname == fieldname:
+            if phrases:
+                terms.extend(node.words)
         elif not node.is_leaf():
             for child in node.children():
                 walk(child)
 
     walk(q)
     return terms
+
+
+def highlight_terms(q):
+    """Return the TEXT-field terms ``q`` asks for, leaving out NOT clauses."""
+    return set(positive_terms(q))
 
 
 def expand_prefixes(q, reader, limit=200):
