@@ -126,7 +126,7 @@ def _shape(norm):
     return "word" if len(norm) > 3 else f"short{len(norm)}"
 
 
-@lru_cache(maxsize=1 << 17)
+@lru_cache(maxsize=1 << 14)
 def type_features(norm):
     """Return ``(own, {offset: neighbour features}, fine cluster)`` for one word type."""
     b = bare(norm)
