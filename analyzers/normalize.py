@@ -121,11 +121,3 @@ def normalize(text):
 def normalize_token(token):
     """Cached :func:`normalize` for single tokens (their frequencies are Zipfian)."""
     return normalize(token)
-
-
-def strip_diacritics(text):
-    """Remove tashkeel and tatweel only, leaving letters as written.
-
-    pyarabic's C-speed translate tables are right for these two jobs.
-    """
-    return araby.strip_tatweel(araby.strip_tashkeel(text))

@@ -8,8 +8,3 @@ after normalization (إلى is listed as الي, على as علي).
 from analyzers.data import load_words
 
 STOPWORDS = load_words("stopwords.txt")
-
-
-def is_stopword(token):
-    """Return True when the normalized ``token`` is a stopword."""
-    return token in STOPWORDS

@@ -263,9 +263,8 @@ def document(doc_id):
                           "href": search_url(SearchState(q=state.q, countries=[c["code"]]))})
     actors = []
     for a in entities.get("actors", []):
-        # The facet term is the name with commas made spaces, as the writer
-        # indexes it (indexer.writer.document_fields).
-        value = a["name"].replace(",", " ")
+        # The service gives each actor the value its facet filters on.
+        value = a["value"]
         # No query to keep: the words of the names the article used for the
         # actor (its aliases) find it; the filter keeps the other senses out.
         q = state.q or entity_query([a["name"], *a.get("aliases", [])])
