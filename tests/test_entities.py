@@ -238,3 +238,45 @@ def test_repeated_name_is_counted_each_time():
     ents = extract_entities("قال العميد سامي الحربي إن الوضع هادئ. ثم غادر وسامي الحربي المكان")
     person = find_actor(ents, "سامي الحربي")
     assert person is not None and person.count == 2
+
+
+# --- the fast tagger --------------------------------------------------------
+
+TAGGER_TEXTS = [
+    "قال اللواء تحسين الخفاجي إن قوات سورية الديمقراطية تقدمت.\nوأكد الخفاجي ذلك.",
+    "استقبل وزير الخارجية سامح شكري نظيره الأردني في القاهرة!",
+    "أعلنت شركة أرامكو السعودية ارتفاع أرباحها ، وقال المتحدث باسم الشركة إن",
+    "",
+    "\n\n؟",
+    "التقى الأمين العام للأمم المتحدة أنطونيو غوتيريش وفدا من الاتحاد الأوروبي",
+]
+
+
+def test_fast_tagger_equals_crfsuite(monkeypatch):
+    # With the O shortcut off, the numpy decoder must give exactly
+    # crfsuite's tags, sentence by sentence.
+    pycrfsuite = pytest.importorskip("pycrfsuite")
+    from analyzers.entities import crf
+    from analyzers.entities.resources import data_path
+    from analyzers.entities.tokens import normalize_tokens, tokenize
+
+    monkeypatch.setattr(crf, "O_MARGIN", None)
+    fast = crf.Recogniser(data_path(crf.MODEL))
+    slow = pycrfsuite.Tagger()
+    slow.open(str(data_path(crf.MODEL)))
+    for text in TAGGER_TEXTS:
+        norms = normalize_tokens(tokenize(text))
+        expected = ["O"] * len(norms)
+        for start, end in crf.split_sentences(norms):
+            expected[start:end] = slow.tag(crf.sentence_features(norms[start:end]))
+        assert fast.tag(norms) == expected, text
+    docs = [normalize_tokens(tokenize(text)) for text in TAGGER_TEXTS]
+    assert fast.spans_many(docs) == [crf.spans(fast.tag(d)) for d in docs]
+
+
+def test_many_equals_one_at_a_time():
+    from analyzers.entities import extract_entities_many
+
+    texts = TAGGER_TEXTS + [SEED.read_text("utf-8")]
+    assert extract_entities_many(texts) == [extract_entities(t) for t in texts]
+    assert extract_entities_many([]) == []

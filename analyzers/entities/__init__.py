@@ -25,6 +25,7 @@ __all__ = [
     "Entities",
     "country_label",
     "extract_entities",
+    "extract_entities_many",
     "resolve_country",
 ]
 
@@ -73,14 +74,23 @@ class Entities:
 
 def extract_entities(text):
     """Return the :class:`Entities` of ``text`` (title + "\\n" + body)."""
-    from analyzers.entities.actors import find_actors  # loads the model
+    return extract_entities_many([text])[0]
 
-    tokens = tokenize(text)
-    norms = normalize_tokens(tokens)
-    actors, person_tokens = find_actors(tokens, norms)
-    counts = Counter(code for _, _, code, _ in find_countries(norms, person_tokens))
-    countries = [
-        Country(code, *country_label(code), count)
-        for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    ]
-    return Entities(countries=countries, actors=actors)
+
+def extract_entities_many(texts):
+    """Return the :class:`Entities` of each text, as :func:`extract_entities`
+    would, with the CRF run once over all of them (much cheaper per text)."""
+    from analyzers.entities.actors import crf_chunks, find_actors  # loads the model
+
+    tokenized = [tokenize(text) for text in texts]
+    docs = [normalize_tokens(tokens) for tokens in tokenized]
+    out = []
+    for tokens, norms, chunks in zip(tokenized, docs, crf_chunks(docs)):
+        actors, person_tokens = find_actors(tokens, norms, chunks)
+        counts = Counter(code for _, _, code, _ in find_countries(norms, person_tokens))
+        countries = [
+            Country(code, *country_label(code), count)
+            for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        ]
+        out.append(Entities(countries=countries, actors=actors))
+    return out

@@ -22,9 +22,10 @@ after an organisation becomes its alias, and weak gazetteer aliases
 
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress, count
 
 from analyzers.entities.countries import is_demonym, is_place
-from analyzers.entities.crf import default_recogniser, spans
+from analyzers.entities.crf import default_recogniser
 from analyzers.entities.gazetteer import actor_table
 from analyzers.entities.resources import FIRST_NAMES, TRIGGERS, read_lines
 from analyzers.entities.tokens import ARTICLE, NEWLINE, bare, clitic_variants
@@ -93,7 +94,8 @@ def _definite(norm):
 
 @CACHED
 def _surname_keys(norm):
-    return tuple({bare(f) for f in _forms(norm) if len(bare(f)) > 2})
+    # In clitic-peeling order, not a set's: the first key that names someone wins.
+    return tuple(dict.fromkeys(bare(f) for f in _forms(norm) if len(bare(f)) > 2))
 
 
 @CACHED
@@ -253,6 +255,18 @@ def _surface(tokens, norms, start, end):
 
 
 def _strip_clitic(word, norm):
+    stripped = _STRIPPED.get(word)
+    if stripped is None:
+        stripped = _strip_clitic_uncached(word, norm)
+        if len(_STRIPPED) < 1 << 16:
+            _STRIPPED[word] = stripped
+    return stripped
+
+
+_STRIPPED = {}  # word as written -> _strip_clitic (its norm follows from it)
+
+
+def _strip_clitic_uncached(word, norm):
     """Drop a conjunction or preposition from the start of a name's first word.
 
     The letter is only taken for a clitic when what remains is a known word
@@ -289,18 +303,33 @@ def _surface_offset(word, letters):
     return len(word)
 
 
-def find_actors(tokens, norms):
-    """Return ``(actors, person_token_indexes)`` for one tokenized document."""
+def find_actors(tokens, norms, chunks=None):
+    """Return ``(actors, person_token_indexes)`` for one tokenized document.
+
+    ``chunks`` are the CRF's spans of ``norms`` when the caller tagged
+    several documents at once.
+    """
     from analyzers.entities import Actor
 
-    return _group(tokens, norms, find_mentions(norms), Actor)
+    return _group(tokens, norms, find_mentions(norms, chunks=chunks), Actor)
 
 
-def find_mentions(norms, recogniser=None):
+def crf_chunks(docs, recogniser=None):
+    """Return the CRF's ``(start, end, type)`` spans of each document, tagged
+    in one batch ([] each when no model is packaged)."""
+    if recogniser is None:
+        recogniser = default_recogniser()
+    if recogniser is None:
+        return [[] for _ in docs]
+    return recogniser.spans_many(docs)
+
+
+def find_mentions(norms, recogniser=None, chunks=None):
     """Return the document's actor :class:`Mention` s, in text order.
 
     ``recogniser`` is the CRF to use (the packaged one by default); the
-    benchmark passes one trained on other folds.
+    benchmark passes one trained on other folds.  ``chunks`` are its spans,
+    if already computed.
     """
     n = len(norms)
     taken = [False] * n
@@ -311,34 +340,34 @@ def find_mentions(norms, recogniser=None):
             continue  # مجلس الأمن الروسي is Russia's council, not the UN's
         _claim(mentions, taken, start, end, known.kind, known=known, weak=weak)
 
-    if recogniser is None:
-        recogniser = default_recogniser()
-    if recogniser is not None:
-        for start, end, tag in spans(recogniser.tag(norms)):
-            kind = KIND_OF_TAG.get(tag)
-            if kind is None:
-                continue
-            while start < end and norms[start] in QUOTES:
-                start += 1
-            if kind == ORGANIZATION and _generic(norms, start, end):
-                continue
-            if kind == PERSON and (
-                not any(_name_part(x) and not is_demonym(x) for x in norms[start:end])
-                or is_place(norms, start, end)
-            ):
-                continue
-            _claim(mentions, taken, start, end, kind)
+    if chunks is None:
+        chunks = crf_chunks([norms], recogniser)[0]
+    for start, end, tag in chunks:
+        kind = KIND_OF_TAG.get(tag)
+        if kind is None:
+            continue
+        while start < end and norms[start] in QUOTES:
+            start += 1
+        if kind == ORGANIZATION and _generic(norms, start, end):
+            continue
+        if kind == PERSON and (
+            not any(_name_part(x) and not is_demonym(x) for x in norms[start:end])
+            or is_place(norms, start, end)
+        ):
+            continue
+        _claim(mentions, taken, start, end, kind)
 
     # Only a head noun can start an organisation name.
     kinds = _kinds(norms)
-    for i in [i for i, k in enumerate(kinds) if k & HEAD]:
-        if taken[i]:
+    marked = [i for i in compress(count(), kinds)]   # most tokens are neither
+    for i in marked:
+        if taken[i] or not kinds[i] & HEAD:
             continue
         end = _org_at(norms, i)
         if end:
             _claim(mentions, taken, i, end, ORGANIZATION)
 
-    for i in [i for i, k in enumerate(kinds) if k & TITLE]:
+    for i in [i for i in marked if kinds[i] & TITLE]:
         hit = _person_after(norms, i)
         if hit:
             _claim(mentions, taken, *hit, PERSON)
@@ -368,13 +397,14 @@ def _repeat_names(norms, mentions, taken):
     # Keys are clitic-free forms, so a word can match only if it ends with
     # one: a C-level test spares most types the look-up.
     ends = tuple(names)
-    for norm in {x for x in norms if x.endswith(ends)}:
+    for norm in {x for x in set(norms) if x.endswith(ends)}:
         for key in _name_keys(norm):
             if key in names:
                 firsts[norm] = names[key]
                 break
-    for i, norm in enumerate(norms):
-        if taken[i] or norm not in firsts:
+    for i in compress(count(), map(firsts.__contains__, norms)):
+        norm = norms[i]
+        if taken[i]:
             continue
         for rest, owner in sorted(firsts[norm], key=lambda item: -len(item[0])):
             end = i + 1 + len(rest)
@@ -398,14 +428,14 @@ def _resolve_surnames(norms, mentions, taken):
     # Word types first, then the positions of the types that matched.
     owners = {}
     ends = tuple(surnames)
-    for norm in {x for x in norms if x.endswith(ends)}:
+    for norm in {x for x in set(norms) if x.endswith(ends)}:
         for key in _surname_keys(norm):
             if key in surnames:
                 owners[norm] = surnames[key]
                 break
-    for i, norm in enumerate(norms):
-        owner = owners.get(norm)
-        if owner is not None and not taken[i]:
+    for i in compress(count(), map(owners.__contains__, norms)):
+        owner = owners[norms[i]]
+        if not taken[i]:
             mentions.append(Mention(i, i + 1, PERSON, owner.known, owner=owner))
             taken[i] = True
 

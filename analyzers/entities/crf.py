@@ -21,6 +21,7 @@ and one call into crfsuite.
 import gzip
 import threading
 from functools import lru_cache
+from itertools import repeat
 
 import numpy as np
 import pycrfsuite
@@ -42,6 +43,8 @@ CONTEXT = (-2, -1, 1, 2)
 # Word types whose summed scores are kept, 180 bytes each (SaudiNewsNet has
 # about 400k types); beyond that a text's new types are scored afresh.
 TYPE_CACHE = 1 << 18
+# New types are scored this many at a time (bounds the gathered rows).
+REGISTER_CHUNK = 4096
 BIGRAM = "w-1|c0="
 # Cluster ids are small integers (0: none), so (previous word, cluster)
 # pairs pack into one integer key.
@@ -49,6 +52,8 @@ FINE_IDS = 1 << 16
 # Emission margin (O over any other label) beyond which a token is taken
 # as O without Viterbi: see Recogniser._decode.  None decodes exactly.
 O_MARGIN = 10.0
+# Chains Viterbi decodes side by side (bounds its score grids).
+VITERBI_GROUP = 1024
 # Token kinds the tagger needs per type: a sentence-final mark, a newline.
 END_KIND, NEWLINE_KIND = 1, 2
 
@@ -104,16 +109,24 @@ def _cluster(norm):
     return None
 
 
+@lru_cache(maxsize=1)
+def _flag_index():
+    """Return ``{word: (flag, ...)}`` over every gazetteer the features name."""
+    index = {}
+    tables = _GAZ_FLAGS + (("country", gazetteer.country_words()), ("actor", gazetteer.actor_words()))
+    for name, words in tables:
+        for word in words:
+            index.setdefault(word, []).append(name)
+    return {word: tuple(flags) for word, flags in index.items()}
+
+
 def _gazetteer_flags(norm):
-    """Yield the names of the word lists ``norm`` (or a clitic-free form) is in."""
-    forms = [f for f, _ in clitic_variants(norm)]
-    for name, words in _GAZ_FLAGS:
-        if any(f in words for f in forms):
-            yield name
-    if any(f in gazetteer.country_words() for f in forms):
-        yield "country"
-    if any(f in gazetteer.actor_words() for f in forms):
-        yield "actor"
+    """Return the names of the word lists ``norm`` (or a clitic-free form) is in."""
+    index = _flag_index()
+    found = set()
+    for form, _ in clitic_variants(norm):
+        found.update(index.get(form, ()))
+    return sorted(found)
 
 
 def _shape(norm):
@@ -126,16 +139,14 @@ def _shape(norm):
     return "word" if len(norm) > 3 else f"short{len(norm)}"
 
 
-@lru_cache(maxsize=1 << 14)
-def type_features(norm):
-    """Return ``(own, {offset: neighbour features}, fine cluster)`` for one word type."""
+def own_features(norm):
+    """Return ``(features, fine cluster)`` of one word type at its own position."""
     b = bare(norm)
-    shape = _shape(norm)
     own = [
         "bias",
         "w=" + norm,
         "b=" + b,
-        "shape=" + shape,
+        "shape=" + _shape(norm),
         "p2=" + norm[:2],
         "p3=" + norm[:3],
         "s1=" + norm[-1:],
@@ -149,19 +160,28 @@ def type_features(norm):
         own += ["c0=" + cl[0], "c1=" + cl[1], "c2=" + cl[2]]
     else:
         own.append("c=none")
-    flags = list(_gazetteer_flags(norm))
-    own += ["g=" + f for f in flags]
-    near = ["w=" + norm, "shape=" + shape] + ["g=" + f for f in flags]
-    if cl:
-        near += ["c1=" + cl[1], "c0=" + cl[0]]
-    far = ["w=" + norm] + ["g=" + f for f in flags]
-    if cl:
-        far.append("c2=" + cl[2])
-    context = {}
-    for off in CONTEXT:
-        feats = near if abs(off) == 1 else far
-        context[off] = [f"{off}:{f}" for f in feats]
-    return own, context, cl[0] if cl else "none"
+    own += ["g=" + f for f in _gazetteer_flags(norm)]
+    return own, cl[0] if cl else "none"
+
+
+# Which of its own features a word shows to a neighbour at distance 1 and 2,
+# by template (the text before "=").
+NEAR = frozenset({"w", "shape", "g", "c1", "c0"})
+FAR = frozenset({"w", "g", "c2"})
+
+
+def _template(feature):
+    return feature.partition("=")[0]
+
+
+@lru_cache(maxsize=1 << 14)
+def type_features(norm):
+    """Return ``(own, {offset: neighbour features}, fine cluster)`` for one word type."""
+    own, fine = own_features(norm)
+    near = [f for f in own if _template(f) in NEAR]
+    far = [f for f in own if _template(f) in FAR]
+    context = {off: [f"{off}:{f}" for f in (near if abs(off) == 1 else far)] for off in CONTEXT}
+    return own, context, fine
 
 
 _EDGE = {off: [f"{off}:edge"] for off in CONTEXT}
@@ -272,27 +292,37 @@ class Recogniser:
         self._o = self.labels.index("O") if "O" in self.labels else None
         index = {label: i for i, label in enumerate(self.labels)}
         size = len(self.labels)
-        self.weights = {}
+        # Every state feature is a word's own feature, seen at its own
+        # position (slot 0) or from a neighbour at CONTEXT[k] (slot k + 1),
+        # except the bigram.  Fold the slots of one base feature together:
+        # a type's scores are then the sum of one row per own feature.
+        slots = {off: k for k, off in enumerate(CONTEXT, start=1)}
+        base_row = {None: 0}                     # row 0: zeros, for padding
+        cells, pairs = [], {}
         for (attr, label), weight in info.state_features.items():
-            vec = self.weights.get(attr)
-            if vec is None:
-                vec = self.weights[attr] = np.zeros(size)
-            vec[index[label]] = weight
+            if attr.startswith(BIGRAM):
+                prev, fine = attr[len(BIGRAM):].rsplit("|", 1)
+                key = (prev, _fine_id(fine))
+                pairs.setdefault(key, np.zeros(size, dtype=np.float32))[index[label]] = weight
+                continue
+            slot, base = 0, attr
+            head, sep, rest = attr.partition(":")
+            if sep and head.lstrip("-").isdigit() and int(head) in slots:
+                slot, base = slots[int(head)], rest
+            cells.append((base_row.setdefault(base, len(base_row)), slot, index[label], weight))
+        self._base_row = base_row
+        self._base = np.zeros((len(base_row), 1 + len(CONTEXT), size), dtype=np.float32)
+        if cells:
+            row, slot, label, weight = map(np.array, zip(*cells))
+            self._base[row, slot, label] = weight
         self.transitions = np.zeros((size, size))
         for (a, b), weight in info.transitions.items():
             self.transitions[index[a], index[b]] = weight
-        self._zero = np.zeros(size)
-        self._attr_row = {attr: i for i, attr in enumerate(self.weights)}
-        self._attr_weights = np.stack(list(self.weights.values())) if self.weights else np.zeros((1, size))
-        self._edges = np.stack([self._sum(_EDGE[off]) for off in CONTEXT]).astype(np.float32)
+        edge = self._base[base_row.get("edge", 0)]
+        self._edges = edge[1:].copy()            # a neighbour past the sentence's edge
         # "w-1|c0=<previous word>|<cluster>" weights: a word that starts any
         # such feature gets a small id, and (id, cluster) pairs are looked
         # up as one sorted integer key per position.
-        pairs = {}
-        for attr, vec in self.weights.items():
-            if attr.startswith(BIGRAM):
-                prev, fine = attr[len(BIGRAM):].rsplit("|", 1)
-                pairs[(prev, _fine_id(fine))] = vec
         self._bigram_prev = {}
         for prev, _ in pairs:
             self._bigram_prev.setdefault(prev, len(self._bigram_prev))
@@ -309,48 +339,47 @@ class Recogniser:
         self._kind = np.zeros(1024, dtype=np.int8)
         self._lock = threading.Lock()
 
-    def _sums(self, lists):
-        """Return one summed weight vector per feature list, in one gather."""
-        get = self._attr_row.get
-        rows, groups = [], []
-        for g, feats in enumerate(lists):
-            for r in map(get, feats):
-                if r is not None:
-                    rows.append(r)
-                    groups.append(g)
-        out = np.zeros((len(lists), len(self.labels)))
-        if rows:
-            np.add.at(out, np.array(groups), self._attr_weights[rows])
-        return out
-
-    def _sum(self, feats):
-        # One gather and sum per feature list: a new word type costs five
-        # of these, not one vector addition per feature (75 a type).
-        rows = [r for r in map(self._attr_row.get, feats) if r is not None]
-        return self._attr_weights[rows].sum(axis=0) if rows else self._zero
-
     def _add_types(self, missing):
         with self._lock:
             ids = self._ids
-            for norm in missing:
-                if norm in ids:
-                    continue
-                own, context, fine = type_features(norm)
-                rows = self._sums([own] + [context[off] for off in CONTEXT])
-                row = len(ids)
-                if row >= len(self._matrix):
-                    # Grow into new arrays: readers keep the old ones,
-                    # whose rows they already use, valid.
-                    grow = 2 * len(self._matrix)
-                    self._matrix = _grown(self._matrix, grow)
-                    self._fine = _grown(self._fine, grow)
-                    self._prev = _grown(self._prev, grow, -1)
-                    self._kind = _grown(self._kind, grow)
-                self._matrix[row] = rows
-                self._fine[row] = _fine_id(fine)
-                self._prev[row] = self._bigram_prev.get(norm, -1)
-                self._kind[row] = NEWLINE_KIND if norm == NEWLINE else END_KIND if norm in SENTENCE_END else 0
-                ids[norm] = row  # published last, once the row is written
+            new = [norm for norm in dict.fromkeys(missing) if norm not in ids]
+            if not new:
+                return
+            # One gather and one segmented sum per chunk of new types: a
+            # type costs its feature strings and a dict look-up per feature.
+            get = self._base_row.get
+            rows, starts, fines = [], [], []
+            for norm in new:
+                own, fine = own_features(norm)
+                starts.append(len(rows))
+                rows.extend(map(get, own, repeat(0)))   # unknown: the zero row
+                fines.append(_fine_id(fine))
+            starts.append(len(rows))
+            scores = np.empty((len(new),) + self._base.shape[1:], dtype=np.float32)
+            for lo in range(0, len(new), REGISTER_CHUNK):
+                hi = min(lo + REGISTER_CHUNK, len(new))
+                gathered = self._base[rows[starts[lo]:starts[hi]]]
+                scores[lo:hi] = np.add.reduceat(gathered, np.subtract(starts[lo:hi], starts[lo]), axis=0)
+            first = len(ids)
+            need = first + len(new)
+            if need > len(self._matrix):
+                # Grow into new arrays: readers keep the old ones, whose
+                # rows they already use, valid.
+                grow = max(2 * len(self._matrix), need)
+                self._matrix = _grown(self._matrix, grow)
+                self._fine = _grown(self._fine, grow)
+                self._prev = _grown(self._prev, grow, -1)
+                self._kind = _grown(self._kind, grow)
+            end = first + len(new)
+            self._matrix[first:end] = scores
+            self._fine[first:end] = fines
+            self._prev[first:end] = [self._bigram_prev.get(norm, -1) for norm in new]
+            self._kind[first:end] = [
+                NEWLINE_KIND if norm == NEWLINE else END_KIND if norm in SENTENCE_END else 0
+                for norm in new
+            ]
+            for row, norm in enumerate(new, start=first):
+                ids[norm] = row  # published last, once the rows are written
 
     def _registry(self, norms):
         """Return ``(owner, row ids)``: the recogniser whose arrays hold the
@@ -379,9 +408,37 @@ class Recogniser:
         Sentences end at sentence-final marks and newlines (which are tagged
         O); all of them are scored and decoded together.
         """
+        return self._names[self._best(norms)].tolist()
+
+    def spans_many(self, docs):
+        """Return the CoNLL chunks (see :func:`spans`) of several documents
+        (lists of normalized tokens).
+
+        They are decoded in one call, newline-separated, which is exactly
+        tagging each alone (sentences end at newlines) at a fraction of the
+        per-call cost.
+        """
+        joined, starts = [], []
+        for norms in docs:
+            starts.append(len(joined))
+            joined.extend(norms)
+            joined.append(NEWLINE)
+        best = self._best(joined)
+        # Only the few tagged tokens are looked at in Python.
+        tagged = np.flatnonzero(best != self._o) if self._o is not None else np.arange(len(best))
+        cuts = np.searchsorted(tagged, starts + [len(joined)])
+        names = self.labels
+        out = []
+        for doc, start in enumerate(starts):
+            at = tagged[cuts[doc]:cuts[doc + 1]]
+            out.append(_chunks((at - start).tolist(), [names[x] for x in best[at].tolist()]))
+        return out
+
+    def _best(self, norms):
+        """Return the best label index per token (O at newlines)."""
         n = len(norms)
         if not n:
-            return []
+            return np.zeros(0, dtype=np.intp)
         owner, ids = self._registry(norms)
         kind = owner._kind[ids]
         keep = kind != NEWLINE_KIND
@@ -394,8 +451,9 @@ class Recogniser:
         else:
             positions = None
         m = len(ids)
+        out = np.full(n, self._o or 0, dtype=np.intp)
         if not m:
-            return ["O"] * n
+            return out
         sid = np.cumsum(starts) - 1
         per = owner._matrix[ids]                          # m x (1 + offsets) x L
         emit = per[:, 0].copy()
@@ -420,12 +478,10 @@ class Recogniser:
                 hit = self._bigram_keys[at] == keys
                 emit[cand[hit] + 1] += self._bigram_vecs[at[hit]]
         best = self._decode(emit, starts)
-        labels = self._names[best]
         if positions is None:
-            return labels.tolist()
-        tags = np.full(n, "O", dtype=object)
-        tags[positions] = labels
-        return tags.tolist()
+            return best
+        out[positions] = best
+        return out
 
     def _decode(self, emit, starts):
         """Return the best label per position.
@@ -463,24 +519,37 @@ class Recogniser:
         return best
 
     def _viterbi(self, emit, starts, sid):
-        """Return the best label index per position, sentences decoded in
-        parallel: longest first, so the sentences still running at step t
-        are a prefix of the batch."""
+        """Return the best label index per position.
+
+        Chains are decoded in parallel, longest first, in groups of
+        VITERBI_GROUP: the chains still running at step t are a prefix of
+        their group, and a group of short chains costs few steps.
+        """
         begin = np.flatnonzero(starts)
         lengths = np.diff(np.append(begin, len(emit)))
         order = np.argsort(-lengths, kind="stable")
-        lengths, begin = lengths[order], begin[order]
-        n_sent, longest, size = len(lengths), int(lengths[0]), len(self.labels)
-        # live[t]: how many sentences are longer than t.
-        live = np.searchsorted(-lengths, -np.arange(longest), side="left")
-        grid = np.zeros((n_sent, longest, size), dtype=np.float32)
-        rank = np.empty(n_sent, dtype=np.intp)
-        rank[order] = np.arange(n_sent)
-        offset = np.arange(len(emit)) - np.append(np.flatnonzero(starts), 0)[sid]
-        grid[rank[sid], offset] = emit
+        offset = np.arange(len(emit)) - begin[sid]
+        best = np.empty(len(emit), dtype=np.intp)
         trans = self.transitions.astype(np.float32)[None]
+        for lo in range(0, len(order), VITERBI_GROUP):
+            group = order[lo:lo + VITERBI_GROUP]
+            self._viterbi_group(emit, begin[group], lengths[group], trans, best)
+        return best
+
+    @staticmethod
+    def _viterbi_group(emit, begin, lengths, trans, best):
+        """Decode chains ``emit[begin[i]:begin[i] + lengths[i]]`` (lengths
+        non-increasing) into ``best``."""
+        n_sent, longest, size = len(lengths), int(lengths[0]), emit.shape[1]
+        # live[t]: how many chains are longer than t.
+        live = np.searchsorted(-lengths, -np.arange(longest), side="left")
+        chain = np.repeat(np.arange(n_sent), lengths)
+        step = np.arange(len(chain)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        source = np.repeat(begin, lengths) + step
+        grid = np.zeros((n_sent, longest, size), dtype=np.float32)
+        grid[chain, step] = emit[source]
         score = grid[:, 0].copy()
-        back = np.zeros((longest, n_sent, size), dtype=np.intp)
+        back = np.zeros((longest, n_sent, size), dtype=np.int8)
         for t in range(1, longest):
             k = live[t]
             cand = score[:k, :, None] + trans                # k x from x to
@@ -494,7 +563,7 @@ class Recogniser:
             path[:k, t] = cur[:k]
             cur[:k] = back[t, rows[:k], cur[:k]]
         path[:, 0] = cur
-        return path[rank[sid], offset]
+        best[source] = path[chain, step]
 
 
 def _grown(array, size, fill=0):
@@ -525,12 +594,18 @@ def spans(tags):
     >>> spans(["B-PERS", "I-PERS", "O", "I-ORG", "B-LOC", "B-LOC"])
     [(0, 2, 'PERS'), (3, 4, 'ORG'), (4, 5, 'LOC'), (5, 6, 'LOC')]
     """
+    # Only tagged tokens matter; most are O.
+    at = [i for i, tag in enumerate(tags) if tag != "O"]
+    return _chunks(at, [tags[i] for i in at])
+
+
+def _chunks(positions, tags):
+    """Return chunks from the non-O ``tags`` at increasing ``positions``."""
     out = []
     start = kind = None
     last = -1
-    # Only tagged tokens matter; most are O.
-    for i in [i for i, tag in enumerate(tags) if tag != "O"]:
-        prefix, _, this = tags[i].partition("-")
+    for i, tag in zip(positions, tags):
+        prefix, _, this = tag.partition("-")
         if kind is not None and (i != last + 1 or prefix != "I" or this != kind):
             out.append((start, last + 1, kind))
             kind = None

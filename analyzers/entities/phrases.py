@@ -4,6 +4,8 @@ The first word of a phrase may carry proclitics (وبالعراق، لداعش);
 following words must match exactly, as normalized.
 """
 
+from itertools import compress, count
+
 from analyzers.entities.tokens import clitic_variants
 
 # Word types whose phrase candidates are remembered per table.
@@ -54,7 +56,7 @@ class PhraseTable:
         if None in hits:
             hits = [h if h is not None else self._candidates(x) for h, x in zip(hits, norms)]
         done = 0
-        for i in [i for i, h in enumerate(hits) if h]:
+        for i in compress(count(), hits):
             if i < done:
                 continue
             hit = self._longest(hits[i], norms, i)

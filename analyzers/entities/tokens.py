@@ -9,7 +9,7 @@ normalization then strips them.
 import re
 from functools import lru_cache
 
-from analyzers.normalize import normalize_token
+from analyzers.normalize import normalize
 
 # \w misses the harakat (U+064B..U+065F), superscript alef, Quranic marks
 # and tatweel, which would otherwise split a word in two.
@@ -26,6 +26,8 @@ PREFIX_CLITICS = (
     "لل", "ال", "وب", "ول", "وك", "فب", "فل", "فك", "و", "ف", "ب", "ل", "ك",
 )
 ARTICLE = "ال"
+_CLITIC_SET = frozenset(PREFIX_CLITICS)
+_CLITIC_LENGTHS = sorted({len(p) for p in PREFIX_CLITICS}, reverse=True)
 # Keep at least this many letters after a clitic: "بل" must not become "ل".
 MIN_REST = 2
 
@@ -41,7 +43,23 @@ def tokenize(text):
 
 def normalize_tokens(tokens):
     """Return the normalized twin of every token (cached per word type)."""
-    return list(map(normalize_token, tokens))
+    norms = list(map(_NORMS.get, tokens))
+    if None in norms:
+        norms = [_normalize(t) if x is None else x for t, x in zip(tokens, norms)]
+    return norms
+
+
+# token -> normalized form: a plain dict, as a look-up through map() costs a
+# fraction of an lru_cache call, bounded like one.
+_NORMS = {}
+NORM_CACHE = 1 << 18
+
+
+def _normalize(token):
+    norm = normalize(token)
+    if len(_NORMS) < NORM_CACHE:
+        _NORMS[token] = norm
+    return norm
 
 
 @lru_cache(maxsize=1 << 18)
@@ -57,8 +75,8 @@ def clitic_variants(norm):
     """
     out = [(norm, "")]
     seen = {norm}
-    for prefix in PREFIX_CLITICS:
-        if not norm.startswith(prefix) or len(norm) - len(prefix) < MIN_REST:
+    for prefix in _prefixes(norm):
+        if len(norm) - len(prefix) < MIN_REST:
             continue
         rest = norm[len(prefix):]
         forms = [rest]
@@ -75,10 +93,21 @@ def clitic_variants(norm):
 def bare(norm):
     """Return ``norm`` without proclitics or article: the form clusters and
     surname matching compare (للخفاجي, الخفاجي -> خفاجي)."""
-    for prefix in PREFIX_CLITICS:
-        if norm.startswith(prefix) and len(norm) - len(prefix) >= 3:
+    for prefix in _prefixes(norm):
+        if len(norm) - len(prefix) >= 3:
             # Only the article forms are peeled blindly; a lone و/ب/ل/ك/ف
             # is too often a root letter (بغداد, وليد, كركوك).
             if ARTICLE in prefix or prefix.endswith("لل"):
                 return norm[len(prefix):]
     return norm
+
+
+def _prefixes(norm):
+    """Yield the proclitics ``norm`` starts with, in PREFIX_CLITICS order.
+
+    That order is longest first, and at most one clitic of each length can
+    start a word, so a set look-up per length finds them in order.
+    """
+    for size in _CLITIC_LENGTHS:
+        if norm[:size] in _CLITIC_SET and len(norm) > size:
+            yield norm[:size]
