@@ -271,7 +271,14 @@ def test_fast_tagger_equals_crfsuite(monkeypatch):
             expected[start:end] = slow.tag(crf.sentence_features(norms[start:end]))
         assert fast.tag(norms) == expected, text
     docs = [normalize_tokens(tokenize(text)) for text in TAGGER_TEXTS]
-    assert fast.spans_many(docs) == [crf.spans(fast.tag(d)) for d in docs]
+    expected = [crf.spans(fast.tag(d)) for d in docs]
+    assert fast.spans_many(docs) == expected
+    # A full registry scores a text's new types aside, with the same result.
+    monkeypatch.setattr(crf, "TYPE_CACHE", len(fast._ids) + 3)
+    full = crf.Recogniser(data_path(crf.MODEL))
+    full._add_types(normalize_tokens(tokenize(TAGGER_TEXTS[0])))
+    assert full.spans_many(docs) == expected
+    assert len(full._ids) <= crf.TYPE_CACHE
 
 
 def test_many_equals_one_at_a_time():

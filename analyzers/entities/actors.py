@@ -28,7 +28,7 @@ from analyzers.entities.countries import is_demonym, is_place
 from analyzers.entities.crf import default_recogniser
 from analyzers.entities.gazetteer import actor_table
 from analyzers.entities.resources import FIRST_NAMES, TRIGGERS, read_lines
-from analyzers.entities.tokens import ARTICLE, NEWLINE, bare, clitic_variants
+from analyzers.entities.tokens import ARTICLE, INTERMEDIATE_CACHE, NEWLINE, bare, clitic_variants
 from analyzers.normalize import normalize
 
 PERSON, ORGANIZATION = "person", "organization"
@@ -65,10 +65,12 @@ class Mention:
 
 # Per-type predicates, cached: extraction runs on every article at index
 # time, and word types repeat (Zipf), so each is computed once per type.
-CACHED = lru_cache(maxsize=1 << 18)
+# Most are asked only of the words near a mention; every token's kind is
+# kept in _KINDS.
+CACHED = lru_cache(maxsize=1 << 16)
 
 
-@CACHED
+@lru_cache(maxsize=INTERMEDIATE_CACHE)
 def _forms(norm):
     return tuple(f for f, _ in clitic_variants(norm))
 
@@ -117,8 +119,10 @@ def _kinds(norms):
 
 
 def _kind(norm):
-    kind = (HEAD if _head(norm) is not None else 0) | (TITLE if _is_title(norm) else 0)
-    if len(_KINDS) < 1 << 18:  # a bounded cache, as lru_cache's
+    # Uncached calls: _KINDS keeps the answer for every type, the caches of
+    # _head and _is_title only the words mentions are built from.
+    kind = (HEAD if _head.__wrapped__(norm) is not None else 0) | (TITLE if _is_title.__wrapped__(norm) else 0)
+    if len(_KINDS) < 1 << 17:  # a bounded cache, as lru_cache's
         _KINDS[norm] = kind
     return kind
 

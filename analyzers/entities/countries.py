@@ -173,7 +173,7 @@ def find_countries(norms, person_tokens=frozenset()):
     ]
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 16)
 def is_demonym(norm):
     """Tell whether a normalized word (clitics allowed) is a country's nisba."""
     for form, _ in clitic_variants(norm):

@@ -22,6 +22,7 @@ import gzip
 import threading
 from functools import lru_cache
 from itertools import repeat
+from types import SimpleNamespace
 
 import numpy as np
 import pycrfsuite
@@ -41,8 +42,9 @@ PUNCT = frozenset(".,،:;؛!?؟()[]{}\"'«»-–—/…")
 # Neighbour offsets and which of their features a token sees.
 CONTEXT = (-2, -1, 1, 2)
 # Word types whose summed scores are kept, 180 bytes each (SaudiNewsNet has
-# about 400k types); beyond that a text's new types are scored afresh.
-TYPE_CACHE = 1 << 18
+# 261k; a worker sees most of them, but Zipf's law makes the rest rare);
+# beyond that a text's new types are scored afresh on each call.
+TYPE_CACHE = 1 << 17
 # New types are scored this many at a time (bounds the gathered rows).
 REGISTER_CHUNK = 4096
 BIGRAM = "w-1|c0="
@@ -54,6 +56,8 @@ FINE_IDS = 1 << 16
 O_MARGIN = 10.0
 # Chains Viterbi decodes side by side (bounds its score grids).
 VITERBI_GROUP = 1024
+# The registry's per-type arrays and their fill values.
+TABLES = (("_matrix", 0), ("_fine", 0), ("_prev", -1), ("_kind", 0))
 # Token kinds the tagger needs per type: a sentence-final mark, a newline.
 END_KIND, NEWLINE_KIND = 1, 2
 
@@ -339,65 +343,82 @@ class Recogniser:
         self._kind = np.zeros(1024, dtype=np.int8)
         self._lock = threading.Lock()
 
+    def _score_types(self, new):
+        """Return the registry rows of the word types ``new``:
+        ``SimpleNamespace(_matrix, _fine, _prev, _kind)``."""
+        # One gather and one segmented sum per chunk of new types: a type
+        # costs its feature strings and a dict look-up per feature.
+        get = self._base_row.get
+        rows, starts, fines = [], [], []
+        for norm in new:
+            own, fine = own_features(norm)
+            starts.append(len(rows))
+            rows.extend(map(get, own, repeat(0)))   # unknown: the zero row
+            fines.append(_fine_id(fine))
+        starts.append(len(rows))
+        scores = np.empty((len(new),) + self._base.shape[1:], dtype=np.float32)
+        for lo in range(0, len(new), REGISTER_CHUNK):
+            hi = min(lo + REGISTER_CHUNK, len(new))
+            gathered = self._base[rows[starts[lo]:starts[hi]]]
+            scores[lo:hi] = np.add.reduceat(gathered, np.subtract(starts[lo:hi], starts[lo]), axis=0)
+        return SimpleNamespace(
+            _matrix=scores,
+            _fine=np.array(fines, dtype=np.int64),
+            _prev=np.array([self._bigram_prev.get(norm, -1) for norm in new], dtype=np.int64),
+            _kind=np.array(
+                [NEWLINE_KIND if norm == NEWLINE else END_KIND if norm in SENTENCE_END else 0 for norm in new],
+                dtype=np.int8,
+            ),
+        )
+
     def _add_types(self, missing):
         with self._lock:
             ids = self._ids
             new = [norm for norm in dict.fromkeys(missing) if norm not in ids]
             if not new:
                 return
-            # One gather and one segmented sum per chunk of new types: a
-            # type costs its feature strings and a dict look-up per feature.
-            get = self._base_row.get
-            rows, starts, fines = [], [], []
-            for norm in new:
-                own, fine = own_features(norm)
-                starts.append(len(rows))
-                rows.extend(map(get, own, repeat(0)))   # unknown: the zero row
-                fines.append(_fine_id(fine))
-            starts.append(len(rows))
-            scores = np.empty((len(new),) + self._base.shape[1:], dtype=np.float32)
-            for lo in range(0, len(new), REGISTER_CHUNK):
-                hi = min(lo + REGISTER_CHUNK, len(new))
-                gathered = self._base[rows[starts[lo]:starts[hi]]]
-                scores[lo:hi] = np.add.reduceat(gathered, np.subtract(starts[lo:hi], starts[lo]), axis=0)
+            scored = self._score_types(new)
             first = len(ids)
-            need = first + len(new)
-            if need > len(self._matrix):
+            end = first + len(new)
+            if end > len(self._matrix):
                 # Grow into new arrays: readers keep the old ones, whose
                 # rows they already use, valid.
-                grow = max(2 * len(self._matrix), need)
-                self._matrix = _grown(self._matrix, grow)
-                self._fine = _grown(self._fine, grow)
-                self._prev = _grown(self._prev, grow, -1)
-                self._kind = _grown(self._kind, grow)
-            end = first + len(new)
-            self._matrix[first:end] = scores
-            self._fine[first:end] = fines
-            self._prev[first:end] = [self._bigram_prev.get(norm, -1) for norm in new]
-            self._kind[first:end] = [
-                NEWLINE_KIND if norm == NEWLINE else END_KIND if norm in SENTENCE_END else 0
-                for norm in new
-            ]
+                grow = min(max(2 * len(self._matrix), end), max(TYPE_CACHE, end))
+                for name, fill in TABLES:
+                    setattr(self, name, _grown(getattr(self, name), grow, fill))
+            for name, _ in TABLES:
+                getattr(self, name)[first:end] = getattr(scored, name)
             for row, norm in enumerate(new, start=first):
                 ids[norm] = row  # published last, once the rows are written
 
     def _registry(self, norms):
-        """Return ``(owner, row ids)``: the recogniser whose arrays hold the
-        rows of ``norms``, adding new types."""
+        """Return ``(tables, row ids)``: the arrays holding the rows of
+        ``norms`` (the registry's own, new types added) and their indexes."""
         get = self._ids.get
         rows = list(map(get, norms))
         if None in rows:
-            missing = {x for x, r in zip(norms, rows) if r is None}
+            missing = [x for x in dict.fromkeys(norms) if get(x) is None]
             if len(self._ids) + len(missing) > TYPE_CACHE:
-                # A full registry (a huge, noisy vocabulary): score this
-                # text's types in a scratch registry instead of growing.
-                scratch = Recogniser.__new__(Recogniser)
-                scratch.__dict__.update(self.__dict__)
-                scratch._ids = {}
-                scratch._lock = threading.Lock()
-                for name, fill in (("_matrix", 0), ("_fine", 0), ("_prev", -1), ("_kind", 0)):
-                    setattr(scratch, name, np.full_like(getattr(self, name)[:1024], fill))
-                return scratch._registry(norms)
+                # The registry is full (a huge, noisy vocabulary): this
+                # call's types get tables of their own, the known ones'
+                # rows copied, the new ones scored and forgotten.
+                uniq = list(dict.fromkeys(norms))
+                found = list(map(get, uniq))
+                known = [(i, r) for i, r in enumerate(found) if r is not None]
+                local = self._score_types([x for x, r in zip(uniq, found) if r is None])
+                if known:
+                    at, src = map(np.array, zip(*known))
+                    fresh = np.setdiff1d(np.arange(len(uniq)), at)
+                    tables = SimpleNamespace()
+                    for name, fill in TABLES:
+                        own, extra = getattr(self, name), getattr(local, name)
+                        out = np.full((len(uniq),) + own.shape[1:], fill, dtype=own.dtype)
+                        out[at] = own[src]
+                        out[fresh] = extra
+                        setattr(tables, name, out)
+                    local = tables
+                index = {x: i for i, x in enumerate(uniq)}
+                return local, np.array([index[x] for x in norms], dtype=np.intp)
             self._add_types(missing)
             rows = list(map(self._ids.__getitem__, norms))
         return self, np.array(rows, dtype=np.intp)

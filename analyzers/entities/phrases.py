@@ -9,7 +9,7 @@ from itertools import compress, count
 from analyzers.entities.tokens import clitic_variants
 
 # Word types whose phrase candidates are remembered per table.
-CACHE_SIZE = 1 << 18
+CACHE_SIZE = 1 << 17
 
 
 class PhraseTable:

@@ -28,6 +28,10 @@ PREFIX_CLITICS = (
 ARTICLE = "ال"
 _CLITIC_SET = frozenset(PREFIX_CLITICS)
 _CLITIC_LENGTHS = sorted({len(p) for p in PREFIX_CLITICS}, reverse=True)
+# Per-type results every token needs are cached in full by their users (the
+# tagger's registry, the phrase tables); these steps towards them are kept
+# only for the words being worked on, which keeps a worker's memory flat.
+INTERMEDIATE_CACHE = 1 << 14
 # Keep at least this many letters after a clitic: "بل" must not become "ل".
 MIN_REST = 2
 
@@ -52,7 +56,7 @@ def normalize_tokens(tokens):
 # token -> normalized form: a plain dict, as a look-up through map() costs a
 # fraction of an lru_cache call, bounded like one.
 _NORMS = {}
-NORM_CACHE = 1 << 18
+NORM_CACHE = 1 << 17
 
 
 def _normalize(token):
@@ -62,7 +66,7 @@ def _normalize(token):
     return norm
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=INTERMEDIATE_CACHE)
 def clitic_variants(norm):
     """Return ``norm`` and the forms left by peeling its proclitics.
 
@@ -89,7 +93,7 @@ def clitic_variants(norm):
     return tuple(out)
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=INTERMEDIATE_CACHE)
 def bare(norm):
     """Return ``norm`` without proclitics or article: the form clusters and
     surname matching compare (للخفاجي, الخفاجي -> خفاجي)."""
