@@ -14,9 +14,10 @@ version is pinned in pyproject.toml.
 """
 
 import os
+import struct
 
 from whoosh.filedb.filestore import FileStorage
-from whoosh.writing import SegmentWriter
+from whoosh.writing import PostingPool, SegmentWriter
 
 from indexer import schema as S
 
@@ -41,6 +42,95 @@ class _PrivateTempStorage(FileStorage):
         return super().temp_storage(f"{name or 'tmp'}.{os.getpid()}")
 
 
+# One posting in a term's buffer: docnum, weight, length of the value bytes
+# that follow (-1: no value).
+_POSTING = struct.Struct("<Idi")
+_NO_VALUE = -1
+# What a new term costs besides its postings: the term's bytes object, its
+# buffer and their dict slot (CPython 3.11; the pool's real size is within
+# 5% of its count on SaudiNewsNet).
+_TERM_COST = 160
+
+
+class CompactPostingPool(PostingPool):
+    """Whoosh's posting pool, with each term's postings packed in one buffer.
+
+    Whoosh's pool keeps every posting as a 5-tuple (the tuple, a copy of
+    the term's bytes, an int, a float and the value bytes: ~230 bytes in
+    CPython 3.11) and sorts them all when the segment is written.  Here each
+    field's terms map to a bytearray of packed ``(docnum, weight, value)``
+    records.  On 2,000 SaudiNewsNet articles (329k postings, 38k terms) that
+    is 15 MB instead of 71 MB.  A writer adds documents in docnum order, so
+    a term's postings are already in order and only the distinct terms are
+    sorted.
+
+    Past ``limitmb`` (counted in real bytes, within 5%) the pool is written
+    out as a sorted run and the runs are merged at the end, exactly as
+    Whoosh's pool does.
+    """
+
+    def __init__(self, tempstore, segment, limitmb=128, **kwargs):
+        super().__init__(tempstore, segment, limitmb=limitmb, **kwargs)
+        self._fields = {}  # fieldname -> {term bytes: bytearray of postings}
+
+    def add(self, item):
+        fieldname, tbytes, docnum, weight, vbytes = item
+        terms = self._fields.get(fieldname)
+        if terms is None:
+            terms = self._fields[fieldname] = {}
+            self.fieldnames.add(fieldname)
+        postings = terms.get(tbytes)
+        if postings is None:
+            postings = terms[tbytes] = bytearray()
+            self.currentsize += _TERM_COST + len(tbytes)
+        if vbytes is None:
+            postings += _POSTING.pack(docnum, weight, _NO_VALUE)
+            self.currentsize += _POSTING.size
+        else:
+            postings += _POSTING.pack(docnum, weight, len(vbytes))
+            postings += vbytes
+            self.currentsize += _POSTING.size + len(vbytes)
+        if self.currentsize > self.limit:
+            self.save()
+
+    def _drain(self):
+        """Yield the pooled postings in Whoosh's order, emptying the pool.
+
+        Each term's buffer is let go once read, so the pool shrinks while
+        the segment's files grow.
+        """
+        fields, self._fields = self._fields, {}
+        self.currentsize = 0
+        unpack = _POSTING.unpack_from
+        size = _POSTING.size
+        for fieldname in sorted(fields):
+            terms = fields.pop(fieldname)
+            for tbytes in sorted(terms):
+                data = bytes(terms.pop(tbytes))
+                pos, end = 0, len(data)
+                while pos < end:
+                    docnum, weight, length = unpack(data, pos)
+                    pos += size
+                    if length == _NO_VALUE:
+                        value = None
+                    else:
+                        value = data[pos:pos + length]
+                        pos += length
+                    yield fieldname, tbytes, docnum, weight, value
+
+    def save(self):
+        if self._fields:
+            path, f = self._new_run()
+            self._write_run(f, self._drain())
+            self._add_run(path)
+        self.currentsize = 0
+
+    def items(self, maxfiles=128):
+        if not self.runs:
+            return self._drain()
+        return super().items(maxfiles)
+
+
 class _Lengths:
     """Field lengths of a new segment, read once into lists.
 
@@ -62,6 +152,10 @@ class _Lengths:
 
 class ChunkWriter(SegmentWriter):
     """A lock-free writer for one segment that no TOC names yet."""
+
+    def __init__(self, ix, limitmb, **kwargs):
+        super().__init__(ix, _lk=False, limitmb=limitmb, **kwargs)
+        self.pool = CompactPostingPool(self._tempstorage, self.newsegment, limitmb=limitmb)
 
     def _flush_segment(self):
         # SegmentWriter._flush_segment, with the lengths read once.
@@ -147,7 +241,7 @@ def build_segment(index_dir, indexname, articles, entities, limitmb):
     """
     ix = _index(index_dir, indexname)
     extract = _extractor(entities)
-    writer = ChunkWriter(ix, _lk=False, limitmb=limitmb)
+    writer = ChunkWriter(ix, limitmb=limitmb)
     try:
         for start in range(0, len(articles), ENTITY_BATCH):
             chunk = articles[start:start + ENTITY_BATCH]

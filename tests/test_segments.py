@@ -1,0 +1,80 @@
+"""Segments built by workers, and the commits that replace articles."""
+
+import pytest
+from whoosh.writing import PostingPool
+
+from indexer import segments
+from indexer.writer import _commit, create_or_open, index_articles, open_index
+from tests.conftest import article
+
+WORDS = ("النفط الرياض جدة الأمطار المدارس الطلاب الوزير الاتفاق إيران العراق "
+         "الحكومة الشركة السوق الأسعار المواطنين المشروع الصحة التعليم").split()
+
+
+def composed(count):
+    return [
+        article(f"doc{i}", f"خبر رقم {i}",
+                " ".join(WORDS[(i * k) % len(WORDS)] for k in range(1, 60)) + f" رقم{i}",
+                date=f"2015-0{1 + i % 9}-1{i % 10}", source=f"src{i % 3}")
+        for i in range(count)
+    ]
+
+
+def build(index_dir, articles, pool_class, limit_bytes, monkeypatch):
+    """Index ``articles`` as one segment whose postings go through ``pool_class``."""
+    monkeypatch.setattr(segments, "CompactPostingPool", pool_class)
+    ix = create_or_open(index_dir)
+    writer = segments.ChunkWriter(segments._index(str(index_dir), "MAIN"), limitmb=64)
+    if limit_bytes:
+        writer.pool.limit = limit_bytes
+    for a in articles:
+        writer.add_document(**segments.document_fields(a))
+    _commit(ix, [a.id for a in articles], [writer.finish_segment()], set())
+    ix.close()
+
+
+def contents(index_dir):
+    """Every posting, stored field, field length and column of an index."""
+    with open_index(index_dir).reader() as r:
+        postings = []
+        for fieldname, text in r.all_terms():
+            m = r.postings(fieldname, text)
+            while m.is_active():
+                postings.append((fieldname, text, m.id(), m.weight(), m.value()))
+                m.next()
+        docs = range(r.doc_count_all())
+        return (postings, [r.stored_fields(d) for d in docs],
+                [r.doc_field_length(d, "text") for d in docs],
+                {f: list(r.column_reader(f)) for f in ("year", "month", "source")})
+
+
+# None: all postings stay in memory; 4 KB: the pool spills dozens of runs.
+@pytest.mark.parametrize("limit_bytes", [None, 4096], ids=["in memory", "spilled runs"])
+def test_compact_pool_writes_what_whoosh_pool_writes(tmp_path, monkeypatch, limit_bytes):
+    articles = composed(80)
+    build(tmp_path / "whoosh", articles, PostingPool, limit_bytes, monkeypatch)
+    build(tmp_path / "compact", articles, segments.CompactPostingPool, limit_bytes, monkeypatch)
+    expected = contents(tmp_path / "whoosh")
+    assert expected[0], "no postings"
+    assert contents(tmp_path / "compact") == expected
+
+
+def test_compact_pool_accounts_real_bytes():
+    pool = segments.CompactPostingPool(None, None, limitmb=1)
+    pool.add(("text", "نفط".encode(), 0, 1.0, b"\x01\x02"))
+    pool.add(("text", "نفط".encode(), 1, 2.0, None))
+    assert pool.currentsize == segments._TERM_COST + 6 + 2 * segments._POSTING.size + 2
+    assert list(pool.iter_postings()) == [
+        ("text", "نفط".encode(), 0, 1.0, b"\x01\x02"),
+        ("text", "نفط".encode(), 1, 2.0, None),
+    ]
+
+
+def test_ids_are_replaced_across_batches_and_runs(tmp_path):
+    first = index_articles(tmp_path, composed(5), entities=False, batch_size=2, jobs=1)
+    assert (first.added, first.updated, first.total_docs) == (5, 0, 5)
+    # doc3 twice in one run, in different batches; doc9 is new.
+    again = composed(10)
+    rerun = index_articles(tmp_path, [again[3], again[0], again[9], again[3]],
+                           entities=False, batch_size=1, jobs=1)
+    assert (rerun.added, rerun.updated, rerun.total_docs) == (1, 3, 6)
