@@ -376,14 +376,15 @@ def find_mentions(norms, recogniser=None, chunks=None):
         if hit:
             _claim(mentions, taken, *hit, PERSON)
 
-    _repeat_names(norms, mentions, taken)
-    _resolve_surnames(norms, mentions, taken)
-    _resolve_acronyms(norms, mentions, taken)
+    types = set(norms)
+    _repeat_names(norms, types, mentions, taken)
+    _resolve_surnames(norms, types, mentions, taken)
+    _resolve_acronyms(norms, types, mentions, taken)
     mentions.sort(key=lambda m: m.start)
     return mentions
 
 
-def _repeat_names(norms, mentions, taken):
+def _repeat_names(norms, types, mentions, taken):
     """Claim later and earlier repeats of a name found once (one discourse,
     one sense): the CRF often misses a name the second time it appears.
     The first word of a repeat may carry a clitic (وبوتين)."""
@@ -401,7 +402,7 @@ def _repeat_names(norms, mentions, taken):
     # Keys are clitic-free forms, so a word can match only if it ends with
     # one: a C-level test spares most types the look-up.
     ends = tuple(names)
-    for norm in {x for x in set(norms) if x.endswith(ends)}:
+    for norm in [x for x in types if x.endswith(ends)]:
         for key in _name_keys(norm):
             if key in names:
                 firsts[norm] = names[key]
@@ -418,7 +419,7 @@ def _repeat_names(norms, mentions, taken):
                 break
 
 
-def _resolve_surnames(norms, mentions, taken):
+def _resolve_surnames(norms, types, mentions, taken):
     """Tie bare surnames to people named in full (وأوضح الخفاجي، للخفاجي)."""
     surnames = {}
     for m in mentions:
@@ -432,7 +433,7 @@ def _resolve_surnames(norms, mentions, taken):
     # Word types first, then the positions of the types that matched.
     owners = {}
     ends = tuple(surnames)
-    for norm in {x for x in set(norms) if x.endswith(ends)}:
+    for norm in [x for x in types if x.endswith(ends)]:
         for key in _surname_keys(norm):
             if key in surnames:
                 owners[norm] = surnames[key]
@@ -444,7 +445,7 @@ def _resolve_surnames(norms, mentions, taken):
             taken[i] = True
 
 
-def _resolve_acronyms(norms, mentions, taken):
+def _resolve_acronyms(norms, types, mentions, taken):
     """Make "X (ACR)" an alias of organisation X, and count later ACR alone."""
     acronyms = {}
     for m in list(mentions):
@@ -458,12 +459,17 @@ def _resolve_acronyms(norms, mentions, taken):
             acronyms[norms[j + 1]] = m
     if not acronyms:
         return
-    for i, norm in enumerate(norms):
+    # Word types first, then the positions of the types that matched.
+    owners = {}
+    for norm in types:
+        owner = next((acronyms[f] for f in _forms(norm) if f in acronyms), None)
+        if owner is not None:
+            owners[norm] = owner
+    for i in compress(count(), map(owners.__contains__, norms)):
         if not taken[i]:
-            owner = next((acronyms[f] for f in _forms(norm) if f in acronyms), None)
-            if owner is not None:
-                mentions.append(Mention(i, i + 1, ORGANIZATION, owner.known, owner=owner))
-                taken[i] = True
+            owner = owners[norms[i]]
+            mentions.append(Mention(i, i + 1, ORGANIZATION, owner.known, owner=owner))
+            taken[i] = True
 
 
 def _root(m):

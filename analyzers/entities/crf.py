@@ -136,7 +136,7 @@ def _gazetteer_flags(norm):
 def _shape(norm):
     if norm.isdigit():
         return "digit"
-    if norm in PUNCT or not any(ch.isalnum() for ch in norm):
+    if norm in PUNCT or not any(map(str.isalnum, norm)):
         return "punct"
     if norm.isascii():
         return "latin"
@@ -282,9 +282,12 @@ class Recogniser:
     score vector per position (own, and seen from each neighbour offset);
     a text's emission scores are then a few array gathers and additions,
     and Viterbi runs over the nine labels for all sentences at once.  The
-    result equals crfsuite's.  Immutable after construction, except for the
-    per-type registry, which only grows and publishes a type last, so
-    threads can share it.
+    result equals crfsuite's (up to float32 ties, and the O shortcut of
+    :meth:`_decode`).  :meth:`spans_many` tags many documents in one call,
+    which is how indexing uses it: numpy's per-call costs then fall on a
+    batch, not on each article.  Immutable after construction, except for
+    the per-type registry, which only grows (up to TYPE_CACHE types) and
+    publishes a type last, so threads can share it.
     """
 
     def __init__(self, model_path):
