@@ -13,6 +13,7 @@ writer does (``SegmentWriter(_lk=False)``, ``_finalize_segment``); the
 version is pinned in pyproject.toml.
 """
 
+import gc
 import os
 import struct
 
@@ -21,6 +22,8 @@ from whoosh.writing import PostingPool, SegmentWriter
 
 from indexer import schema as S
 
+# Container allocations between two garbage collections in a worker.
+GC_THRESHOLD = 20000
 # Articles whose entities are recognised together: the CRF decodes them in
 # one call, which costs a fraction of one call each.
 ENTITY_BATCH = 64
@@ -198,6 +201,23 @@ def _extractor(entities):
 
         _STATE["extract"] = extract_entities_many
     return _STATE["extract"]
+
+
+def init_worker(entities):
+    """Prepare a worker process before its first chunk arrives.
+
+    The entity model and tables load now, while the parent reads the first
+    batch.  Then everything alive is frozen out of garbage collection, and
+    collections run every GC_THRESHOLD allocations instead of 700: indexing
+    allocates millions of short-lived containers, and each collection used
+    to walk the model's tables again (about a tenth of a worker's CPU time
+    on SaudiNewsNet).
+    """
+    extract = _extractor(entities)
+    if extract is not None:
+        extract([""])
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, 20, 20)
 
 
 def actor_facet_value(name):

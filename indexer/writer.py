@@ -27,7 +27,7 @@ from indexer import schema as S
 from analyzers.analysis import analysis_fingerprint
 from indexer.errors import IndexBusy, IndexMissing, IndexStale, NotAnArchiveIndex
 from indexer.readers import Problem, read_sources
-from indexer.segments import build_segment
+from indexer.segments import build_segment, init_worker
 
 MARKER = "archive-index.json"
 INDEX_NAME = "MAIN"
@@ -285,7 +285,10 @@ def index_articles(
         nonlocal pool, pending
         articles = list(batch.values())
         if jobs > 1 and len(articles) >= MIN_PARALLEL_BATCH and pool is None:
-            pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"))
+            pool = ProcessPoolExecutor(
+                jobs, mp_context=multiprocessing.get_context("spawn"),
+                initializer=init_worker, initargs=(entities,),
+            )
         if pool is None:
             futures = [_Done(build(articles))]
         else:
