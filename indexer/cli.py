@@ -318,17 +318,28 @@ def entities_command(sources, mappings):
     "actors": [{"name", "kind", "aliases", "count"}]}. Problems with the
     sources go to stderr, as with 'archive index'.
     """
-    from analyzers.entities import extract_entities
+    from analyzers.entities import extract_entities_many
     from indexer.readers import Problem, read_sources
+    from indexer.segments import ENTITY_BATCH
+
+    def flush(batch):
+        # The CRF tags a batch of articles in one call (see build_segment).
+        texts = [f"{item.title}\n{item.body}" for item in batch]
+        for item, found in zip(batch, extract_entities_many(texts)):
+            click.echo(json.dumps({"id": item.id, **found.to_dict()}, ensure_ascii=False))
+        batch.clear()
 
     try:
         field_map = parse_field_map(mappings)
+        batch = []
         for item in read_sources(sources, field_map):
             if isinstance(item, Problem):
                 click.echo(f"{item.severity}: {item}", err=True)
                 continue
-            found = extract_entities(f"{item.title}\n{item.body}").to_dict()
-            click.echo(json.dumps({"id": item.id, **found}, ensure_ascii=False))
+            batch.append(item)
+            if len(batch) >= ENTITY_BATCH:
+                flush(batch)
+        flush(batch)
     except SourceError as e:
         raise click.UsageError(str(e))
 

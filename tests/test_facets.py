@@ -125,3 +125,18 @@ def test_document_actors_carry_their_facet_value(service):
     for actor in doc["entities"]["actors"]:
         filtered = service.search("", filters=Filters(actors=[actor["value"]]))
         assert "c" in ids(filtered)
+
+
+def test_cli_entities_keeps_order_across_batches(tmp_path):
+    from indexer.segments import ENTITY_BATCH
+
+    count = ENTITY_BATCH + 6
+    src = tmp_path / "many.jsonl"
+    rows = [{"id": f"n{i}", "content": "وصل الوفد إلى بغداد" if i % 2 else "غادر الوزير موسكو"}
+            for i in range(count)]
+    src.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["entities", str(src)])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [line["id"] for line in lines] == [r["id"] for r in rows]
+    assert [line["countries"][0]["code"] for line in lines] == ["IQ" if i % 2 else "RU" for i in range(count)]
