@@ -15,9 +15,11 @@ results are immutable values, safe to share between threads and to pickle.
 
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from operator import itemgetter
 
 from analyzers.entities.countries import country_label, find_countries, resolve_country
-from analyzers.entities.tokens import normalize_tokens, tokenize
+from analyzers.entities.tokens import tokenize
+from analyzers.normalize import normalize
 
 __all__ = [
     "Actor",
@@ -83,14 +85,46 @@ def extract_entities_many(texts):
     from analyzers.entities.actors import crf_chunks, find_actors  # loads the model
 
     tokenized = [tokenize(text) for text in texts]
-    docs = [normalize_tokens(tokens) for tokens in tokenized]
+    words = [_describe(tokens) for tokens in tokenized]
+    docs = [list(map(itemgetter(0), described)) for described in words]
     out = []
-    for tokens, norms, chunks in zip(tokenized, docs, crf_chunks(docs)):
-        actors, person_tokens = find_actors(tokens, norms, chunks)
-        counts = Counter(code for _, _, code, _ in find_countries(norms, person_tokens))
+    for tokens, norms, described, chunks in zip(tokenized, docs, words, crf_chunks(docs)):
+        actors, person_tokens = find_actors(
+            tokens, norms, chunks,
+            kinds=list(map(itemgetter(1), described)), hits=list(map(itemgetter(2), described)),
+        )
+        mentions = find_countries(norms, person_tokens, hits=list(map(itemgetter(3), described)))
+        counts = Counter(code for _, _, code, _ in mentions)
         countries = [
             Country(code, *country_label(code), count)
             for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         ]
         out.append(Entities(countries=countries, actors=actors))
     return out
+
+
+# token as written -> (normalized form, kind bits, actor gazetteer candidates,
+# country candidates): every per-type fact each token needs, in one look-up
+# (separate tables cost a cache miss each per token).  Bounded like the
+# other per-type caches; past that, new tokens are described afresh.
+_WORDS = {}
+WORD_CACHE = 1 << 17
+
+
+def _describe(tokens):
+    words = list(map(_WORDS.get, tokens))
+    if None in words:
+        words = [_word(t) if w is None else w for t, w in zip(tokens, words)]
+    return words
+
+
+def _word(token):
+    from analyzers.entities.actors import token_kind
+    from analyzers.entities.countries import country_table
+    from analyzers.entities.gazetteer import actor_table
+
+    norm = normalize(token)
+    word = (norm, token_kind(norm), actor_table().candidates(norm), country_table().candidates(norm))
+    if len(_WORDS) < WORD_CACHE:
+        _WORDS[token] = word
+    return word

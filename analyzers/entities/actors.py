@@ -119,12 +119,17 @@ def _kinds(norms):
 
 
 def _kind(norm):
-    # Uncached calls: _KINDS keeps the answer for every type, the caches of
-    # _head and _is_title only the words mentions are built from.
-    kind = (HEAD if _head.__wrapped__(norm) is not None else 0) | (TITLE if _is_title.__wrapped__(norm) else 0)
+    kind = token_kind(norm)
     if len(_KINDS) < 1 << 17:  # a bounded cache, as lru_cache's
         _KINDS[norm] = kind
     return kind
+
+
+def token_kind(norm):
+    """Return the HEAD and TITLE bits of one normalized word (uncached)."""
+    # Uncached calls: the kind of every type is kept by the caller, the
+    # caches of _head and _is_title only the words mentions are built from.
+    return (HEAD if _head.__wrapped__(norm) is not None else 0) | (TITLE if _is_title.__wrapped__(norm) else 0)
 
 
 # --- organisation names on a head noun --------------------------------------
@@ -307,15 +312,18 @@ def _surface_offset(word, letters):
     return len(word)
 
 
-def find_actors(tokens, norms, chunks=None):
+def find_actors(tokens, norms, chunks=None, kinds=None, hits=None):
     """Return ``(actors, person_token_indexes)`` for one tokenized document.
 
     ``chunks`` are the CRF's spans of ``norms`` when the caller tagged
-    several documents at once.
+    several documents at once; ``kinds`` (:func:`token_kind`) and ``hits``
+    (candidates in the actor gazetteer) are per token, if the caller has
+    them.
     """
     from analyzers.entities import Actor
 
-    return _group(tokens, norms, find_mentions(norms, chunks=chunks), Actor)
+    mentions = find_mentions(norms, chunks=chunks, kinds=kinds, hits=hits)
+    return _group(tokens, norms, mentions, Actor)
 
 
 def crf_chunks(docs, recogniser=None):
@@ -328,18 +336,19 @@ def crf_chunks(docs, recogniser=None):
     return recogniser.spans_many(docs)
 
 
-def find_mentions(norms, recogniser=None, chunks=None):
+def find_mentions(norms, recogniser=None, chunks=None, kinds=None, hits=None):
     """Return the document's actor :class:`Mention` s, in text order.
 
     ``recogniser`` is the CRF to use (the packaged one by default); the
     benchmark passes one trained on other folds.  ``chunks`` are its spans,
-    if already computed.
+    and ``kinds`` and ``hits`` are as in :func:`find_actors`, if already
+    computed.
     """
     n = len(norms)
     taken = [False] * n
     mentions = []
 
-    for start, end, (known, weak), _ in actor_table().find(norms):
+    for start, end, (known, weak), _ in actor_table().find(norms, hits):
         if known.kind == ORGANIZATION and end < n and is_demonym(norms[end]):
             continue  # مجلس الأمن الروسي is Russia's council, not the UN's
         _claim(mentions, taken, start, end, known.kind, known=known, weak=weak)
@@ -362,7 +371,8 @@ def find_mentions(norms, recogniser=None, chunks=None):
         _claim(mentions, taken, start, end, kind)
 
     # Only a head noun can start an organisation name.
-    kinds = _kinds(norms)
+    if kinds is None:
+        kinds = _kinds(norms)
     marked = [i for i in compress(count(), kinds)]   # most tokens are neither
     for i in marked:
         if taken[i] or not kinds[i] & HEAD:

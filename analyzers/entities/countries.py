@@ -158,15 +158,16 @@ def _is_surname(norms, i, prefix, kind, person_tokens):
     return prefix == "" and prev in PERSON_TITLES  # الأمير تركي
 
 
-def find_countries(norms, person_tokens=frozenset()):
+def find_countries(norms, person_tokens=frozenset(), hits=None):
     """Return ``[(start, end, code, kind)]`` country mentions in ``norms``.
 
     ``norms`` are normalized tokens; ``person_tokens`` holds the indexes of
-    tokens the recogniser put inside person names.
+    tokens the recogniser put inside person names; ``hits`` are the tokens'
+    candidates in :func:`country_table`, if the caller has them.
     """
     return [
         (start, end, code, kind)
-        for start, end, (code, kind), prefix in _tables()[1].find(norms)
+        for start, end, (code, kind), prefix in _tables()[1].find(norms, hits)
         if code != BLOCK
         and not (start and _bare(norms[start - 1]) in SEA_NOUNS)
         and not _is_surname(norms, start, prefix, kind, person_tokens)
@@ -181,6 +182,11 @@ def is_demonym(norm):
         if hit and hit[0] == 1 and hit[1][1] in ("demonym", "plural"):
             return True
     return False
+
+
+def country_table():
+    """Return the :class:`PhraseTable` of country evidence -> ``(code, kind)``."""
+    return _tables()[1]
 
 
 def country_words():

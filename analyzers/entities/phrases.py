@@ -31,15 +31,19 @@ class PhraseTable:
         self.first_words = frozenset(self._table)
         self._cache = {}
 
+    def candidates(self, norm):
+        """Return ``((rest, value, prefix), ...)`` for phrases ``norm`` may
+        start (uncached; :meth:`find` caches them per type)."""
+        return tuple(
+            (rest, value, prefix)
+            for form, prefix in clitic_variants(norm)
+            for rest, value in self._table.get(form, ())
+        )
+
     def _candidates(self, norm):
-        """Return ``((rest, value, prefix), ...)`` for phrases ``norm`` may start."""
         hits = self._cache.get(norm)
         if hits is None:
-            hits = tuple(
-                (rest, value, prefix)
-                for form, prefix in clitic_variants(norm)
-                for rest, value in self._table.get(form, ())
-            )
+            hits = self.candidates(norm)
             if len(self._cache) < CACHE_SIZE:
                 self._cache[norm] = hits  # most words start no phrase: ()
         return hits
@@ -48,13 +52,17 @@ class PhraseTable:
         """Return ``(end, value, prefix)`` of the longest phrase at ``i``, or None."""
         return self._longest(self._candidates(norms[i]), norms, i)
 
-    def find(self, norms):
-        """Yield ``(start, end, value, prefix)`` for non-overlapping matches."""
+    def find(self, norms, hits=None):
+        """Yield ``(start, end, value, prefix)`` for non-overlapping matches.
+
+        ``hits`` are the tokens' :meth:`candidates`, if the caller has them.
+        """
         # Most tokens start no phrase: find those that may, by one cached
         # look-up per token, and try only them.
-        hits = list(map(self._cache.get, norms))
-        if None in hits:
-            hits = [h if h is not None else self._candidates(x) for h, x in zip(hits, norms)]
+        if hits is None:
+            hits = list(map(self._cache.get, norms))
+            if None in hits:
+                hits = [h if h is not None else self._candidates(x) for h, x in zip(hits, norms)]
         done = 0
         for i in compress(count(), hits):
             if i < done:
