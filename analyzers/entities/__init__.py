@@ -15,6 +15,7 @@ results are immutable values, safe to share between threads and to pickle.
 
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from operator import itemgetter
 
 from analyzers.entities.countries import country_label, find_countries, resolve_country
@@ -114,17 +115,26 @@ WORD_CACHE = 1 << 17
 def _describe(tokens):
     words = list(map(_WORDS.get, tokens))
     if None in words:
-        words = [_word(t) if w is None else w for t, w in zip(tokens, words)]
+        describe = _describer()
+        words = [describe(t) if w is None else w for t, w in zip(tokens, words)]
     return words
 
 
-def _word(token):
+@lru_cache(maxsize=1)
+def _describer():
+    """Return the function that describes a new token (tables bound once)."""
     from analyzers.entities.actors import token_kind
     from analyzers.entities.countries import country_table
     from analyzers.entities.gazetteer import actor_table
 
-    norm = normalize(token)
-    word = (norm, token_kind(norm), actor_table().candidates(norm), country_table().candidates(norm))
-    if len(_WORDS) < WORD_CACHE:
-        _WORDS[token] = word
-    return word
+    actor_candidates = actor_table().candidates
+    country_candidates = country_table().candidates
+
+    def describe(token):
+        norm = normalize(token)
+        word = (norm, token_kind(norm), actor_candidates(norm), country_candidates(norm))
+        if len(_WORDS) < WORD_CACHE:
+            _WORDS[token] = word
+        return word
+
+    return describe

@@ -36,6 +36,7 @@ KIND_OF_TAG = {"PERS": PERSON, "ORG": ORGANIZATION}
 
 ORG_HEADS = TRIGGERS["org"]
 NATIONAL_HEADS = TRIGGERS["national"]
+ALL_HEADS = ORG_HEADS | NATIONAL_HEADS
 GENERIC = TRIGGERS["generic"]
 STOP = TRIGGERS["stop"]
 SPEECH = TRIGGERS["speech"]
@@ -168,7 +169,7 @@ def _org_at(norms, i):
 @CACHED
 def _head(norm):
     """Return the organisation head noun ``norm`` stands for, or None."""
-    heads = ORG_HEADS | NATIONAL_HEADS
+    heads = ALL_HEADS
     for form in _forms(norm):
         # Keep the article: a definite head (المركز) behaves unlike a
         # construct one (مركز التنسيق), even if only one is listed.
