@@ -1,6 +1,6 @@
 """Benchmark the entity recogniser: CoNLL mention scores and extraction speed.
 
-    python bench/entities.py [--folds 5] [--skip-cv] [--skip-aqmar] [--skip-speed]
+    python bench/entities.py [--folds 5] [--only 0,1] [--skip-cv] [--skip-aqmar] [--skip-speed]
 
 * ANERcorp training part, 5-fold cross-validation with contiguous folds
   whose boundaries fall between articles (see :func:`fold_bounds`), for the
@@ -176,11 +176,11 @@ def report(title, counts):
         print(f"| {kind} | {p:.3f} | {r:.3f} | {f:.3f} | {tp + fn} |")
 
 
-def cross_validate(k, workers):
+def cross_validate(k, workers, only=None):
     sentences = crf.read_conll(ANERCORP)
     bounds = fold_bounds(sentences, k)
     jobs = []
-    for fold in range(k):
+    for fold in only or range(k):
         lo, hi = bounds[fold], bounds[fold + 1]
         jobs.append((sentences[:lo] + sentences[hi:], sentences[lo:hi]))
     total = {t: [0, 0, 0] for t in TYPES + ("ALL",)}
@@ -189,7 +189,8 @@ def cross_validate(k, workers):
         for crf_counts, full_counts in pool.map(run_fold, jobs):
             add(total, crf_counts)
             add(full, full_counts)
-    report(f"ANERcorp train part, {k}-fold CV (contiguous folds at {bounds}), CRF alone", total)
+    which = f"folds {only} of " if only else ""
+    report(f"ANERcorp train part, {which}{k}-fold CV (contiguous folds at {bounds}), CRF alone", total)
     report(f"Same folds, full recogniser ({DOC_SENTENCES}-sentence documents)", full)
 
 
@@ -256,6 +257,8 @@ def speed(n, batch=64):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--only", type=lambda s: [int(x) for x in s.split(",")],
+                        help="score only these folds (e.g. 0,1), for quick comparisons")
     parser.add_argument("--workers", type=int, default=min(5, os.cpu_count() or 1))
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--skip-cv", action="store_true")
@@ -266,7 +269,7 @@ def main(argv=None):
     if not require(ANERCORP):
         return
     if not args.skip_cv:
-        cross_validate(args.folds, args.workers)
+        cross_validate(args.folds, args.workers, args.only)
     if not args.skip_aqmar and require(AQMAR):
         evaluate_aqmar(args.retrain)
     if not args.skip_speed and require(SAUDINEWSNET):

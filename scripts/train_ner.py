@@ -1,11 +1,13 @@
 """Build the entity recogniser's model files from the shared corpora.
 
-    python scripts/train_ner.py clusters   # word clusters from SaudiNewsNet
-    python scripts/train_ner.py train      # CRF from the ANERcorp training part
+    python scripts/train_ner.py clusters    # PPMI word clusters from SaudiNewsNet
+    python scripts/train_ner.py embeddings  # word2vec clusters (needs the build extra)
+    python scripts/train_ner.py train       # CRF from the ANERcorp training part
 
-Both write into ``analyzers/entities/data/``: ``clusters.tsv.gz`` (word ->
-cluster ids at three granularities, learned from unlabelled text) and
-``ner.crfsuite`` (the CRF's weights).  Neither file holds corpus text.
+All write into ``analyzers/entities/data/``: ``clusters.tsv.gz`` and
+``embedding_clusters.tsv.gz`` (word -> cluster ids at three granularities,
+learned from unlabelled text) and ``ner.crfsuite`` (the CRF's weights).
+None holds corpus text.  ``all`` runs the three in order.
 Data is read from ``../shared/data`` beside the repository, or ``--data``.
 
 Clusters are cheap distributional ones: positive PMI of each word with the
@@ -13,6 +15,12 @@ most frequent words one and two positions to its left and right, reduced
 to 100 dimensions by an eigen-decomposition of the Gram matrix (exact SVD,
 computed in row chunks so memory stays small), then k-means on the unit
 vectors, and k-means again on the centroids for the coarser levels.
+
+Embedding clusters are the same k-means over skip-gram word2vec vectors
+(gensim, a build-time dependency only: ``pip install .[build]``).  Their
+window is wider, so they group words by topic more than by syntax, which
+helps organisation names most.  Training takes about 15 minutes on two
+busy cores; gensim's threads make it not bit-for-bit repeatable.
 """
 
 import argparse
@@ -41,6 +49,12 @@ CONTEXT_WORDS = 600    # context vocabulary per offset
 OFFSETS = (-2, -1, 1, 2)
 DIMS = 100
 LEVELS = (1000, 120, 24)  # clusters per level, finest first
+EMBEDDING_LEVELS = (1000, 200, 40)
+# Skip-gram settings; max_final_vocab caps memory, min_count as above.
+WORD2VEC = {
+    "vector_size": 100, "window": 5, "sg": 1, "negative": 10, "sample": 1e-4,
+    "epochs": 5, "min_count": MIN_COUNT, "max_final_vocab": 150_000, "seed": 1, "workers": 2,
+}
 CHUNK = 4000
 
 
@@ -127,19 +141,39 @@ def build_clusters(data_dir, out):
     emb /= np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-9)
     print(f"embeddings {emb.shape} ({time.time() - t0:.0f}s)")
 
-    fine, centroids = kmeans(emb, LEVELS[0])
-    maps = [fine]
+    write_clusters(vocab, emb, LEVELS, out, "PPMI")
+    print(f"wrote {out} ({out.stat().st_size // 1024} KiB, {time.time() - t0:.0f}s)")
+
+
+def write_clusters(vocab, emb, levels, out, kind):
+    """Cluster the unit rows of ``emb`` at ``levels`` and write the map."""
+    fine, centroids = kmeans(emb, levels[0])
     parent_of = []
-    for k in LEVELS[1:]:
+    for k in levels[1:]:
         parents, centroids = kmeans(centroids, k, iters=30)
         parent_of.append(parents)
-        maps.append(parents[maps[-1]])
     with gzip.open(out, "wt", encoding="utf-8", compresslevel=9) as f:
-        f.write(f"# word clusters from SaudiNewsNet: levels {LEVELS}; word<TAB>fine id\n")
-        for level, parents in zip(LEVELS[1:], parent_of):
+        f.write(f"# {kind} word clusters from SaudiNewsNet: levels {levels}; word<TAB>fine id\n")
+        for level, parents in zip(levels[1:], parent_of):
             f.write(f"#parents {level} " + " ".join(map(str, parents)) + "\n")
         for word, label in zip(vocab, fine):
             f.write(f"{word}\t{label}\n")
+
+
+def build_embedding_clusters(data_dir, out):
+    from gensim.models import Word2Vec  # build-time only
+
+    t0 = time.time()
+    # Sentences are whole articles, newlines dropped, as the tagger sees
+    # them apart from sentence breaks.
+    docs = [[w for w in normalize_tokens(tokenize(text)) if w != "\n"]
+            for text in read_saudinewsnet(data_dir)]
+    model = Word2Vec(docs, **WORD2VEC)
+    vocab = list(model.wv.index_to_key)
+    emb = model.wv.vectors.astype(np.float32)
+    emb /= np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-9)
+    print(f"word2vec: {len(vocab)} words ({time.time() - t0:.0f}s)")
+    write_clusters(vocab, emb, EMBEDDING_LEVELS, out, "word2vec")
     print(f"wrote {out} ({out.stat().st_size // 1024} KiB, {time.time() - t0:.0f}s)")
 
 
@@ -155,7 +189,7 @@ def train(data_dir, out):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("step", choices=["clusters", "train", "all"])
+    parser.add_argument("step", choices=["clusters", "embeddings", "train", "all"])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="shared data directory")
     args = parser.parse_args(argv)
     if not args.data.is_dir():
@@ -163,6 +197,8 @@ def main(argv=None):
     out_dir = Path(str(DATA))
     if args.step in ("clusters", "all"):
         build_clusters(args.data, out_dir / "clusters.tsv.gz")
+    if args.step in ("embeddings", "all"):
+        build_embedding_clusters(args.data, out_dir / "embedding_clusters.tsv.gz")
     if args.step in ("train", "all"):
         train(args.data, out_dir / "ner.crfsuite")
 

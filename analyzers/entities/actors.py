@@ -47,6 +47,11 @@ NAME_LINKS = frozenset(normalize(w) for w in "بن ابن بنت أبو ابو �
 # longest first; لل hides the article (للخفاجي = ل + الخفاجي).
 NAME_CLITICS = ("ولل", "فلل", "وب", "ول", "وك", "فب", "فل", "لل", "و", "ف", "ب", "ل", "ك")
 
+# Normalization folds ى into ي, so the preposition على reads as the name
+# علي: after a title it must not start a name (الرئيس ... على). A real
+# علي there is left to the CRF; in CV this raised PERS precision.
+NOT_A_NAME_START = frozenset(normalize(w) for w in "على وعلى فعلى".split())
+
 MAX_ORG_COMPLEMENTS = 4
 MAX_TITLE_GAP = 7   # tokens between a title and the name it introduces
 MAX_NAME_PARTS = 3
@@ -209,6 +214,10 @@ def _generic(norms, start, end, head=None):
 
 # --- people after a title ---------------------------------------------------
 
+def _starts_name(norm):
+    return norm not in NOT_A_NAME_START and _is_first_name(norm)
+
+
 @CACHED
 def _name_part(norm):
     return _is_word(norm) and norm not in STOP and norm not in SPEECH and not _is_title(norm)
@@ -218,7 +227,7 @@ def _person_after(norms, i):
     """Return ``(start, end)`` of a name introduced by the title at ``i``."""
     j = i + 1
     n = len(norms)
-    while j < n and j - i <= MAX_TITLE_GAP and not _is_first_name(norms[j]):
+    while j < n and j - i <= MAX_TITLE_GAP and not _starts_name(norms[j]):
         if norms[j] == NEWLINE or norms[j] == ".":
             return None
         j += 1
