@@ -24,6 +24,7 @@ from whoosh.index import TOC, clean_files
 from whoosh.writing import MERGE_SMALL, SegmentWriter
 
 from indexer import schema as S
+from indexer import whoosh_fixes  # noqa: F401  (reads segments without copying them)
 from analyzers.analysis import analysis_fingerprint
 from indexer.errors import IndexBusy, IndexMissing, IndexStale, NotAnArchiveIndex
 from indexer.readers import Problem, read_sources
