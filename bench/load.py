@@ -118,6 +118,23 @@ class Server:
                 pass
         return total
 
+    def memory_mb(self):
+        """Return ``(rss, private)`` MB summed over the server's processes:
+        RSS counts pages shared between them (the index's mapping) once
+        per process, private memory (USS) only what each holds alone."""
+        import psutil
+
+        rss = private = 0
+        parent = psutil.Process(self.proc.pid)
+        for proc in [parent, *parent.children(recursive=True)]:
+            try:
+                info = proc.memory_full_info()
+                rss += info.rss
+                private += info.uss
+            except psutil.NoSuchProcess:
+                pass
+        return rss >> 20, private >> 20
+
     def log_text(self):
         return Path(self.log.name).read_text(errors="replace")
 
@@ -299,8 +316,8 @@ def write_markdown(path, runs, facts):
         "",
         "| server | requests/s | median ms | p95 ms | p99 ms | max ms | errors | requests | "
         "median plain / with facet ms | server CPU ms/request | cores the server got | "
-        "requests/s its cores sustain alone |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
+        "requests/s its cores sustain alone | server RSS / private MB after the run |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |",
     ]
     for run in runs:
         s = run["summary"]
@@ -308,7 +325,8 @@ def write_markdown(path, runs, facts):
             f"| {run['workers']} process{'es' if run['workers'] > 1 else ''} x {run['threads']} threads "
             f"| {s['rps']} | {s['median_ms']} | {s['p95_ms']} | {s['p99_ms']} | {s['max_ms']} "
             f"| {s['errors']} | {s['requests']} | {s['median_plain_ms']} / {s['median_facet_ms']} "
-            f"| {s['server_cpu_ms']} | {s['server_cores_used']} | {s['capacity_rps']} |"
+            f"| {s['server_cpu_ms']} | {s['server_cores_used']} | {s['capacity_rps']} "
+            f"| {s.get('server_rss_mb', '')} / {s.get('server_private_mb', '')} |"
         )
     best = max(runs, key=lambda r: r["summary"]["rps"])
     met = best["summary"]["rps"] >= TARGET_RPS and best["summary"]["errors"] == 0
@@ -320,7 +338,9 @@ def write_markdown(path, runs, facts):
         "The last three columns come from the server processes' CPU time during the run "
         "(psutil): other jobs on the machine take cores from the server, which lowers "
         "requests/s but not the CPU a request costs; cores / (CPU s per request) is the rate "
-        "the server's processes would sustain on otherwise idle cores.",
+        "the server's processes would sustain on otherwise idle cores. Memory is summed over "
+        "the server's processes once the run ends: RSS counts the index's shared mapping in "
+        "each process, private memory (USS) does not.",
         "",
     ]
     if facts.get("notes"):
@@ -364,12 +384,14 @@ def main():
             cpu_before = server.cpu_seconds()
             records = load(server.port, args.clients, args.duration, facet_values)
             cpu = server.cpu_seconds() - cpu_before
+            rss_mb, private_mb = server.memory_mb()
         finally:
             server.stop()
         summary = summarize(records, args.duration)
         # The machine is shared: requests/s depends on what else runs.  The
         # server's own CPU time per request does not, and gives the rate
         # its cores would sustain with nothing else running.
+        summary["server_rss_mb"], summary["server_private_mb"] = rss_mb, private_mb
         summary["server_cpu_ms"] = round(cpu * 1000 / max(1, summary["requests"]), 1)
         summary["server_cores_used"] = round(cpu / args.duration, 2)
         cores = min(workers, os.cpu_count() or 1)
