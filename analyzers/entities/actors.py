@@ -474,15 +474,7 @@ def _repeat_names(norms, types, mentions, taken):
         names.setdefault(bare(words[0]), []).append((tuple(words[1:]), m))
     if not names:
         return
-    firsts = {}
-    # Keys are clitic-free forms, so a word can match only if it ends with
-    # one: a C-level test spares most types the look-up.
-    ends = tuple(names)
-    for norm in [x for x in types if x.endswith(ends)]:
-        for key in _name_keys(norm):
-            if key in names:
-                firsts[norm] = names[key]
-                break
+    firsts = _types_keyed(types, names, _name_keys)
     for i in compress(count(), map(firsts.__contains__, norms)):
         norm = norms[i]
         if taken[i]:
@@ -493,6 +485,20 @@ def _repeat_names(norms, types, mentions, taken):
                 mentions.append(Mention(i, end, owner.kind, owner=owner))
                 taken[i:end] = [True] * (end - i)
                 break
+
+
+def _types_keyed(types, table, keys_of):
+    """Return ``{word type: table[key]}`` for the types one of whose
+    clitic-free ``keys_of(type)`` is in ``table`` (first key wins)."""
+    # Keys are clitic-free forms, so a word can match only if it ends with
+    # one: a C-level test spares most types the look-up.
+    ends = tuple(table)
+    out = {}
+    for norm in [x for x in types if x.endswith(ends)]:
+        key = next((k for k in keys_of(norm) if k in table), None)
+        if key is not None:
+            out[norm] = table[key]
+    return out
 
 
 def _resolve_surnames(norms, types, mentions, taken):
@@ -510,13 +516,7 @@ def _resolve_surnames(norms, types, mentions, taken):
         if m.kind == PERSON and m.end - m.start == 1 and m.known is None:
             m.owner = surnames.get(bare(norms[m.start]))
     # Word types first, then the positions of the types that matched.
-    owners = {}
-    ends = tuple(surnames)
-    for norm in [x for x in types if x.endswith(ends)]:
-        for key in _surname_keys(norm):
-            if key in surnames:
-                owners[norm] = surnames[key]
-                break
+    owners = _types_keyed(types, surnames, _surname_keys)
     for i in compress(count(), map(owners.__contains__, norms)):
         owner = owners[norms[i]]
         if not taken[i]:
