@@ -139,17 +139,22 @@ def score_both(model_path, sentences):
     rec = crf.Recogniser(model_path)
     gold = [[tag for _, tag in s] for s in sentences]
     crf_counts = score(gold, [rec.tag(normalize_tokens([t for t, _ in s])) for s in sentences])
-    full_gold, full_pred = [], []
+    full_gold, full_pred, full_names = [], [], []
     for i in range(0, len(sentences), DOC_SENTENCES):
         chunk = sentences[i:i + DOC_SENTENCES]
         norms = normalize_tokens([t for s in chunk for t, _ in s])
         pred = [t if t[2:] in ("LOC", "MISC") else "O" for t in rec.tag(norms)]
+        names = list(pred)
         for m in find_mentions(norms, rec):
             kind = FULL_KIND[m.kind]
-            pred[m.start:m.end] = ["B-" + kind] + ["I-" + kind] * (m.end - m.start - 1)
+            tags = ["B-" + kind] + ["I-" + kind] * (m.end - m.start - 1)
+            pred[m.start:m.end] = tags
+            if not m.descriptive:
+                names[m.start:m.end] = tags
         full_gold.append([tag for s in chunk for _, tag in s])
         full_pred.append(pred)
-    return crf_counts, score(full_gold, full_pred)
+        full_names.append(names)
+    return crf_counts, score(full_gold, full_pred), score(full_gold, full_names)
 
 
 def run_fold(args):

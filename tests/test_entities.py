@@ -196,6 +196,52 @@ def test_generic_phrases_are_not_actors(text, phrase):
     assert all(phrase not in a.aliases and a.name != phrase for a in ents.actors)
 
 
+@pytest.mark.parametrize("text, phrase", [
+    ("قال وزير الخارجية السعودي إن الزيارة ناجحة", "الخارجية السعودي"),
+    ("تأهل الفريق إلى المجموعة الرابعة في البطولة", "المجموعة الرابعة"),
+])
+def test_titles_and_ordinals_are_not_organisations(text, phrase):
+    ents = extract_entities(text)
+    assert all(phrase not in a.aliases and a.name != phrase for a in ents.actors)
+
+
+@pytest.mark.parametrize("text, found", [
+    ("استقبل الجمهور اللاعبين بالحماس المعهود", False),   # with enthusiasm
+    ("قال متحدث باسم حماس إن الحركة ترفض", True),
+    ("وأشاد المسؤول لحماس بالاتفاق", True),
+])
+def test_a_name_without_article_is_not_found_behind_one(text, found):
+    hamas = find_actor(extract_entities(text), "حركة المقاومة الإسلامية (حماس)")
+    assert (hamas is not None) == found
+
+
+@pytest.mark.parametrize("text, found", [
+    ("هبطت الطائرة في القاعدة العسكرية قرب المطار", False),   # the base
+    ("توسعت القاعدة الشعبية للحزب", False),
+    ("تبنت القاعدة الهجوم في بيان", True),
+    ("قالت القاعدة التي تنشط في اليمن إن", True),
+])
+def test_common_noun_alias_needs_no_describing_word(text, found):
+    qaeda = find_actor(extract_entities(text), "تنظيم القاعدة")
+    assert (qaeda is not None) == found
+
+
+def test_head_noun_before_a_name_is_not_part_of_the_mention():
+    # ANERcorp's convention, and the same actor either way.
+    ents = extract_entities("أعلنت حركة حماس أن حماس ترفض")
+    hamas = find_actor(ents, "حركة المقاومة الإسلامية (حماس)")
+    assert hamas.count == 2 and hamas.aliases == ["حماس"]
+
+
+def test_descriptive_names_are_marked():
+    from analyzers.entities.actors import find_mentions
+    from analyzers.entities.tokens import normalize_tokens, tokenize
+
+    tokens = tokenize("قصف الجيش الإسرائيلي مواقع وقالت وزارة الدفاع العراقية إن داعش انسحب")
+    found = {" ".join(tokens[m.start:m.end]): m.descriptive for m in find_mentions(normalize_tokens(tokens))}
+    assert found == {"الجيش الإسرائيلي": True, "وزارة الدفاع العراقية": True, "داعش": False}
+
+
 def test_weak_alias_needs_the_full_name():
     # المالكي is a common surname: alone it is not the gazetteer's politician.
     assert find_actor(extract_entities("حضر المالكي الحفل"), "نوري المالكي") is None

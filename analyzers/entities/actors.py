@@ -65,6 +65,7 @@ MAX_TITLE_GAP = 7   # tokens between a title and the name it introduces
 TITLE_RULE = False
 ORDINALS = frozenset(normalize(w) for w in "الأول الثاني الثالث الرابع".split())
 MAX_NAME_PARTS = 3
+TAA_MARBUTA = normalize("ة")   # the feminine ending, as normalization writes it
 OPEN_BRACKET, CLOSE_BRACKET = "(", ")"
 QUOTES = frozenset('"«»\'“”')
 
@@ -77,6 +78,10 @@ class Mention:
     known: object = None   # the gazetteer's KnownActor, if any
     weak: bool = False
     owner: object = None   # the full-name Mention a surname or acronym stands for
+    # Named by a descriptive phrase on a head noun (وزارة الدفاع العراقية,
+    # الجيش الإسرائيلي), not by a proper name: an actor users filter by,
+    # but not a named entity as NER corpora tag them (see bench/entities.py).
+    descriptive: bool = False
 
 
 # Per-type predicates, cached: extraction runs on every article at index
@@ -193,6 +198,27 @@ def _head(norm):
     return None
 
 
+def _describes(noun, word):
+    """Tell whether ``word`` is an adjective agreeing with the definite
+    feminine ``noun`` before it (القاعدة العسكرية), not its verb's object
+    (تبنت القاعدة الهجوم) or a relative pronoun (التي)."""
+    return noun.endswith(TAA_MARBUTA) and word.endswith(TAA_MARBUTA) and _definite(word) and word not in STOP
+
+
+def _names_same(norms, start, end, known):
+    """Tell whether ``norms[start:end]`` alone is an alias of ``known``."""
+    hit = actor_table().match_at(norms, start)
+    return hit is not None and hit[0] == end and hit[1][0] == known
+
+
+@CACHED
+def _national_body(name):
+    """Tell a country's institution named by description (الجيش الإسرائيلي:
+    a national head and demonyms) from a proper name."""
+    words = normalize(name).split()
+    return len(words) > 1 and _head(words[0]) in NATIONAL_HEADS and all(map(is_demonym, words[1:]))
+
+
 def _generic(norms, start, end, head=None):
     """Tell a description (المركز الأمني، قوات الأمن) from a name."""
     head = head or _head(norms[start])
@@ -206,6 +232,8 @@ def _generic(norms, start, end, head=None):
     if " ".join(words) in GENERIC_PHRASES:
         return True
     complements = words[1:]
+    if with_demonym and head.endswith(TAA_MARBUTA) and not norms[end - 1].endswith(TAA_MARBUTA):
+        return True  # الخارجية السعودي: the demonym agrees with a dropped وزير
     if not complements:
         # Head + demonym only: one institution for national heads (الجيش
         # العراقي), a description for any other (الشركة الفرنسية).
@@ -369,10 +397,12 @@ def find_mentions(norms, recogniser=None, chunks=None, kinds=None, hits=None):
     mentions = []
 
     found = list(actor_table().find(norms, hits))
-    named = {known for _, _, (known, weak), _ in found if not weak}
-    for start, end, (known, weak), _ in found:
+    named = {known for _, _, (known, weak, _), _ in found if not weak}
+    for start, end, (known, weak, common), _ in found:
         if known.kind == ORGANIZATION and end < n and is_demonym(norms[end]):
             continue  # مجلس الأمن الروسي is Russia's council, not the UN's
+        if common and end < n and _describes(norms[end - 1], norms[end]):
+            continue  # القاعدة العسكرية: the base, not al-Qaeda
         if known.kind == PERSON:
             if weak and known not in named:
                 # A weak alias (الأسد) with no full name in the document:
@@ -383,7 +413,10 @@ def find_mentions(norms, recogniser=None, chunks=None, kinds=None, hits=None):
             if end - start > 1 and _is_title(norms[start]):
                 start += 1  # الملك عبدالله: the title is not part of the name
             start, end = _name_bounds(norms, taken, start, end)
-        _claim(mentions, taken, start, end, known.kind, known=known, weak=weak)
+        elif end - start > 1 and _head(norms[start]) and _names_same(norms, start + 1, end, known):
+            start += 1  # حركة | حماس: the head noun describes the name
+        _claim(mentions, taken, start, end, known.kind, known=known, weak=weak,
+               descriptive=known.kind == ORGANIZATION and _national_body(known.name))
 
     if chunks is None:
         chunks = crf_chunks([norms], recogniser)[0]
@@ -417,9 +450,11 @@ def find_mentions(norms, recogniser=None, chunks=None, kinds=None, hits=None):
     for i in marked:
         if taken[i] or not kinds[i] & HEAD:
             continue
+        if i and kinds[i - 1] & TITLE:
+            continue  # وزير الخارجية السعودي: part of a person's title
         end = _org_at(norms, i)
         if end:
-            _claim(mentions, taken, i, end, ORGANIZATION)
+            _claim(mentions, taken, i, end, ORGANIZATION, descriptive=True)
 
     for i in [i for i in marked if TITLE_RULE and kinds[i] & TITLE]:
         hit = _person_after(norms, i)
@@ -482,7 +517,7 @@ def _repeat_names(norms, types, mentions, taken):
         for rest, owner in sorted(firsts[norm], key=lambda item: -len(item[0])):
             end = i + 1 + len(rest)
             if tuple(norms[i + 1:end]) == rest and not any(taken[i:end]):
-                mentions.append(Mention(i, end, owner.kind, owner=owner))
+                mentions.append(Mention(i, end, owner.kind, owner=owner, descriptive=owner.descriptive))
                 taken[i:end] = [True] * (end - i)
                 break
 
@@ -557,7 +592,8 @@ def _resolve_acronyms(norms, types, mentions, taken):
     for i in compress(count(), map(owners.__contains__, norms)):
         if not taken[i]:
             owner = owners[norms[i]]
-            mentions.append(Mention(i, i + 1, ORGANIZATION, owner.known, owner=owner))
+            mentions.append(Mention(i, i + 1, ORGANIZATION, owner.known, owner=owner,
+                                    descriptive=owner.descriptive))
             taken[i] = True
 
 

@@ -13,6 +13,7 @@ from analyzers.entities.resources import read_lines
 from analyzers.normalize import normalize
 
 WEAK = "~"
+COMMON = "?"
 
 
 @dataclass(frozen=True)
@@ -24,20 +25,26 @@ class KnownActor:
 
 @lru_cache(maxsize=1)
 def _load():
-    entries = []  # (normalized alias, (actor, weak))
+    entries = []  # (normalized alias, (actor, weak, common))
     for line in read_lines("actors.tsv"):
         kind, name, label_en, *rest = line.split("\t") + [""]
         actor = KnownActor(name.strip(), kind.strip(), label_en.strip())
         aliases = [a.strip() for a in rest[0].split("|") if a.strip()]
-        entries.append((normalize(actor.name), (actor, False)))
+        entries.append((normalize(actor.name), (actor, False, False)))
         for alias in aliases:
-            weak = alias.startswith(WEAK)
-            entries.append((normalize(alias.lstrip(WEAK)), (actor, weak)))
-    return PhraseTable(entries)
+            weak, common = alias.startswith(WEAK), alias.startswith(COMMON)
+            entries.append((normalize(alias.lstrip(WEAK + COMMON)), (actor, weak, common)))
+    # Names with no article never take one: بالحماس is not حماس.
+    return PhraseTable(entries, bare_after_article=False)
 
 
 def actor_table():
-    """Return the :class:`PhraseTable` of aliases -> ``(KnownActor, weak)``."""
+    """Return the :class:`PhraseTable` of aliases -> ``(KnownActor, weak, common)``.
+
+    ``weak`` aliases (~المالكي) count only where the actor is named in full;
+    ``common`` ones (?القاعدة, also "the base") not before an adjective that
+    describes them (القاعدة العسكرية).
+    """
     return _load()
 
 

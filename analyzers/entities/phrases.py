@@ -6,7 +6,7 @@ following words must match exactly, as normalized.
 
 from itertools import compress, count
 
-from analyzers.entities.tokens import clitic_variants
+from analyzers.entities.tokens import ARTICLE, clitic_variants
 
 # Word types whose phrase candidates are remembered per table.
 CACHE_SIZE = 1 << 17
@@ -15,9 +15,16 @@ CACHE_SIZE = 1 << 17
 class PhraseTable:
     """Map normalized phrases to values and find them, longest first."""
 
-    def __init__(self, entries):
+    def __init__(self, entries, bare_after_article=True):
         """``entries`` are ``(normalized phrase, value)``; a later entry for
-        the same phrase replaces an earlier one."""
+        the same phrase replaces an earlier one.
+
+        With ``bare_after_article`` false, a phrase whose first word has no
+        article is not found behind a clitic that carries one: a name such
+        as حماس never takes it, so بالحماس is "with enthusiasm".  Tables of
+        nisba stems (عراقي in العراقيين) need it true.
+        """
+        self._bare_after_article = bare_after_article
         phrases = {}
         for text, value in entries:
             words = tuple(text.split())
@@ -37,6 +44,7 @@ class PhraseTable:
         return tuple(
             (rest, value, prefix)
             for form, prefix in clitic_variants(norm)
+            if self._bare_after_article or form.startswith(ARTICLE) or not _has_article(prefix)
             for rest, value in self._table.get(form, ())
         )
 
@@ -81,3 +89,8 @@ class PhraseTable:
             if (best is None or end > best[0]) and tuple(norms[i + 1:end]) == rest:
                 best = (end, value, prefix)
         return best
+
+
+def _has_article(prefix):
+    # لل is ل + ال with the alef dropped.
+    return prefix.endswith(ARTICLE) or prefix.endswith("لل")
