@@ -64,6 +64,9 @@ MAX_TITLE_GAP = 7   # tokens between a title and the name it introduces
 # gap of 1 and 0.749 at 7.
 TITLE_RULE = False
 ORDINALS = frozenset(normalize(w) for w in "الأول الثاني الثالث الرابع".split())
+# An ordinal after a head noun numbers a description (المجموعة الرابعة).
+ORDINAL_WORDS = ORDINALS | frozenset(normalize(w) for w in (
+    "الأولى الثانية الثالثة الرابعة الخامس الخامسة السادس السادسة السابع السابعة".split()))
 MAX_NAME_PARTS = 3
 TAA_MARBUTA = normalize("ة")   # the feminine ending, as normalization writes it
 OPEN_BRACKET, CLOSE_BRACKET = "(", ")"
@@ -232,6 +235,8 @@ def _generic(norms, start, end, head=None):
     if " ".join(words) in GENERIC_PHRASES:
         return True
     complements = words[1:]
+    if complements and complements[-1] in ORDINAL_WORDS:
+        return True
     if with_demonym and head.endswith(TAA_MARBUTA) and not norms[end - 1].endswith(TAA_MARBUTA):
         return True  # الخارجية السعودي: the demonym agrees with a dropped وزير
     if not complements:
