@@ -242,6 +242,16 @@ def test_descriptive_names_are_marked():
     assert found == {"الجيش الإسرائيلي": True, "وزارة الدفاع العراقية": True, "داعش": False}
 
 
+def test_a_place_ending_a_name_is_no_surname():
+    from analyzers.entities.actors import find_mentions
+    from analyzers.entities.tokens import normalize_tokens, tokenize
+
+    # As if the CRF had run a name into the city after it.
+    tokens = tokenize("زار سامي غزة أمس ثم عاد إلى غزة")
+    found = find_mentions(normalize_tokens(tokens), chunks=[(1, 3, "PERS")])
+    assert [(m.start, m.end) for m in found] == [(1, 3)]
+
+
 def test_weak_alias_needs_the_full_name():
     # المالكي is a common surname: alone it is not the gazetteer's politician.
     assert find_actor(extract_entities("حضر المالكي الحفل"), "نوري المالكي") is None

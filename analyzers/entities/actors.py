@@ -566,10 +566,13 @@ def _resolve_surnames(norms, types, mentions, taken):
 
 def _not_a_surname(norm):
     """Words that end a person span but must not be resolved alone:
-    علي (also على), ordinals and name links, Latin words, and common
-    definite nouns (the CRF's نادال المصنف): a definite word the cluster
-    map knows that is no nisba (الخفاجي)."""
+    علي (also على), ordinals and name links, Latin words, places (a CRF
+    span that ran into غزة), and common definite nouns (the CRF's نادال
+    المصنف): a definite word the cluster map knows that is no nisba
+    (الخفاجي)."""
     if norm in NOT_A_NAME_START or norm in ORDINALS or norm in NAME_LINKS or norm.isascii():
+        return True
+    if is_place([norm], 0, 1):
         return True
     return _definite(norm) and not norm.endswith("ي") and not _unknown_word(norm)
 
