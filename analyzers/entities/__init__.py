@@ -124,16 +124,23 @@ def _describe(tokens):
 @lru_cache(maxsize=1)
 def _describer():
     """Return the function that describes a new token (tables bound once)."""
-    from analyzers.entities.actors import token_kind
+    from analyzers.entities.actors import KIND_WORDS, token_kind
     from analyzers.entities.countries import country_table
     from analyzers.entities.gazetteer import actor_table
+    from analyzers.entities.tokens import clitic_closure
 
     actor_candidates = actor_table().candidates
     country_candidates = country_table().candidates
+    # Most new words are in no table: one look-up tells them (a new type
+    # costs a third as much), the rest are looked up in full.
+    maybe = clitic_closure(KIND_WORDS | actor_table().first_words | country_table().first_words)
 
     def describe(token):
         norm = normalize(token)
-        word = (norm, token_kind(norm), actor_candidates(norm), country_candidates(norm))
+        if norm in maybe:
+            word = (norm, token_kind(norm), actor_candidates(norm), country_candidates(norm))
+        else:
+            word = (norm, 0, (), ())
         if len(_WORDS) < WORD_CACHE:
             _WORDS[token] = word
         return word

@@ -130,6 +130,9 @@ def _name_keys(norm):
 
 
 HEAD, TITLE = 1, 2
+# The words token_kind may find behind a word's clitics (a head also with
+# the article, as _head accepts it).
+KIND_WORDS = ALL_HEADS | {ARTICLE + h for h in ALL_HEADS} | TITLES
 _KINDS = {}
 
 

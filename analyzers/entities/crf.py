@@ -30,7 +30,7 @@ import pycrfsuite
 
 from analyzers.entities import gazetteer
 from analyzers.entities.resources import FIRST_NAMES, TRIGGERS, data_path
-from analyzers.entities.tokens import NEWLINE, bare, clitic_variants, normalize_tokens
+from analyzers.entities.tokens import NEWLINE, bare, clitic_closure, clitic_variants, normalize_tokens
 
 MODEL = "ner.crfsuite"
 CLUSTERS = "clusters.tsv.gz"
@@ -138,11 +138,19 @@ def _flag_index():
 
 def _gazetteer_flags(norm):
     """Return the names of the word lists ``norm`` (or a clitic-free form) is in."""
+    if norm not in _flag_words():
+        return []  # most words: one look-up
     index = _flag_index()
     found = set()
     for form, _ in clitic_variants(norm):
         found.update(index.get(form, ()))
     return sorted(found)
+
+
+@lru_cache(maxsize=1)
+def _flag_words():
+    """Every word that may carry a gazetteer flag, clitics and all."""
+    return clitic_closure(_flag_index())
 
 
 def _shape(norm):
@@ -157,8 +165,17 @@ def _shape(norm):
 
 def own_features(norm):
     """Return ``(features, fine cluster)`` of one word type at its own position."""
+    cl = _cluster(norm)
+    # The word2vec clusters (a wider window than the PPMI ones, so more
+    # topical) add ORG recall; neighbours see only the coarser two levels.
+    ec = _cluster(norm, EMBEDDING_CLUSTERS)
+    own = _word_features(norm) + _cluster_features("c", cl) + _flag_features(norm) + _cluster_features("e", ec)
+    return own, cl[0] if cl else "none"
+
+
+def _word_features(norm):
     b = bare(norm)
-    own = [
+    return [
         "bias",
         "w=" + norm,
         "b=" + b,
@@ -171,20 +188,17 @@ def own_features(norm):
         "bs2=" + b[-2:],
         "art=" + str(norm != b),
     ]
-    cl = _cluster(norm)
-    if cl:
-        own += ["c0=" + cl[0], "c1=" + cl[1], "c2=" + cl[2]]
-    else:
-        own.append("c=none")
-    own += ["g=" + f for f in _gazetteer_flags(norm)]
-    # The word2vec clusters (a wider window than the PPMI ones, so more
-    # topical) add ORG recall; neighbours see only the coarser two levels.
-    ec = _cluster(norm, EMBEDDING_CLUSTERS)
-    if ec:
-        own += ["e0=" + ec[0], "e1=" + ec[1], "e2=" + ec[2]]
-    else:
-        own.append("e=none")
-    return own, cl[0] if cl else "none"
+
+
+def _cluster_features(name, path):
+    """Features of a cluster path (fine, mid, coarse ids) or of none."""
+    if not path:
+        return [name + "=none"]
+    return [f"{name}{level}={cluster}" for level, cluster in enumerate(path)]
+
+
+def _flag_features(norm):
+    return ["g=" + f for f in _gazetteer_flags(norm)]
 
 
 # Which of its own features a word shows to a neighbour at distance 1 and 2,
@@ -337,10 +351,20 @@ class Recogniser:
                 slot, base = slots[int(head)], rest
             cells.append((base_row.setdefault(base, len(base_row)), slot, index[label], weight))
         self._base_row = base_row
-        self._base = np.zeros((len(base_row), 1 + len(CONTEXT), size), dtype=np.float32)
+        base = np.zeros((len(base_row), 1 + len(CONTEXT), size), dtype=np.float32)
         if cells:
             row, slot, label, weight = map(np.array, zip(*cells))
-            self._base[row, slot, label] = weight
+            base[row, slot, label] = weight
+        # A type's cluster features follow from its cluster path, so their
+        # rows are summed once per path (a few thousand), into extra rows.
+        # Keyed by the fine cluster id, which fixes the path (None: no cluster).
+        self._path_rows, sums = {}, []
+        for name, table in (("c", clusters(CLUSTERS)), ("e", clusters(EMBEDDING_CLUSTERS))):
+            rows = self._path_rows[name] = {}
+            for path in {None} | set(table.values()):
+                rows[path and path[0]] = len(base) + len(sums)
+                sums.append(base[[base_row.get(f, 0) for f in _cluster_features(name, path)]].sum(axis=0))
+        self._base = np.concatenate([base, np.array(sums, dtype=np.float32).reshape((-1,) + base.shape[1:])])
         self.transitions = np.zeros((size, size))
         for (a, b), weight in info.transitions.items():
             self.transitions[index[a], index[b]] = weight
@@ -370,13 +394,15 @@ class Recogniser:
         ``SimpleNamespace(_matrix, _fine, _prev, _kind)``."""
         # One gather and one segmented sum per chunk of new types: a type
         # costs its feature strings and a dict look-up per feature.
-        get = self._base_row.get
+        get, c_rows, e_rows = self._base_row.get, self._path_rows["c"], self._path_rows["e"]
         rows, starts, fines = [], [], []
         for norm in new:
-            own, fine = own_features(norm)
+            # own_features(norm), with the cluster features' rows pre-summed.
+            cl, ec = _cluster(norm), _cluster(norm, EMBEDDING_CLUSTERS)
             starts.append(len(rows))
-            rows.extend(map(get, own, repeat(0)))   # unknown: the zero row
-            fines.append(_fine_id(fine))
+            rows.extend(map(get, _word_features(norm) + _flag_features(norm), repeat(0)))  # unknown: row 0
+            rows += (c_rows[cl and cl[0]], e_rows[ec and ec[0]])
+            fines.append(_fine_id(cl[0] if cl else "none"))
         starts.append(len(rows))
         scores = np.empty((len(new),) + self._base.shape[1:], dtype=np.float32)
         for lo in range(0, len(new), REGISTER_CHUNK):

@@ -106,6 +106,26 @@ def bare(norm):
     return norm
 
 
+def clitic_closure(forms):
+    """Return every word one of whose :func:`clitic_variants` may be in
+    ``forms``: each form with each proclitic, and a definite form behind a
+    clitic that carries the article (بالعراق for العراق).
+
+    A superset, for a one-look-up test that most words match nothing.
+
+    >>> "وبالعراق" in clitic_closure({"العراق"}) and "العراق" in clitic_closure({"العراق"})
+    True
+    """
+    out = set(forms)
+    for form in forms:
+        out.update(prefix + form for prefix in PREFIX_CLITICS)
+        if form.startswith(ARTICLE):
+            rest = form[len(ARTICLE):]
+            out.update(prefix + rest for prefix in PREFIX_CLITICS
+                       if prefix.endswith(ARTICLE) or prefix.endswith("لل"))
+    return frozenset(out)
+
+
 def _prefixes(norm):
     """Yield the proclitics ``norm`` starts with, in PREFIX_CLITICS order.
 
