@@ -329,12 +329,27 @@ def test_fast_tagger_equals_crfsuite(monkeypatch):
     docs = [normalize_tokens(tokenize(text)) for text in TAGGER_TEXTS]
     expected = [crf.spans(fast.tag(d)) for d in docs]
     assert fast.spans_many(docs) == expected
+    assert fast.spans_many(docs, [fast.rows(d) for d in docs]) == expected
     # A full registry scores a text's new types aside, with the same result.
     monkeypatch.setattr(crf, "TYPE_CACHE", len(fast._ids) + 3)
     full = crf.Recogniser(data_path(crf.MODEL))
     full._add_types(normalize_tokens(tokenize(TAGGER_TEXTS[0])))
     assert full.spans_many(docs) == expected
     assert len(full._ids) <= crf.TYPE_CACHE
+    monkeypatch.setattr(crf, "TYPE_CACHE", len(full._ids))
+    assert full.rows(["بلاتين", "نحاسيات"]) is None   # two new types, no room
+
+
+def test_extraction_with_a_full_registry(monkeypatch):
+    import analyzers.entities as entities
+    from analyzers.entities import crf, extract_entities_many
+
+    texts = TAGGER_TEXTS + [SEED.read_text("utf-8")]
+    expected = extract_entities_many(texts)
+    monkeypatch.setattr(entities, "_WORDS", {})
+    monkeypatch.setattr(crf, "TYPE_CACHE", 0)
+    assert extract_entities_many(texts) == expected
+    assert not entities._WORDS   # words without a row are not kept
 
 
 def test_many_equals_one_at_a_time():

@@ -86,10 +86,13 @@ def extract_entities_many(texts):
     from analyzers.entities.actors import crf_chunks, find_actors  # loads the model
 
     tokenized = [tokenize(text) for text in texts]
-    words = [_describe(tokens) for tokens in tokenized]
+    words = _describe(tokenized)
     docs = [list(map(itemgetter(0), described)) for described in words]
+    rows = [list(map(itemgetter(4), described)) for described in words]
+    if any(None in doc for doc in rows):
+        rows = None  # no model, or its registry is full: look types up by name
     out = []
-    for tokens, norms, described, chunks in zip(tokenized, docs, words, crf_chunks(docs)):
+    for tokens, norms, described, chunks in zip(tokenized, docs, words, crf_chunks(docs, rows=rows)):
         actors, person_tokens = find_actors(
             tokens, norms, chunks,
             kinds=list(map(itemgetter(1), described)), hits=list(map(itemgetter(2), described)),
@@ -105,44 +108,64 @@ def extract_entities_many(texts):
 
 
 # token as written -> (normalized form, kind bits, actor gazetteer candidates,
-# country candidates): every per-type fact each token needs, in one look-up
-# (separate tables cost a cache miss each per token).  Bounded (SaudiNewsNet
-# has 315k token types, a worker meets most of them); past that, new tokens
-# are described afresh each time.
+# country candidates, the CRF's registry row): every per-type fact each token
+# needs, in one look-up (separate tables cost a cache miss each per token).
+# Bounded (SaudiNewsNet has 315k token types, a worker meets most of them);
+# past that, new tokens are described afresh each time.
 _WORDS = {}
 WORD_CACHE = 1 << 18
 
 
-def _describe(tokens):
-    words = list(map(_WORDS.get, tokens))
-    if None in words:
-        describe = _describer()
-        words = [describe(t) if w is None else w for t, w in zip(tokens, words)]
-    return words
+def _describe(tokenized):
+    """Return the records of every token of several texts."""
+    words = [list(map(_WORDS.get, tokens)) for tokens in tokenized]
+    new = dict.fromkeys(
+        t for tokens, found in zip(tokenized, words) if None in found
+        for t, w in zip(tokens, found) if w is None
+    )
+    if not new:
+        return words
+    fresh = _describer()(list(new))
+    return [
+        [fresh[t] if w is None else w for t, w in zip(tokens, found)] if None in found else found
+        for tokens, found in zip(tokenized, words)
+    ]
 
 
 @lru_cache(maxsize=1)
 def _describer():
-    """Return the function that describes a new token (tables bound once)."""
+    """Return the function that describes new tokens (tables bound once)."""
     from analyzers.entities.actors import KIND_WORDS, token_kind
     from analyzers.entities.countries import country_table
+    from analyzers.entities.crf import default_recogniser
     from analyzers.entities.gazetteer import actor_table
     from analyzers.entities.tokens import clitic_closure
 
     actor_candidates = actor_table().candidates
     country_candidates = country_table().candidates
+    recogniser = default_recogniser()
     # Most new words are in no table: one look-up tells them (a new type
     # costs a third as much), the rest are looked up in full.
     maybe = clitic_closure(KIND_WORDS | actor_table().first_words | country_table().first_words)
 
-    def describe(token):
+    def facts(token):
         norm = normalize(token)
         if norm in maybe:
-            word = (norm, token_kind(norm), actor_candidates(norm), country_candidates(norm))
-        else:
-            word = (norm, 0, (), ())
-        if len(_WORDS) < WORD_CACHE:
-            _WORDS[token] = word
-        return word
+            return norm, token_kind(norm), actor_candidates(norm), country_candidates(norm)
+        return norm, 0, (), ()
+
+    def describe(tokens):
+        found = list(map(facts, tokens))
+        # The CRF scores the new word types together, much cheaper than alone.
+        norms = list(dict.fromkeys(f[0] for f in found))
+        rows = recogniser.rows(norms) if recogniser is not None else None
+        row_of = dict(zip(norms, rows)) if rows is not None else {}
+        keep = rows is not None or recogniser is None
+        out = {}
+        for token, fact in zip(tokens, found):
+            word = out[token] = fact + (row_of.get(fact[0]),)
+            if keep and len(_WORDS) < WORD_CACHE:
+                _WORDS[token] = word
+        return out
 
     return describe

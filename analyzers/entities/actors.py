@@ -382,14 +382,15 @@ def find_actors(tokens, norms, chunks=None, kinds=None, hits=None):
     return _group(tokens, norms, mentions, Actor)
 
 
-def crf_chunks(docs, recogniser=None):
+def crf_chunks(docs, recogniser=None, rows=None):
     """Return the CRF's ``(start, end, type)`` spans of each document, tagged
-    in one batch ([] each when no model is packaged)."""
+    in one batch ([] each when no model is packaged); ``rows`` are the
+    tokens' registry rows in ``recogniser``, if known."""
     if recogniser is None:
         recogniser = default_recogniser()
     if recogniser is None:
         return [[] for _ in docs]
-    return recogniser.spans_many(docs)
+    return recogniser.spans_many(docs, rows)
 
 
 def find_mentions(norms, recogniser=None, chunks=None, kinds=None, hits=None):

@@ -388,6 +388,7 @@ class Recogniser:
         self._prev = np.full(1024, -1, dtype=np.int64)
         self._kind = np.zeros(1024, dtype=np.int8)
         self._lock = threading.Lock()
+        self._add_types([NEWLINE])
 
     def _score_types(self, new):
         """Return the registry rows of the word types ``new``:
@@ -439,6 +440,16 @@ class Recogniser:
             for row, norm in enumerate(new, start=first):
                 ids[norm] = row  # published last, once the rows are written
 
+    def rows(self, norms):
+        """Return the registry rows of ``norms``, registering the new ones;
+        None if the registry is full (see :meth:`spans_many`)."""
+        missing = [x for x in norms if x not in self._ids]
+        if len(self._ids) + len(missing) > TYPE_CACHE:
+            return None
+        if missing:
+            self._add_types(missing)
+        return list(map(self._ids.__getitem__, norms))
+
     def _registry(self, norms):
         """Return ``(tables, row ids)``: the arrays holding the rows of
         ``norms`` (the registry's own, new types added) and their indexes."""
@@ -479,20 +490,29 @@ class Recogniser:
         """
         return self._names[self._best(norms)].tolist()
 
-    def spans_many(self, docs):
+    def spans_many(self, docs, rows=None):
         """Return the CoNLL chunks (see :func:`spans`) of several documents
         (lists of normalized tokens).
 
         They are decoded in one call, newline-separated, which is exactly
         tagging each alone (sentences end at newlines) at a fraction of the
-        per-call cost.
+        per-call cost.  ``rows`` are the tokens' :meth:`rows`, if the caller
+        keeps them (a look-up per token saved).
         """
         joined, starts = [], []
         for norms in docs:
             starts.append(len(joined))
             joined.extend(norms)
             joined.append(NEWLINE)
-        best = self._best(joined)
+        if rows is not None:
+            newline = self._ids[NEWLINE]
+            ids = []
+            for doc in rows:
+                ids.extend(doc)
+                ids.append(newline)
+            best = self._best(joined, (self, np.array(ids, dtype=np.intp)))
+        else:
+            best = self._best(joined)
         # Only the few tagged tokens are looked at in Python.
         tagged = np.flatnonzero(best != self._o) if self._o is not None else np.arange(len(best))
         cuts = np.searchsorted(tagged, starts + [len(joined)])
@@ -503,12 +523,13 @@ class Recogniser:
             out.append(_chunks((at - start).tolist(), [names[x] for x in best[at].tolist()]))
         return out
 
-    def _best(self, norms):
-        """Return the best label index per token (O at newlines)."""
+    def _best(self, norms, registered=None):
+        """Return the best label index per token (O at newlines);
+        ``registered`` is :meth:`_registry`'s answer, if known."""
         n = len(norms)
         if not n:
             return np.zeros(0, dtype=np.intp)
-        owner, ids = self._registry(norms)
+        owner, ids = registered or self._registry(norms)
         kind = owner._kind[ids]
         keep = kind != NEWLINE_KIND
         starts = np.empty(n, dtype=bool)
