@@ -16,7 +16,8 @@ results are immutable values, safe to share between threads and to pickle.
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from operator import itemgetter
+from itertools import compress
+from operator import itemgetter, not_
 
 from analyzers.entities.countries import country_label, find_countries, resolve_country
 from analyzers.entities.tokens import tokenize
@@ -119,17 +120,16 @@ WORD_CACHE = 1 << 18
 def _describe(tokenized):
     """Return the records of every token of several texts."""
     words = [list(map(_WORDS.get, tokens)) for tokens in tokenized]
-    new = dict.fromkeys(
-        t for tokens, found in zip(tokenized, words) if None in found
-        for t, w in zip(tokens, found) if w is None
-    )
+    new = {}
+    for tokens, found in zip(tokenized, words):
+        if None in found:
+            new.update(dict.fromkeys(compress(tokens, map(not_, found))))
     if not new:
         return words
     fresh = _describer()(list(new))
-    return [
-        [fresh[t] if w is None else w for t, w in zip(tokens, found)] if None in found else found
-        for tokens, found in zip(tokenized, words)
-    ]
+    # fresh.get(token, record): the new record where there was none.
+    return [list(map(fresh.get, tokens, found)) if None in found else found
+            for tokens, found in zip(tokenized, words)]
 
 
 @lru_cache(maxsize=1)

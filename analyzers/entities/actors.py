@@ -616,23 +616,30 @@ def _root(m):
 
 
 def _group(tokens, norms, mentions, actor_type):
+    texts = {}   # (start, end) -> the words as written, each made once
+
+    def text(m):
+        span = (m.start, m.end)
+        if span not in texts:
+            texts[span] = _surface(tokens, norms, m.start, m.end)
+        return texts[span]
+
     groups = {}
     for m in mentions:
         root = _root(m)
         known = m.known or root.known
-        key = ("known", known.name) if known else (root.kind, normalize(_surface(tokens, norms, root.start, root.end)))
+        key = ("known", known.name) if known else (root.kind, normalize(text(root)))
         groups.setdefault(key, []).append(m)
     actors, person_tokens = [], set()
     for key, group in groups.items():
         known = next((m.known for m in group if m.known), None)
         if known is not None and all(m.weak for m in group):
             continue  # المالكي alone may be anyone of that name
-        surfaces = [_surface(tokens, norms, m.start, m.end) for m in group]
+        surfaces = list(map(text, group))
         if known is not None:
             name, kind, label_en = known.name, known.kind, known.label_en
         else:
-            longest = max(group, key=lambda m: (m.end - m.start, -m.start))
-            name, kind, label_en = _surface(tokens, norms, longest.start, longest.end), group[0].kind, ""
+            name, kind, label_en = text(max(group, key=lambda m: (m.end - m.start, -m.start))), group[0].kind, ""
         if kind == PERSON:
             for m in group:
                 person_tokens.update(range(m.start, m.end))

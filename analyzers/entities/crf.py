@@ -396,10 +396,12 @@ class Recogniser:
         # One gather and one segmented sum per chunk of new types: a type
         # costs its feature strings and a dict look-up per feature.
         get, c_rows, e_rows = self._base_row.get, self._path_rows["c"], self._path_rows["e"]
+        c_table, e_table = clusters(CLUSTERS), clusters(EMBEDDING_CLUSTERS)
         rows, starts, fines = [], [], []
         for norm in new:
             # own_features(norm), with the cluster features' rows pre-summed.
-            cl, ec = _cluster(norm), _cluster(norm, EMBEDDING_CLUSTERS)
+            cl = c_table.get(norm) or _cluster(norm)
+            ec = e_table.get(norm) or _cluster(norm, EMBEDDING_CLUSTERS)
             starts.append(len(rows))
             rows.extend(map(get, _word_features(norm) + _flag_features(norm), repeat(0)))  # unknown: row 0
             rows += (c_rows[cl and cl[0]], e_rows[ec and ec[0]])
