@@ -4,8 +4,9 @@
 
 * ANERcorp training part, 5-fold cross-validation with contiguous folds
   whose boundaries fall between articles (see :func:`fold_bounds`), for the
-  CRF alone and for the full recogniser (:func:`score_both`); nothing the
-  recogniser uses is derived from ANERcorp's labels except the fold's CRF;
+  CRF alone and for the full recogniser, on every mention and on its named
+  mentions (:func:`score_both`); nothing the recogniser uses is derived
+  from ANERcorp's labels except the fold's CRF;
 * AQMAR (Wikipedia) with the model trained on all of the ANERcorp part;
 * ``extract_entities_many`` speed on SaudiNewsNet articles, in the batches
   indexing uses (ms/article and tokens/s on one core).
