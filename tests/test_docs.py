@@ -15,6 +15,9 @@ DOCTEST_MODULES = [
     "analyzers.stemmer",
     "analyzers.analysis",
     "analyzers.variants",
+    "analyzers.entities",
+    "analyzers.entities.crf",
+    "analyzers.entities.tokens",
     "indexer.dates",
 ]
 

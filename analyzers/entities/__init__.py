@@ -112,7 +112,8 @@ def extract_entities_many(texts):
 # country candidates, the CRF's registry row): every per-type fact each token
 # needs, in one look-up (separate tables cost a cache miss each per token).
 # Bounded (SaudiNewsNet has 315k token types, a worker meets most of them);
-# past that, new tokens are described afresh each time.
+# past that, or once the CRF's registry is full (no row), new tokens are
+# described afresh each time.
 _WORDS = {}
 WORD_CACHE = 1 << 18
 
@@ -158,13 +159,11 @@ def _describer():
         found = list(map(facts, tokens))
         # The CRF scores the new word types together, much cheaper than alone.
         norms = list(dict.fromkeys(f[0] for f in found))
-        rows = recogniser.rows(norms) if recogniser is not None else None
-        row_of = dict(zip(norms, rows)) if rows is not None else {}
-        keep = rows is not None or recogniser is None
+        row_of = dict(zip(norms, recogniser.rows(norms))) if recogniser is not None else {}
         out = {}
         for token, fact in zip(tokens, found):
             word = out[token] = fact + (row_of.get(fact[0]),)
-            if keep and len(_WORDS) < WORD_CACHE:
+            if (word[4] is not None or recogniser is None) and len(_WORDS) < WORD_CACHE:
                 _WORDS[token] = word
         return out
 

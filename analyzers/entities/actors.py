@@ -64,9 +64,8 @@ MAX_TITLE_GAP = 7   # tokens between a title and the name it introduces
 # gap of 1 and 0.749 at 7.
 TITLE_RULE = False
 ORDINALS = frozenset(normalize(w) for w in "الأول الثاني الثالث الرابع".split())
-# An ordinal after a head noun numbers a description (المجموعة الرابعة).
-ORDINAL_WORDS = ORDINALS | frozenset(normalize(w) for w in (
-    "الأولى الثانية الثالثة الرابعة الخامس الخامسة السادس السادسة السابع السابعة".split()))
+ORDINAL_WORDS = TRIGGERS["ordinal"]
+ORG_ADJECTIVES = TRIGGERS["org_adjective"]
 MAX_NAME_PARTS = 3
 TAA_MARBUTA = normalize("ة")   # the feminine ending, as normalization writes it
 OPEN_BRACKET, CLOSE_BRACKET = "(", ")"
@@ -82,8 +81,9 @@ class Mention:
     weak: bool = False
     owner: object = None   # the full-name Mention a surname or acronym stands for
     # Named by a descriptive phrase on a head noun (وزارة الدفاع العراقية,
-    # الجيش الإسرائيلي), not by a proper name: an actor users filter by,
-    # but not a named entity as NER corpora tag them (see bench/entities.py).
+    # الجيش الإسرائيلي), not by a proper name: still an actor in the index,
+    # but not a named entity as NER corpora tag them; bench/entities.py
+    # scores named mentions apart.
     descriptive: bool = False
 
 
@@ -206,9 +206,14 @@ def _head(norm):
 
 def _describes(noun, word):
     """Tell whether ``word`` is an adjective agreeing with the definite
-    feminine ``noun`` before it (القاعدة العسكرية), not its verb's object
-    (تبنت القاعدة الهجوم) or a relative pronoun (التي)."""
-    return noun.endswith(TAA_MARBUTA) and word.endswith(TAA_MARBUTA) and _definite(word) and word not in STOP
+    feminine ``noun`` before it (القاعدة العسكرية): not its verb's object
+    (تبنت القاعدة الهجوم), a relative pronoun (التي), a noun joined by و
+    (القاعدة والدولة) or an adjective news gives the group (الإرهابية).
+    Normalized, ة is ه, so a word ending in a true ه (المياه) passes too."""
+    return (
+        noun.endswith(TAA_MARBUTA) and word.endswith(TAA_MARBUTA) and word.startswith(ARTICLE)
+        and word not in STOP and word not in ORG_ADJECTIVES
+    )
 
 
 def _names_same(norms, start, end, known):
@@ -221,7 +226,10 @@ def _names_same(norms, start, end, known):
 def _national_body(name):
     """Tell a country's institution named by description (الجيش الإسرائيلي:
     a national head and demonyms) from a proper name."""
-    words = normalize(name).split()
+    return _national_words(tuple(normalize(name).split()))
+
+
+def _national_words(words):
     return len(words) > 1 and _head(words[0]) in NATIONAL_HEADS and all(map(is_demonym, words[1:]))
 
 
@@ -240,8 +248,11 @@ def _generic(norms, start, end, head=None):
     complements = words[1:]
     if complements and complements[-1] in ORDINAL_WORDS:
         return True
-    if with_demonym and head.endswith(TAA_MARBUTA) and not norms[end - 1].endswith(TAA_MARBUTA):
-        return True  # الخارجية السعودي: the demonym agrees with a dropped وزير
+    if with_demonym and not complements and head.endswith(TAA_MARBUTA) \
+            and not norms[end - 1].endswith(TAA_MARBUTA):
+        # الخارجية السعودي: the demonym agrees with a dropped وزير.  After a
+        # complement it may agree with that (الهلال الأحمر الفلسطيني).
+        return True
     if not complements:
         # Head + demonym only: one institution for national heads (الجيش
         # العراقي), a description for any other (الشركة الفرنسية).
@@ -450,7 +461,8 @@ def find_mentions(norms, recogniser=None, chunks=None, kinds=None, hits=None):
             if cut is not None:
                 _claim(mentions, taken, start, cut, kind)   # ريد وموساوي: two people
                 start = cut
-        _claim(mentions, taken, start, end, kind)
+        _claim(mentions, taken, start, end, kind,
+               descriptive=kind == ORGANIZATION and _national_words(tuple(norms[start:end])))
 
     # Only a head noun can start an organisation name.
     if kinds is None:
@@ -459,8 +471,8 @@ def find_mentions(norms, recogniser=None, chunks=None, kinds=None, hits=None):
     for i in marked:
         if taken[i] or not kinds[i] & HEAD:
             continue
-        if i and kinds[i - 1] & TITLE:
-            continue  # وزير الخارجية السعودي: part of a person's title
+        if i and kinds[i - 1] & TITLE and _head(norms[i]) in NATIONAL_HEADS:
+            continue  # وزيرة الخارجية السويدية: a person's title, not the ministry
         end = _org_at(norms, i)
         if end:
             _claim(mentions, taken, i, end, ORGANIZATION, descriptive=True)

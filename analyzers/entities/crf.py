@@ -443,14 +443,15 @@ class Recogniser:
                 ids[norm] = row  # published last, once the rows are written
 
     def rows(self, norms):
-        """Return the registry rows of ``norms``, registering the new ones;
-        None if the registry is full (see :meth:`spans_many`)."""
-        missing = [x for x in norms if x not in self._ids]
-        if len(self._ids) + len(missing) > TYPE_CACHE:
-            return None
-        if missing:
+        """Return the registry rows of ``norms``, registering the new ones.
+
+        When the registry has no room for all of them (see :meth:`_registry`)
+        none is added, and the new ones' rows are None.
+        """
+        missing = list(dict.fromkeys(x for x in norms if x not in self._ids))
+        if missing and len(self._ids) + len(missing) <= TYPE_CACHE:
             self._add_types(missing)
-        return list(map(self._ids.__getitem__, norms))
+        return list(map(self._ids.get, norms))
 
     def _registry(self, norms):
         """Return ``(tables, row ids)``: the arrays holding the rows of
@@ -498,8 +499,9 @@ class Recogniser:
 
         They are decoded in one call, newline-separated, which is exactly
         tagging each alone (sentences end at newlines) at a fraction of the
-        per-call cost.  ``rows`` are the tokens' :meth:`rows`, if the caller
-        keeps them (a look-up per token saved).
+        per-call cost.  ``rows`` are the tokens' :meth:`rows` in this
+        recogniser, none of them None, if the caller keeps them (a look-up
+        per token saved).
         """
         joined, starts = [], []
         for norms in docs:

@@ -32,8 +32,9 @@ def _load():
         aliases = [a.strip() for a in rest[0].split("|") if a.strip()]
         entries.append((normalize(actor.name), (actor, False, False)))
         for alias in aliases:
-            weak, common = alias.startswith(WEAK), alias.startswith(COMMON)
-            entries.append((normalize(alias.lstrip(WEAK + COMMON)), (actor, weak, common)))
+            text = alias.lstrip(WEAK + COMMON)
+            marks = alias[:len(alias) - len(text)]
+            entries.append((normalize(text), (actor, WEAK in marks, COMMON in marks)))
     # Names with no article never take one: بالحماس is not حماس.
     return PhraseTable(entries, bare_after_article=False)
 

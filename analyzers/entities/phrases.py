@@ -22,7 +22,7 @@ class PhraseTable:
         With ``bare_after_article`` false, a phrase whose first word has no
         article is not found behind a clitic that carries one: a name such
         as حماس never takes it, so بالحماس is "with enthusiasm".  Tables of
-        nisba stems (عراقي in العراقيين) need it true.
+        nisba forms (عراقيين in العراقيين) need it true.
         """
         self._bare_after_article = bare_after_article
         phrases = {}

@@ -108,12 +108,12 @@ def bare(norm):
 
 def clitic_closure(forms):
     """Return every word one of whose :func:`clitic_variants` may be in
-    ``forms``: each form with each proclitic, and a definite form behind a
-    clitic that carries the article (بالعراق for العراق).
+    ``forms``: each form with each proclitic, and a definite form behind لل,
+    which hides its alef (للعراق for العراق).
 
     A superset, for a one-look-up test that most words match nothing.
 
-    >>> "وبالعراق" in clitic_closure({"العراق"}) and "العراق" in clitic_closure({"العراق"})
+    >>> {"العراق", "وبالعراق", "للعراق", "وللعراق"} <= clitic_closure({"العراق"})
     True
     """
     out = set(forms)
