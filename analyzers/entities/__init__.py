@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from itertools import compress
-from operator import itemgetter, not_
+from operator import not_
 
 from analyzers.entities.countries import country_label, find_countries, resolve_country
 from analyzers.entities.tokens import tokenize
@@ -87,18 +87,19 @@ def extract_entities_many(texts):
     from analyzers.entities.actors import crf_chunks, find_actors  # loads the model
 
     tokenized = [tokenize(text) for text in texts]
-    words = _describe(tokenized)
-    docs = [list(map(itemgetter(0), described)) for described in words]
-    rows = [list(map(itemgetter(4), described)) for described in words]
+    # Per text, its tokens' records as columns: normalized forms, kind bits,
+    # actor and country gazetteer hits, CRF rows.
+    columns = [tuple(zip(*records)) or ((),) * 5 for records in _describe(tokenized)]
+    docs = [c[0] for c in columns]
+    rows = [c[4] for c in columns]
     if any(None in doc for doc in rows):
         rows = None  # no model, or its registry is full: look types up by name
     out = []
-    for tokens, norms, described, chunks in zip(tokenized, docs, words, crf_chunks(docs, rows=rows)):
-        actors, person_tokens = find_actors(
-            tokens, norms, chunks,
-            kinds=list(map(itemgetter(1), described)), hits=list(map(itemgetter(2), described)),
-        )
-        mentions = find_countries(norms, person_tokens, hits=list(map(itemgetter(3), described)))
+    for tokens, (norms, kinds, hits, country_hits, _), chunks in zip(
+        tokenized, columns, crf_chunks(docs, rows=rows)
+    ):
+        actors, person_tokens = find_actors(tokens, norms, chunks, kinds=kinds, hits=hits)
+        mentions = find_countries(norms, person_tokens, hits=country_hits)
         counts = Counter(code for _, _, code, _ in mentions)
         countries = [
             Country(code, *country_label(code), count)
