@@ -636,11 +636,16 @@ def _group(tokens, norms, mentions, actor_type):
             texts[span] = _surface(tokens, norms, m.start, m.end)
         return texts[span]
 
-    groups = {}
+    groups, keys = {}, {}   # keys: root -> its group's key, made once
     for m in mentions:
         root = _root(m)
         known = m.known or root.known
-        key = ("known", known.name) if known else (root.kind, normalize(text(root)))
+        if known:
+            key = ("known", known.name)
+        else:
+            key = keys.get(id(root))
+            if key is None:
+                key = keys[id(root)] = (root.kind, normalize(text(root)))
         groups.setdefault(key, []).append(m)
     actors, person_tokens = [], set()
     for key, group in groups.items():
@@ -651,7 +656,8 @@ def _group(tokens, norms, mentions, actor_type):
         if known is not None:
             name, kind, label_en = known.name, known.kind, known.label_en
         else:
-            name, kind, label_en = text(max(group, key=lambda m: (m.end - m.start, -m.start))), group[0].kind, ""
+            longest = max(group, key=lambda m: (m.end - m.start, -m.start))
+            name, kind, label_en = text(longest), group[0].kind, ""
         if kind == PERSON:
             for m in group:
                 person_tokens.update(range(m.start, m.end))
