@@ -6,7 +6,7 @@
 
 All write into ``analyzers/entities/data/``: ``clusters.tsv.gz`` and
 ``embedding_clusters.tsv.gz`` (word -> cluster ids at three granularities,
-learned from unlabelled text) and ``ner.crfsuite`` (the CRF's weights).
+learned from unlabelled text) and ``ner.crfsuite.xz`` (the CRF's weights).
 None holds corpus text.  ``all`` runs the three in order.
 Data is read from ``../shared/data`` beside the repository, or ``--data``.
 
@@ -183,6 +183,7 @@ def train(data_dir, out):
     t0 = time.time()
     sentences = crf.read_conll(data_dir / ANERCORP)
     crf.train(sentences, out)
+    out = crf.compress_model(out)
     print(f"trained on {len(sentences)} sentences -> {out} "
           f"({out.stat().st_size // 1024} KiB, {time.time() - t0:.0f}s)")
 

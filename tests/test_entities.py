@@ -332,15 +332,14 @@ TAGGER_TEXTS = [
 def test_fast_tagger_equals_crfsuite(monkeypatch):
     # With the O shortcut off, the numpy decoder must give exactly
     # crfsuite's tags, sentence by sentence.
-    pycrfsuite = pytest.importorskip("pycrfsuite")
+    pytest.importorskip("pycrfsuite")
     from analyzers.entities import crf
     from analyzers.entities.resources import data_path
     from analyzers.entities.tokens import normalize_tokens, tokenize
 
     monkeypatch.setattr(crf, "O_MARGIN", None)
     fast = crf.Recogniser(data_path(crf.MODEL))
-    slow = pycrfsuite.Tagger()
-    slow.open(str(data_path(crf.MODEL)))
+    slow = crf.open_tagger(data_path(crf.MODEL))
     for text in TAGGER_TEXTS:
         norms = normalize_tokens(tokenize(text))
         expected = ["O"] * len(norms)
