@@ -6,7 +6,7 @@ MRR@10 0.737 vs 0.847 in one field, see bench/results/relevance.md).  The
 raw title and body are stored for display and snippets.
 """
 
-from whoosh import fields
+from whoosh import columns, fields
 
 from analyzers.analysis import arabic_analyzer, term_positions
 
@@ -25,15 +25,14 @@ ACTOR = "actor"
 ENTITIES = "entities"
 ORIGIN = "origin"
 
-# Multi-valued facets (country, actor) are KEYWORD fields with commas=True:
-# the joined string is indexed as one term per value (for filtering) and
-# kept whole in the field's column (for counting facets without reading
-# stored fields).  Names never contain an ASCII comma (the writer strips it).
+# Multi-valued facets (country, actor) are joined with this separator into
+# one column value per document.  Names never contain an ASCII comma (the
+# writer strips it).
 FACET_SEPARATOR = ","
 
 # Bumped whenever the schema or the analysis changes in a way that needs a
 # rebuild; written into the index folder's marker file.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class ArabicText(fields.TEXT):
@@ -54,6 +53,25 @@ class ArabicText(fields.TEXT):
         ]
 
 
+class FacetColumn(fields.COLUMN):
+    """A multi-valued facet kept only as a column of joined text values.
+
+    The search service counts and filters facets from per-generation arrays
+    built from the column (see :class:`indexer.search.SearchService`), so
+    no posting is indexed: on SaudiNewsNet the actor facet alone would add
+    some 70,000 terms, each one a posting block to write.
+    """
+
+    def __init__(self):
+        super().__init__(columns.VarBytesColumn())
+
+    def to_bytes(self, value):
+        return value.encode("utf-8")
+
+    def from_bytes(self, data):
+        return data.decode("utf-8")
+
+
 def build_schema():
     """Return a fresh Whoosh schema for the archive."""
     analyzer = arabic_analyzer()
@@ -70,12 +88,8 @@ def build_schema():
             SOURCE: fields.ID(stored=True, sortable=True),
             AUTHOR: fields.STORED(),
             URL: fields.STORED(),
-            COUNTRY: fields.KEYWORD(
-                stored=False, commas=True, scorable=False, lowercase=False, sortable=True
-            ),
-            ACTOR: fields.KEYWORD(
-                stored=False, commas=True, scorable=False, lowercase=False, sortable=True
-            ),
+            COUNTRY: FacetColumn(),
+            ACTOR: FacetColumn(),
             ENTITIES: fields.STORED(),
             ORIGIN: fields.STORED(),
         }

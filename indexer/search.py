@@ -120,8 +120,19 @@ class _FacetColumn:
                     docs.append(docnum)
                     vals.append(labels.setdefault(value, len(labels)))
         self.values = list(labels)
+        self._ids = labels
+        self.size = reader.doc_count_all()
         self.entry_doc = np.asarray(docs, dtype=np.int64)
         self.entry_val = np.asarray(vals, dtype=np.int64)
+
+    def mask(self, values):
+        """Return a boolean array over docnums: True where a document has
+        any of ``values`` (deleted documents included)."""
+        ids = [self._ids[v] for v in values if v in self._ids]
+        out = np.zeros(self.size, dtype=bool)
+        if ids:
+            out[self.entry_doc[np.isin(self.entry_val, ids)]] = True
+        return out
 
     def count(self, mask, limit=None):
         """Return the ``limit`` most frequent [(value, count)] where ``mask`` is True.
@@ -363,19 +374,21 @@ class SearchService:
     def doc_count(self):
         return self.searcher().doc_count()
 
-    def _filter_mask(self, searcher, snapshot, filters):
-        """A boolean array over docnums for the filters, or None for no filters."""
+    def _filter_mask(self, snapshot, filters):
+        """A boolean array over docnums for the filters, or None for no filters.
+
+        Facet filters read the same per-generation arrays the counts do
+        (the country and actor facets are columns only, not indexed).
+        """
         mask = None
-        for values, fieldname in (
-            (filters.sources, S.SOURCE),
-            (filters.countries, S.COUNTRY),
-            (filters.actors, S.ACTOR),
-            (filters.years, S.YEAR),
+        for values, name in (
+            (filters.sources, "source"),
+            (filters.countries, "country"),
+            (filters.actors, "actor"),
+            (filters.years, "year"),
         ):
             if values:
-                docs = matching_docs(searcher, Q.Or([Q.Term(fieldname, v) for v in values]))
-                part = np.zeros(snapshot.size, dtype=bool)
-                part[docs] = True
+                part = snapshot.facet(name, FACET_FIELDS[name]).mask(values)
                 mask = part if mask is None else mask & part
         if filters.date_from or filters.date_to:
             dates = snapshot.dates
@@ -424,7 +437,7 @@ class SearchService:
             ranked = snapshot.ranker.rank(q, searcher)
             docs = ranked.docs if ranked is not None else matching_docs(searcher, q)
         keep = snapshot.live[docs]
-        mask = self._filter_mask(searcher, snapshot, filters)
+        mask = self._filter_mask(snapshot, filters)
         if mask is not None:
             keep &= mask[docs]
         docs = docs[keep]

@@ -1,6 +1,8 @@
 """The search service on real Whoosh indexes: acceptance queries on the seed
 article, query syntax, filters, sorting, paging, snippets and facets."""
 
+import json
+
 import pytest
 
 from indexer.errors import IndexMissing, NotAnArchiveIndex, QueryError
@@ -182,10 +184,12 @@ def test_articles_without_a_date_sort_last_and_fall_outside_date_filters(make_in
 
 
 def test_a_folder_claimed_but_never_finished_is_created_again(tmp_path):
+    from indexer.schema import SCHEMA_VERSION
     from indexer.writer import MARKER, check_index_dir, index_articles
 
     (tmp_path / "ix").mkdir()
-    (tmp_path / "ix" / MARKER).write_text('{"format": "archive-index", "schema_version": 2}')
+    marker = {"format": "archive-index", "schema_version": SCHEMA_VERSION}
+    (tmp_path / "ix" / MARKER).write_text(json.dumps(marker))
     assert check_index_dir(tmp_path / "ix") is False
     index_articles(tmp_path / "ix", NEWS[:1], entities=False)
     assert check_index_dir(tmp_path / "ix") is True

@@ -14,7 +14,7 @@ results are immutable values, safe to share between threads and to pickle.
 """
 
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import compress
 from operator import not_
@@ -42,6 +42,9 @@ class Country:
     label_ar: str
     label_en: str
     count: int
+
+    def to_dict(self):
+        return {"code": self.code, "label_ar": self.label_ar, "label_en": self.label_en, "count": self.count}
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,8 @@ class Entities:
 
     def to_dict(self):
         return {
-            "countries": [asdict(c) for c in self.countries],
+            # Explicit dicts: dataclasses.asdict deep-copies every field.
+            "countries": [c.to_dict() for c in self.countries],
             "actors": [a.to_dict() for a in self.actors],
         }
 
