@@ -25,7 +25,6 @@ import tempfile
 import threading
 from pathlib import Path
 from functools import lru_cache
-from itertools import repeat
 from types import SimpleNamespace
 
 import numpy as np
@@ -130,6 +129,21 @@ def _cluster(norm, name=CLUSTERS):
     return None
 
 
+def _both_clusters(norm, c_table, e_table):
+    """Return ``(_cluster(norm), _cluster(norm, EMBEDDING_CLUSTERS))``,
+    peeling clitics once for both."""
+    cl, ec = c_table.get(norm), e_table.get(norm)
+    if cl is None or ec is None:
+        for form, _ in clitic_variants(norm)[1:]:
+            if cl is None:
+                cl = c_table.get(form)
+            if ec is None:
+                ec = e_table.get(form)
+            if cl is not None and ec is not None:
+                break
+    return cl, ec
+
+
 @lru_cache(maxsize=1)
 def _flag_index():
     """Return ``{word: (flag, ...)}`` over every gazetteer the features name."""
@@ -159,6 +173,10 @@ def _flag_words():
 
 
 def _shape(norm):
+    if norm.isalpha() and norm not in PUNCT:   # most words: one C-level test
+        if norm.isascii():
+            return "latin"
+        return "word" if len(norm) > 3 else f"short{len(norm)}"
     if norm.isdigit():
         return "digit"
     if norm in PUNCT or not any(map(str.isalnum, norm)):
@@ -166,6 +184,21 @@ def _shape(norm):
     if norm.isascii():
         return "latin"
     return "word" if len(norm) > 3 else f"short{len(norm)}"
+
+
+# Every value _shape returns (a type is never empty).
+SHAPES = ("digit", "punct", "latin", "word", "short1", "short2", "short3")
+
+
+def _template_values(base_row):
+    """Return ``{template: [value, ...]}`` of the model's ``template=value`` features."""
+    out = {}
+    for feature in base_row:
+        if feature:
+            template, sep, value = feature.partition("=")
+            if sep:
+                out.setdefault(template, []).append(value)
+    return out
 
 
 def own_features(norm):
@@ -359,15 +392,41 @@ class Recogniser:
         if cells:
             row, slot, label, weight = map(np.array, zip(*cells))
             base[row, slot, label] = weight
-        # A type's cluster features follow from its cluster path, so their
-        # rows are summed once per path (a few thousand), into extra rows.
-        # Keyed by the fine cluster id, which fixes the path (None: no cluster).
-        self._path_rows, sums = {}, []
+        # Features that follow from one value are summed once per value into
+        # extra rows: a type's cluster features from its cluster path (keyed
+        # by the fine id, which fixes the path; None: no cluster), its
+        # prefixes from its first three letters, its suffixes from its last
+        # three, and bias, shape and article together.
+        sums = []
+
+        def summed(features):
+            sums.append(base[[base_row.get(f, 0) for f in features]].sum(axis=0))
+            return len(base) + len(sums) - 1
+
+        self._path_rows = {}
+        self._fine_ids = {None: _fine_id("none")}
+        self._fine_ids.update((path[0], _fine_id(path[0])) for path in clusters(CLUSTERS).values())
         for name, table in (("c", clusters(CLUSTERS)), ("e", clusters(EMBEDDING_CLUSTERS))):
-            rows = self._path_rows[name] = {}
-            for path in {None} | set(table.values()):
-                rows[path and path[0]] = len(base) + len(sums)
-                sums.append(base[[base_row.get(f, 0) for f in _cluster_features(name, path)]].sum(axis=0))
+            self._path_rows[name] = {
+                path and path[0]: summed(_cluster_features(name, path))
+                for path in {None} | set(table.values())
+            }
+        values = _template_values(base_row)
+        # A prefix of three letters fixes the one of two, and a suffix of
+        # three those of two and one; a value the model lacks falls back to
+        # the shorter ones.
+        self._prefix_rows = {v: summed(["p3=" + v, "p2=" + v[:2]]) for v in values.get("p3", ())}
+        self._prefix2_rows = {v: base_row["p2=" + v] for v in values.get("p2", ())}
+        self._suffix_rows = {v: summed(["s3=" + v, "s2=" + v[-2:], "s1=" + v[-1:]]) for v in values.get("s3", ())}
+        self._suffix2_rows = {v: summed(["s2=" + v, "s1=" + v[-1:]]) for v in values.get("s2", ())}
+        self._suffix1_rows = {v: base_row["s1=" + v] for v in values.get("s1", ())}
+        self._fixed_rows = {
+            (shape, art): summed(["bias", "shape=" + shape, "art=" + str(art)])
+            for shape in SHAPES for art in (False, True)
+        }
+        self._word_rows = {v: base_row["w=" + v] for v in values.get("w", ())}
+        self._bare_rows = {v: base_row["b=" + v] for v in values.get("b", ())}
+        self._bare2_rows = {v: base_row["bs2=" + v] for v in values.get("bs2", ())}
         self._base = np.concatenate([base, np.array(sums, dtype=np.float32).reshape((-1,) + base.shape[1:])])
         self.transitions = np.zeros((size, size))
         for (a, b), weight in info.transitions.items():
@@ -400,16 +459,29 @@ class Recogniser:
         # One gather and one segmented sum per chunk of new types: a type
         # costs its feature strings and a dict look-up per feature.
         get, c_rows, e_rows = self._base_row.get, self._path_rows["c"], self._path_rows["e"]
+        prefix, prefix2 = self._prefix_rows.get, self._prefix2_rows.get
+        suffix, suffix2, suffix1 = self._suffix_rows.get, self._suffix2_rows.get, self._suffix1_rows.get
+        word, bare_word, bare2 = self._word_rows.get, self._bare_rows.get, self._bare2_rows.get
+        fixed, fine_ids = self._fixed_rows, self._fine_ids
         c_table, e_table = clusters(CLUSTERS), clusters(EMBEDDING_CLUSTERS)
+        flag_words = _flag_words()
         rows, starts, fines = [], [], []
         for norm in new:
-            # own_features(norm), with the cluster features' rows pre-summed.
-            cl = c_table.get(norm) or _cluster(norm)
-            ec = e_table.get(norm) or _cluster(norm, EMBEDDING_CLUSTERS)
+            # The rows of own_features(norm), with the pre-summed ones for
+            # what follows from one value; unknown features (row 0) left out.
+            b = bare(norm)
+            cl, ec = _both_clusters(norm, c_table, e_table)
             starts.append(len(rows))
-            rows.extend(map(get, _word_features(norm) + _flag_features(norm), repeat(0)))  # unknown: row 0
-            rows += (c_rows[cl and cl[0]], e_rows[ec and ec[0]])
-            fines.append(_fine_id(cl[0] if cl else "none"))
+            found = (
+                word(norm), bare_word(b), prefix(norm[:3]) or prefix2(norm[:2]),
+                suffix(norm[-3:]) or suffix2(norm[-2:]) or suffix1(norm[-1:]), bare2(b[-2:]),
+            )
+            rows.extend(filter(None, found))
+            if norm in flag_words:
+                rows.extend(filter(None, map(get, _flag_features(norm))))
+            # Never empty: these rows always exist.
+            rows += (fixed[_shape(norm), norm != b], c_rows[cl and cl[0]], e_rows[ec and ec[0]])
+            fines.append(fine_ids[cl and cl[0]])
         starts.append(len(rows))
         scores = np.empty((len(new),) + self._base.shape[1:], dtype=np.float32)
         for lo in range(0, len(new), REGISTER_CHUNK):

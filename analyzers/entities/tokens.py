@@ -93,15 +93,22 @@ def clitic_variants(norm):
     return tuple(out)
 
 
+# Only the article forms are peeled blindly; a lone و/ب/ل/ك/ف is too often
+# a root letter (بغداد, وليد, كركوك).  Longest first, as in PREFIX_CLITICS.
+_ARTICLE_CLITICS = tuple(p for p in PREFIX_CLITICS if ARTICLE in p or p.endswith("لل"))
+
+
 @lru_cache(maxsize=INTERMEDIATE_CACHE)
 def bare(norm):
     """Return ``norm`` without proclitics or article: the form clusters and
-    surname matching compare (للخفاجي, الخفاجي -> خفاجي)."""
-    for prefix in _prefixes(norm):
-        if len(norm) - len(prefix) >= 3:
-            # Only the article forms are peeled blindly; a lone و/ب/ل/ك/ف
-            # is too often a root letter (بغداد, وليد, كركوك).
-            if ARTICLE in prefix or prefix.endswith("لل"):
+    surname matching compare (للخفاجي, الخفاجي -> خفاجي).
+
+    >>> bare("للخفاجي"), bare("وبالعراق"), bare("بغداد"), bare("الى")
+    ('خفاجي', 'عراق', 'بغداد', 'الى')
+    """
+    if norm.startswith(_ARTICLE_CLITICS):
+        for prefix in _ARTICLE_CLITICS:
+            if norm.startswith(prefix) and len(norm) - len(prefix) >= 3:
                 return norm[len(prefix):]
     return norm
 
