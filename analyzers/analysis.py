@@ -120,6 +120,42 @@ def term_positions(text):
     return length, positions
 
 
+# In a column of index terms (see :func:`positions_of`): a token that is not
+# a word, such as punctuation.  Words are str terms, or None (stopwords).
+NOT_A_WORD = False
+
+
+def positions_of(terms):
+    """Return ``(length, {term: [positions]})`` from the index term of each
+    token of a text, as :func:`term_positions` does from the text.
+
+    ``terms`` has :func:`index_term` of each word and NOT_A_WORD for other
+    tokens: indexing with entities takes them from the recogniser's tokens,
+    so the text is split once (:mod:`analyzers.entities.tokens`).
+
+    >>> positions_of([None, NOT_A_WORD, "بغداد", "بغداد"])  # في ، بغداد وبغداد
+    (2, {'بغداد': [1, 2]})
+    """
+    positions = {}
+    pos = None
+    length = 0
+    index = -1
+    for term in terms:
+        if term is NOT_A_WORD:
+            continue
+        index += 1
+        if term is None:
+            continue
+        pos = index if pos is None else pos + 1
+        length += 1
+        found = positions.get(term)
+        if found is None:
+            positions[term] = [pos]
+        else:
+            found.append(pos)
+    return length, positions
+
+
 # Bump when a rule in the code changes what a word is indexed as.
 ANALYSIS_RULES_VERSION = 2
 # Data files that decide index terms (variants apply at query time only).

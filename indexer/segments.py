@@ -20,6 +20,7 @@ import struct
 from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import PostingPool, SegmentWriter
 
+from analyzers.analysis import positions_of
 from indexer import schema as S
 
 # Container allocations between two garbage collections in a worker.
@@ -225,14 +226,21 @@ def actor_facet_value(name):
     return name.replace(S.FACET_SEPARATOR, " ")
 
 
-def document_fields(article, entities=None):
-    """Return the Whoosh field values of one article."""
+def article_text(article):
+    """The text an article is searched and recognised in: title, then body."""
+    return f"{article.title}\n{article.body}"
+
+
+def document_fields(article, entities=None, terms=None):
+    """Return the Whoosh field values of one article; ``terms`` are the
+    index terms of its text's tokens, if the entity recogniser has them."""
+    # Title and body searched as one field (see indexer.schema).
+    text = article_text(article)
     doc = {
         S.ID: article.id,
         S.TITLE: article.title,
         S.BODY: article.body,
-        # Title and body searched as one field (see indexer.schema).
-        S.TEXT: f"{article.title}\n{article.body}",
+        S.TEXT: text if terms is None else S.AnalyzedText(text, positions_of(terms)),
         S.AUTHOR: article.author,
         S.URL: article.url,
         S.ORIGIN: article.origin,
@@ -266,11 +274,11 @@ def build_segment(index_dir, indexname, articles, entities, limitmb):
         for start in range(0, len(articles), ENTITY_BATCH):
             chunk = articles[start:start + ENTITY_BATCH]
             if extract:
-                found = extract([f"{a.title}\n{a.body}" for a in chunk])
+                found = extract([article_text(a) for a in chunk], with_terms=True)
             else:
-                found = [None] * len(chunk)
-            for article, entities in zip(chunk, found):
-                writer.add_document(**document_fields(article, entities))
+                found = [(None, None)] * len(chunk)
+            for article, (entities, terms) in zip(chunk, found):
+                writer.add_document(**document_fields(article, entities, terms))
         return writer.finish_segment()
     except BaseException:
         writer.abandon()

@@ -154,3 +154,18 @@ def test_no_variant_family_merges_two_common_words():
     from analyzers.variants import variants
 
     assert variants(analyze("الجنسية")[0]) == frozenset(analyze("الجنسية"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(arabic_text, st.text(max_size=40)))
+def test_the_recognisers_tokens_give_the_same_index_terms(text):
+    # Indexing with entities takes a text's terms from the recogniser's
+    # tokens instead of splitting the text again.
+    from analyzers.analysis import positions_of, term_positions
+    from analyzers.entities import extract_entities_many
+    from analyzers.entities.tokens import is_word
+    from analyzers.entities.tokens import tokenize as recogniser_tokens
+
+    assert [t for t in recogniser_tokens(text) if is_word(t)] == tokenize(text)
+    ((_, terms),) = extract_entities_many([text], with_terms=True)
+    assert positions_of(terms) == term_positions(text)

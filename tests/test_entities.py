@@ -174,6 +174,15 @@ def test_surname_resolves_to_full_name():
     assert "الحربي" in person.aliases
 
 
+def test_names_carry_no_invisible_marks():
+    # A direction mark pasted after a name is part of the word token, but
+    # not of the name or its aliases.
+    ents = extract_entities("قال العقيد فواز الميموني\u200f إن الحادث وقع، وأضاف الميموني\u200f أن")
+    person = find_actor(ents, "فواز الميموني")
+    assert person is not None and person.count == 2
+    assert person.aliases == ["الميموني", "فواز الميموني"]
+
+
 def test_title_introduces_an_unseen_name():
     ents = extract_entities("صرح السفير الألماني في عمان، يواكيم شتراوبنغر، بأن")
     assert find_actor(ents, "يواكيم شتراوبنغر") is not None

@@ -78,3 +78,21 @@ def test_ids_are_replaced_across_batches_and_runs(tmp_path):
     rerun = index_articles(tmp_path, [again[3], again[0], again[9], again[3]],
                            entities=False, batch_size=1, jobs=1)
     assert (rerun.added, rerun.updated, rerun.total_docs) == (1, 3, 6)
+
+
+def test_text_is_indexed_the_same_with_entities_or_without(tmp_path):
+    # With entities the text's terms come from the recogniser's tokens.
+    articles = composed(20) + [
+        article("marks", "الرّئيسُ يزور بغداد",
+                "قال الرئيسُ: «نعم»، ثمّ ذهب إلى الـــعراق.\nوبغ\u200cداد ٢٠١٥ NATO"),
+    ]
+
+    def text_index(index_dir):
+        postings, lengths = contents(index_dir)[::2]
+        return [p for p in postings if p[0] == "text"], lengths
+
+    index_articles(tmp_path / "with", articles, entities=True, jobs=1)
+    index_articles(tmp_path / "without", articles, entities=False, jobs=1)
+    expected = text_index(tmp_path / "without")
+    assert len(expected[0]) > 20
+    assert text_index(tmp_path / "with") == expected

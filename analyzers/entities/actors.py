@@ -322,12 +322,18 @@ def _claim(mentions, taken, start, end, kind, **extra):
     return False
 
 
+# Joiners and direction marks a word may carry (analyzers.tokenizer.IN_WORD):
+# invisible, and no part of a name.
+_INVISIBLE = str.maketrans("", "", "\u200c\u200d\u200e\u200f")
+
+
 def _surface(tokens, norms, start, end):
-    """Return the mention's words as written, without the first word's clitics."""
+    """Return the mention's words as written, without the first word's
+    clitics or invisible marks."""
     words = [w for w in tokens[start:end] if w not in QUOTES]
     if words:
         words[0] = _strip_clitic(tokens[start], norms[start])
-    return " ".join(words)
+    return " ".join(words).translate(_INVISIBLE)
 
 
 def _strip_clitic(word, norm):

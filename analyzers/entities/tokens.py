@@ -1,23 +1,26 @@
 """Split text into word tokens and peel Arabic clitics for gazetteer look-ups.
 
 The recogniser works on surface tokens (kept for aliases and canonical
-names) paired with their normalized forms (used for every look-up).  Marks
-and tatweel are word characters here, so a vowelled word stays one token;
-normalization then strips them.
+names) paired with their normalized forms (used for every look-up).  Its
+words are the analyzer's words (:data:`analyzers.tokenizer.WORD_PATTERN`:
+a vowelled word stays one token, normalization then strips the marks), so
+indexing takes a text's index terms from the same tokens.
 """
 
 import re
 from functools import lru_cache
 
 from analyzers.normalize import normalize
+from analyzers.tokenizer import IN_WORD
 
-# \w misses the harakat (U+064B..U+065F), superscript alef, Quranic marks
-# and tatweel, which would otherwise split a word in two.
-_MARKS = "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640"
 # A newline is a token: title and paragraphs end there, so phrases and
 # sentences never run across it.
 NEWLINE = "\n"
-TOKEN_RE = re.compile(rf"[\w{_MARKS}]+|[^\w\s{_MARKS}]|\n")
+# The analyzer's words, then any other character but white space alone
+# (punctuation, a stray mark), and newlines.  The words come out exactly
+# as WORD_PATTERN.findall finds them: where no word starts, both move on
+# by one character.
+TOKEN_RE = re.compile(rf"\w[\w{IN_WORD}]*|[^\w\s]|\n")
 
 # Proclitics that may stand before a name, longest first.  Forms ending in
 # لل hide the article (ل + ال), so ARTICLE_AFTER restores it.
@@ -43,6 +46,12 @@ def tokenize(text):
     ['قال', 'اللواءُ', ':', 'نعم', '.', '\n', 'ثم']
     """
     return TOKEN_RE.findall(text)
+
+
+def is_word(token):
+    """Tell a word token from punctuation and newlines: only a word may be
+    longer than one character, and a one-character word is \\w."""
+    return len(token) > 1 or token.isalnum() or token == "_"
 
 
 def normalize_tokens(tokens):
