@@ -338,6 +338,18 @@ TAGGER_TEXTS = [
 ]
 
 
+def test_model_info_reads_what_crfsuite_reads():
+    from analyzers.entities import crf
+    from analyzers.entities.resources import data_path
+
+    tagger = crf.open_tagger(data_path(crf.MODEL))
+    expected, got = tagger.info(), crf.model_info(tagger)
+    assert len(got.state_features) > 1000
+    assert got.labels == expected.labels
+    assert got.transitions == expected.transitions
+    assert got.state_features == expected.state_features
+
+
 def test_fast_tagger_equals_crfsuite(monkeypatch):
     # With the O shortcut off, the numpy decoder must give exactly
     # crfsuite's tags, sentence by sentence.

@@ -21,6 +21,7 @@ and one call into crfsuite.
 
 import gzip
 import lzma
+import re
 import tempfile
 import threading
 from pathlib import Path
@@ -100,19 +101,17 @@ def _read_clusters(name):
     path = data_path(name)
     if not path.is_file():
         return {}
-    parents = []
-    table = {}
     with gzip.open(path.open("rb"), "rt", encoding="utf-8") as f:
-        for line in f:
-            if line.startswith("#parents"):
-                parents.append([int(x) for x in line.split()[2:]])
-            elif not line.startswith("#"):
-                word, fine = line.rstrip("\n").split("\t")
-                table[word] = int(fine)
+        lines = f.read().split("\n")
+    # "#parents" lines map each level's ids to the next coarser level's;
+    # the other lines are "word<TAB>fine id", or comments.  Every worker
+    # process reads this, so it is parsed in bulk.
+    parents = [[int(x) for x in line.split()[2:]] for line in lines if line.startswith("#parents")]
+    table = dict(line.split("\t") for line in lines if line and not line.startswith("#"))
     # One shared tuple per fine cluster, not one per word: a third of the memory.
     paths = {}
     for fine in set(table.values()):
-        ids = [fine]
+        ids = [int(fine)]
         for level in parents:
             ids.append(level[ids[-1]])
         paths[fine] = tuple(str(i) for i in ids)
@@ -362,8 +361,7 @@ class Recogniser:
     """
 
     def __init__(self, model_path):
-        tagger = open_tagger(model_path)
-        info = tagger.info()
+        info = model_info(open_tagger(model_path))
         self.labels = sorted(info.labels, key=lambda label: int(info.labels[label]))
         self._names = np.array(self.labels, dtype=object)
         self._o = self.labels.index("O") if "O" in self.labels else None
@@ -751,6 +749,31 @@ def open_tagger(model_path):
             plain.write_bytes(f.read())
         tagger.open(str(plain))
     return tagger
+
+
+_DUMP_SECTION = re.compile(r"^(LABELS|TRANSITIONS|STATE_FEATURES) = \{\n(.*?)^\}", re.M | re.S)
+_DUMP_LABEL = re.compile(r"^[ \t]*(\d+): (.*)", re.M)
+_DUMP_WEIGHT = re.compile(r"^[ \t]*\(\d+\) (.+) --> (.+): ([+-]?\d+\.\d+)", re.M)
+
+
+def model_info(tagger):
+    """Return what crfsuite's ``tagger.info()`` does (labels, transitions,
+    state features), parsing the model's dump in bulk: info() parses it a
+    line at a time, about a second for the packaged model, and every
+    indexing worker loads the model."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.txt"
+        tagger.dump(str(path))
+        sections = dict(_DUMP_SECTION.findall(path.read_text("utf-8")))
+    weights = {
+        name: {(a, b): float(w) for a, b, w in _DUMP_WEIGHT.findall(sections.get(name, ""))}
+        for name in ("TRANSITIONS", "STATE_FEATURES")
+    }
+    return SimpleNamespace(
+        labels={name: number for number, name in _DUMP_LABEL.findall(sections.get("LABELS", ""))},
+        transitions=weights["TRANSITIONS"],
+        state_features=weights["STATE_FEATURES"],
+    )
 
 
 def compress_model(path):
