@@ -9,6 +9,8 @@ part of the on-disk format: after moving one, rebuild the index.
 import hashlib
 from functools import lru_cache
 from importlib import resources
+from itertools import compress, repeat
+from operator import is_not
 
 from whoosh.analysis import Filter, StopFilter
 
@@ -101,23 +103,7 @@ def term_positions(text):
     >>> term_positions("في بغداد وبغداد")
     (2, {'بغداد': [1, 2]})
     """
-    positions = {}
-    pos = None
-    length = 0
-    for index, word in enumerate(WORD_PATTERN.findall(text)):
-        term = index_term(word)
-        if term is None:
-            continue
-        # Whoosh's StopFilter(renumber=True) keeps the first kept word's
-        # own position and counts on from there.
-        pos = index if pos is None else pos + 1
-        length += 1
-        found = positions.get(term)
-        if found is None:
-            positions[term] = [pos]
-        else:
-            found.append(pos)
-    return length, positions
+    return _positions(map(index_term, WORD_PATTERN.findall(text)))
 
 
 # In a column of index terms (see :func:`positions_of`): a token that is not
@@ -136,16 +122,20 @@ def positions_of(terms):
     >>> positions_of([None, NOT_A_WORD, "بغداد", "بغداد"])  # في ، بغداد وبغداد
     (2, {'بغداد': [1, 2]})
     """
+    return _positions(compress(terms, map(is_not, terms, repeat(NOT_A_WORD))))
+
+
+def _positions(terms):
+    """Return ``(length, {term: [positions]})`` from the index term of each
+    word of a text (None: not indexed)."""
     positions = {}
     pos = None
     length = 0
-    index = -1
-    for term in terms:
-        if term is NOT_A_WORD:
-            continue
-        index += 1
+    for index, term in enumerate(terms):
         if term is None:
             continue
+        # Whoosh's StopFilter(renumber=True) keeps the first kept word's
+        # own position and counts on from there.
         pos = index if pos is None else pos + 1
         length += 1
         found = positions.get(term)

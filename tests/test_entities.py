@@ -338,6 +338,21 @@ TAGGER_TEXTS = [
 ]
 
 
+def test_a_types_scores_are_the_sum_of_its_feature_rows():
+    # Pre-summed affix, shape and cluster rows give what the training
+    # features' rows add up to, word by word.
+    import numpy as np
+
+    from analyzers.entities import crf
+    from analyzers.entities.tokens import normalize_tokens, tokenize
+
+    rec = crf.default_recogniser()
+    words = list(dict.fromkeys(normalize_tokens(tokenize(" ".join(TAGGER_TEXTS) + " x ٢٠١٥ NATO"))))
+    got = rec._score_types(words)._matrix
+    expected = [rec._base[[rec._base_row.get(f, 0) for f in crf.own_features(w)[0]]].sum(axis=0) for w in words]
+    assert np.allclose(got, np.array(expected), atol=1e-5)
+
+
 def test_model_info_reads_what_crfsuite_reads():
     from analyzers.entities import crf
     from analyzers.entities.resources import data_path

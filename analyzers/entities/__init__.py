@@ -122,7 +122,8 @@ def extract_entities_many(texts, with_terms=False):
 
 # token as written -> (normalized form, kind bits, actor gazetteer candidates,
 # country candidates, the CRF's registry row, index term): every per-type
-# fact each token needs, in one look-up (separate tables cost a cache miss each per token).
+# fact each token needs, in one look-up (separate tables cost a cache miss
+# each per token).
 # Bounded (SaudiNewsNet has 315k token types, a worker meets most of them);
 # past that, or once the CRF's registry is full (no row), new tokens are
 # described afresh each time.

@@ -118,19 +118,11 @@ def _read_clusters(name):
     return {word: paths[fine] for word, fine in table.items()}
 
 
-def _cluster(norm, name=CLUSTERS):
-    table = clusters(name)
-    if norm in table:
-        return table[norm]
-    for form, _ in clitic_variants(norm)[1:]:
-        if form in table:
-            return table[form]
-    return None
-
-
-def _both_clusters(norm, c_table, e_table):
-    """Return ``(_cluster(norm), _cluster(norm, EMBEDDING_CLUSTERS))``,
-    peeling clitics once for both."""
+def _clusters(norm):
+    """Return the cluster paths of ``norm`` (or of its first clitic-free
+    form in each table) in the PPMI and the word2vec tables, None where
+    neither has it; clitics are peeled once for both."""
+    c_table, e_table = clusters(CLUSTERS), clusters(EMBEDDING_CLUSTERS)
     cl, ec = c_table.get(norm), e_table.get(norm)
     if cl is None or ec is None:
         for form, _ in clitic_variants(norm)[1:]:
@@ -172,14 +164,11 @@ def _flag_words():
 
 
 def _shape(norm):
-    if norm.isalpha() and norm not in PUNCT:   # most words: one C-level test
-        if norm.isascii():
-            return "latin"
-        return "word" if len(norm) > 3 else f"short{len(norm)}"
-    if norm.isdigit():
-        return "digit"
-    if norm in PUNCT or not any(map(str.isalnum, norm)):
-        return "punct"
+    if not norm.isalpha() or norm in PUNCT:   # most words skip both tests
+        if norm.isdigit():
+            return "digit"
+        if norm in PUNCT or not any(map(str.isalnum, norm)):
+            return "punct"
     if norm.isascii():
         return "latin"
     return "word" if len(norm) > 3 else f"short{len(norm)}"
@@ -202,10 +191,9 @@ def _template_values(base_row):
 
 def own_features(norm):
     """Return ``(features, fine cluster)`` of one word type at its own position."""
-    cl = _cluster(norm)
     # The word2vec clusters (a wider window than the PPMI ones, so more
     # topical) add ORG recall; neighbours see only the coarser two levels.
-    ec = _cluster(norm, EMBEDDING_CLUSTERS)
+    cl, ec = _clusters(norm)
     own = _word_features(norm) + _cluster_features("c", cl) + _flag_features(norm) + _cluster_features("e", ec)
     return own, cl[0] if cl else "none"
 
@@ -455,20 +443,19 @@ class Recogniser:
         """Return the registry rows of the word types ``new``:
         ``SimpleNamespace(_matrix, _fine, _prev, _kind)``."""
         # One gather and one segmented sum per chunk of new types: a type
-        # costs its feature strings and a dict look-up per feature.
+        # costs a dict look-up per feature template.
         get, c_rows, e_rows = self._base_row.get, self._path_rows["c"], self._path_rows["e"]
         prefix, prefix2 = self._prefix_rows.get, self._prefix2_rows.get
         suffix, suffix2, suffix1 = self._suffix_rows.get, self._suffix2_rows.get, self._suffix1_rows.get
         word, bare_word, bare2 = self._word_rows.get, self._bare_rows.get, self._bare2_rows.get
         fixed, fine_ids = self._fixed_rows, self._fine_ids
-        c_table, e_table = clusters(CLUSTERS), clusters(EMBEDDING_CLUSTERS)
         flag_words = _flag_words()
         rows, starts, fines = [], [], []
         for norm in new:
             # The rows of own_features(norm), with the pre-summed ones for
             # what follows from one value; unknown features (row 0) left out.
             b = bare(norm)
-            cl, ec = _both_clusters(norm, c_table, e_table)
+            cl, ec = _clusters(norm)
             starts.append(len(rows))
             found = (
                 word(norm), bare_word(b), prefix(norm[:3]) or prefix2(norm[:2]),
