@@ -610,19 +610,24 @@ class Recogniser:
         if not m:
             return out
         sid = np.cumsum(starts) - 1
-        per = owner._matrix[ids]                          # m x (1 + offsets) x L
-        emit = per[:, 0].copy()
+        matrix = owner._matrix                            # types x (1 + offsets) x L
+        emit = matrix[ids, 0]
+        neighbour = np.empty_like(ids)
+        outside = np.empty(m, dtype=bool)
         for row, off in enumerate(CONTEXT, start=1):
-            # Row j of the neighbour at offset ``off`` if it is in the same
-            # sentence, else the sentence-edge weights.
+            # Row ``row`` of the neighbour at offset ``off`` if it is in the
+            # same sentence, else the sentence-edge weights.
+            neighbour.fill(0)
+            outside.fill(True)
             if off < 0:
-                inside = sid[-off:] == sid[:off]
-                emit[-off:] += np.where(inside[:, None], per[:off, row], self._edges[row - 1])
-                emit[:-off] += self._edges[row - 1]
+                neighbour[-off:] = ids[:off]
+                np.not_equal(sid[-off:], sid[:off], out=outside[-off:])
             else:
-                inside = sid[:-off] == sid[off:]
-                emit[:-off] += np.where(inside[:, None], per[off:, row], self._edges[row - 1])
-                emit[-off:] += self._edges[row - 1]
+                neighbour[:-off] = ids[off:]
+                np.not_equal(sid[:-off], sid[off:], out=outside[:-off])
+            seen = matrix[neighbour, row]
+            seen[outside] = self._edges[row - 1]
+            emit += seen
         if len(self._bigram_keys) and m > 1:
             prev = owner._prev[ids[:-1]]
             cand = np.flatnonzero((prev >= 0) & ~starts[1:])
@@ -685,7 +690,7 @@ class Recogniser:
         order = np.argsort(-lengths, kind="stable")
         offset = np.arange(len(emit)) - begin[sid]
         best = np.empty(len(emit), dtype=np.intp)
-        trans = self.transitions.astype(np.float32)[None]
+        trans = self.transitions.astype(np.float32)
         for lo in range(0, len(order), VITERBI_GROUP):
             group = order[lo:lo + VITERBI_GROUP]
             self._viterbi_group(emit, begin[group], lengths[group], trans, best)
@@ -701,15 +706,24 @@ class Recogniser:
         chain = np.repeat(np.arange(n_sent), lengths)
         step = np.arange(len(chain)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         source = np.repeat(begin, lengths) + step
-        grid = np.zeros((n_sent, longest, size), dtype=np.float32)
-        grid[chain, step] = emit[source]
-        score = grid[:, 0].copy()
+        # Step-major, so each step's rows are contiguous.
+        grid = np.zeros((longest, n_sent, size), dtype=np.float32)
+        grid[step, chain] = emit[source]
+        score = grid[0].copy()
         back = np.zeros((longest, n_sent, size), dtype=np.int8)
         for t in range(1, longest):
             k = live[t]
-            cand = score[:k, :, None] + trans                # k x from x to
-            back[t, :k] = cand.argmax(axis=1)
-            score[:k] = cand.max(axis=1) + grid[:k, t]
+            # Max-plus over the previous label, one label at a time: nine
+            # k x L passes cost a third of argmax and max over a k x L x L
+            # block.  Strictly greater keeps the first best, as argmax.
+            prev = score[:k]
+            top = prev[:, :1] + trans[0]
+            arg = back[t, :k]
+            for j in range(1, size):
+                cand = prev[:, j:j + 1] + trans[j]
+                arg[cand > top] = j
+                np.maximum(top, cand, out=top)
+            score[:k] = top + grid[t, :k]
         path = np.zeros((n_sent, longest), dtype=np.intp)
         rows = np.arange(n_sent)
         cur = score.argmax(axis=1)
