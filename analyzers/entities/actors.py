@@ -586,6 +586,7 @@ def _resolve_surnames(norms, types, mentions, taken):
             taken[i] = True
 
 
+@CACHED
 def _not_a_surname(norm):
     """Words that end a person span but must not be resolved alone:
     علي (also على), ordinals and name links, Latin words, places (a CRF
@@ -613,9 +614,12 @@ def _resolve_acronyms(norms, types, mentions, taken):
             acronyms[norms[j + 1]] = m
     if not acronyms:
         return
-    # Word types first, then the positions of the types that matched.
+    # Word types first, then the positions of the types that matched.  A
+    # form of a word is a tail of it, or an article form whose bare part is
+    # (للقسد: القسد): a C-level test spares most types the look-up.
+    ends = tuple(acronyms) + tuple(a[len(ARTICLE):] for a in acronyms if a.startswith(ARTICLE))
     owners = {}
-    for norm in types:
+    for norm in [x for x in types if x.endswith(ends)]:
         owner = next((acronyms[f] for f in _forms(norm) if f in acronyms), None)
         if owner is not None:
             owners[norm] = owner

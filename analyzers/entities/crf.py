@@ -578,14 +578,18 @@ class Recogniser:
             best = self._best(joined, (self, np.array(ids, dtype=np.intp)))
         else:
             best = self._best(joined)
-        # Only the few tagged tokens are looked at in Python.
+        # Only the few tagged tokens are looked at in Python, all documents'
+        # at once: a chunk never runs over the newline (O) between two.
         tagged = np.flatnonzero(best != self._o) if self._o is not None else np.arange(len(best))
-        cuts = np.searchsorted(tagged, starts + [len(joined)])
         names = self.labels
-        out = []
-        for doc, start in enumerate(starts):
-            at = tagged[cuts[doc]:cuts[doc + 1]]
-            out.append(_chunks((at - start).tolist(), [names[x] for x in best[at].tolist()]))
+        chunks = _chunks(tagged.tolist(), [names[x] for x in best[tagged].tolist()])
+        out = [[] for _ in docs]
+        doc_of = np.searchsorted(starts, [start for start, _, _ in chunks], side="right") - 1
+        for (start, end, kind), doc in zip(chunks, doc_of.tolist()):
+            base = starts[doc]
+            # Clipped to the document only for a model without O, whose
+            # newlines may be tagged.
+            out[doc].append((start - base, min(end, base + len(docs[doc])) - base, kind))
         return out
 
     def _best(self, norms, registered=None):
