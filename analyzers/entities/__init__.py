@@ -16,7 +16,7 @@ results are immutable values, safe to share between threads and to pickle.
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import compress
+from itertools import compress, count
 from operator import not_
 
 from analyzers.entities.countries import country_label, find_countries, resolve_country
@@ -134,16 +134,20 @@ WORD_CACHE = 1 << 18
 def _describe(tokenized):
     """Return the records of every token of several texts."""
     words = [list(map(_WORDS.get, tokens)) for tokens in tokenized]
-    new = {}
+    new, gaps = {}, []
     for tokens, found in zip(tokenized, words):
         if None in found:
-            new.update(dict.fromkeys(compress(tokens, map(not_, found))))
+            at = list(compress(count(), map(not_, found)))
+            new.update(dict.fromkeys(map(tokens.__getitem__, at)))
+            gaps.append((tokens, found, at))
     if not new:
         return words
     fresh = _describer()(list(new))
-    # fresh.get(token, record): the new record where there was none.
-    return [list(map(fresh.get, tokens, found)) if None in found else found
-            for tokens, found in zip(tokenized, words)]
+    # Only the few new tokens' places are filled in.
+    for tokens, found, at in gaps:
+        for i in at:
+            found[i] = fresh[tokens[i]]
+    return words
 
 
 @lru_cache(maxsize=1)
