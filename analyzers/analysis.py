@@ -86,7 +86,12 @@ def index_term(word):
     >>> index_term("وبالإستخبارات"), index_term("في")
     ('استخبار', None)
     """
-    normalized = normalize_token(word)
+    return normalized_term(normalize_token(word))
+
+
+def normalized_term(normalized):
+    """Return :func:`index_term` of a word from its normalized form (for
+    callers that normalized it already), uncached."""
     if not normalized or normalized in STOPWORDS:
         return None
     return light_stem(normalized)

@@ -153,7 +153,7 @@ def _describe(tokenized):
 @lru_cache(maxsize=1)
 def _describer():
     """Return the function that describes new tokens (tables bound once)."""
-    from analyzers.analysis import NOT_A_WORD, index_term
+    from analyzers.analysis import NOT_A_WORD, normalized_term
     from analyzers.entities.actors import KIND_WORDS, token_kind
     from analyzers.entities.countries import country_table
     from analyzers.entities.crf import default_recogniser
@@ -180,7 +180,7 @@ def _describer():
         row_of = dict(zip(norms, recogniser.rows(norms))) if recogniser is not None else {}
         out = {}
         for token, fact in zip(tokens, found):
-            term = index_term(token) if is_word(token) else NOT_A_WORD
+            term = normalized_term(fact[0]) if is_word(token) else NOT_A_WORD
             word = out[token] = fact + (row_of.get(fact[0]), term)
             if (word[4] is not None or recogniser is None) and len(_WORDS) < WORD_CACHE:
                 _WORDS[token] = word
