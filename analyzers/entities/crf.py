@@ -659,12 +659,12 @@ class Recogniser:
         there, and its transitions move into the neighbours' scores.
         """
         if O_MARGIN is None or self._o is None:
-            return self._viterbi(emit, starts, np.cumsum(starts) - 1)
+            return self._viterbi(emit, starts)
         o = self._o
         gap = emit[:, o] - np.max(np.delete(emit, o, axis=1), axis=1)
         cut = gap > O_MARGIN
         if not cut.any():
-            return self._viterbi(emit, starts, np.cumsum(starts) - 1)
+            return self._viterbi(emit, starts)
         m = len(emit)
         emit = emit.copy()
         # A cut's successor in the same sentence starts a chain entered
@@ -679,10 +679,10 @@ class Recogniser:
             chain_start = starts.copy()
             chain_start[1:] |= cut[:-1]
             chain_start = chain_start[keep]
-            best[keep] = self._viterbi(emit[keep], chain_start, np.cumsum(chain_start) - 1)
+            best[keep] = self._viterbi(emit[keep], chain_start)
         return best
 
-    def _viterbi(self, emit, starts, sid):
+    def _viterbi(self, emit, starts):
         """Return the best label index per position.
 
         Chains are decoded in parallel, longest first, in groups of
@@ -692,7 +692,6 @@ class Recogniser:
         begin = np.flatnonzero(starts)
         lengths = np.diff(np.append(begin, len(emit)))
         order = np.argsort(-lengths, kind="stable")
-        offset = np.arange(len(emit)) - begin[sid]
         best = np.empty(len(emit), dtype=np.intp)
         trans = self.transitions.astype(np.float32)
         for lo in range(0, len(order), VITERBI_GROUP):
@@ -717,9 +716,9 @@ class Recogniser:
         back = np.zeros((longest, n_sent, size), dtype=np.int8)
         for t in range(1, longest):
             k = live[t]
-            # Max-plus over the previous label, one label at a time: nine
-            # k x L passes cost a third of argmax and max over a k x L x L
-            # block.  Strictly greater keeps the first best, as argmax.
+            # Max-plus over the previous label, one label at a time: L passes
+            # over k x L cost a third of argmax and max over a k x L x L
+            # block.  Strictly greater keeps the first best, as argmax does.
             prev = score[:k]
             top = prev[:, :1] + trans[0]
             arg = back[t, :k]
