@@ -91,7 +91,11 @@ def index_term(word):
 
 def normalized_term(normalized):
     """Return :func:`index_term` of a word from its normalized form (for
-    callers that normalized it already), uncached."""
+    callers that normalized it already), uncached.
+
+    >>> normalized_term("وبالاستخبارات"), normalized_term("في")
+    ('استخبار', None)
+    """
     if not normalized or normalized in STOPWORDS:
         return None
     return light_stem(normalized)

@@ -365,6 +365,22 @@ def test_model_info_reads_what_crfsuite_reads():
     assert got.state_features == expected.state_features
 
 
+def test_batch_chunks_stay_in_their_documents(monkeypatch):
+    # spans_many chunks a whole batch at once; a chunk must never run over
+    # the newline that separates two documents, even for a model without
+    # an O label, which tags every token.
+    from analyzers.entities import crf
+    from analyzers.entities.tokens import normalize_tokens, tokenize
+
+    recogniser = crf.default_recogniser()
+    docs = [normalize_tokens(tokenize(text)) for text in TAGGER_TEXTS] + [[]]
+    for o in (recogniser._o, None):
+        monkeypatch.setattr(recogniser, "_o", o)
+        assert recogniser.spans_many(docs) == [crf.spans(recogniser.tag(d)) for d in docs]
+        for doc, chunks in zip(docs, recogniser.spans_many(docs)):
+            assert all(0 <= start < end <= len(doc) for start, end, _ in chunks)
+
+
 def test_fast_tagger_equals_crfsuite(monkeypatch):
     # With the O shortcut off, the numpy decoder must give exactly
     # crfsuite's tags, sentence by sentence.

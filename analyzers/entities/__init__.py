@@ -137,13 +137,14 @@ def _describe(tokenized):
     new, gaps = {}, []
     for tokens, found in zip(tokenized, words):
         if None in found:
-            at = list(compress(count(), map(not_, found)))
-            new.update(dict.fromkeys(map(tokens.__getitem__, at)))
+            at = list(compress(count(), map(not_, found)))   # the new tokens' places
+            new.update(dict.fromkeys(tokens[i] for i in at))
             gaps.append((tokens, found, at))
     if not new:
         return words
     fresh = _describer()(list(new))
-    # Only the few new tokens' places are filled in.
+    # Filled in place: mapping every token again to merge the new records
+    # would cost a second look-up per token.
     for tokens, found, at in gaps:
         for i in at:
             found[i] = fresh[tokens[i]]

@@ -579,17 +579,19 @@ class Recogniser:
         else:
             best = self._best(joined)
         # Only the few tagged tokens are looked at in Python, all documents'
-        # at once: a chunk never runs over the newline (O) between two.
-        tagged = np.flatnonzero(best != self._o) if self._o is not None else np.arange(len(best))
+        # at once: the newline between two is never tagged, so no chunk runs
+        # over it.
+        if self._o is not None:
+            tagged = np.flatnonzero(best != self._o)
+        else:
+            # A model without O tags every token: all but the separators.
+            tagged = np.setdiff1d(np.arange(len(best)), np.array(starts[1:] + [len(joined)]) - 1)
         names = self.labels
         chunks = _chunks(tagged.tolist(), [names[x] for x in best[tagged].tolist()])
         out = [[] for _ in docs]
         doc_of = np.searchsorted(starts, [start for start, _, _ in chunks], side="right") - 1
         for (start, end, kind), doc in zip(chunks, doc_of.tolist()):
-            base = starts[doc]
-            # Clipped to the document only for a model without O, whose
-            # newlines may be tagged.
-            out[doc].append((start - base, min(end, base + len(docs[doc])) - base, kind))
+            out[doc].append((start - starts[doc], end - starts[doc], kind))
         return out
 
     def _best(self, norms, registered=None):
@@ -702,7 +704,8 @@ class Recogniser:
     @staticmethod
     def _viterbi_group(emit, begin, lengths, trans, best):
         """Decode chains ``emit[begin[i]:begin[i] + lengths[i]]`` (lengths
-        non-increasing) into ``best``."""
+        non-increasing) into ``best``; ``trans`` is the L x L float32
+        transition matrix."""
         n_sent, longest, size = len(lengths), int(lengths[0]), emit.shape[1]
         # live[t]: how many chains are longer than t.
         live = np.searchsorted(-lengths, -np.arange(longest), side="left")
