@@ -320,11 +320,11 @@ def entities_command(sources, mappings):
     """
     from analyzers.entities import extract_entities_many
     from indexer.readers import Problem, read_sources
-    from indexer.segments import ENTITY_BATCH
+    from indexer.segments import ENTITY_BATCH, article_text
 
     def flush(batch):
         # The CRF tags a batch of articles in one call (see build_segment).
-        texts = [f"{item.title}\n{item.body}" for item in batch]
+        texts = [article_text(item) for item in batch]
         for item, found in zip(batch, extract_entities_many(texts)):
             click.echo(json.dumps({"id": item.id, **found.to_dict()}, ensure_ascii=False))
         batch.clear()

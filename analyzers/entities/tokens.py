@@ -11,7 +11,7 @@ import re
 from functools import lru_cache
 
 from analyzers.normalize import normalize
-from analyzers.tokenizer import IN_WORD
+from analyzers.tokenizer import WORD_PATTERN
 
 # A newline is a token: title and paragraphs end there, so phrases and
 # sentences never run across it.
@@ -20,7 +20,7 @@ NEWLINE = "\n"
 # (punctuation, a stray mark), and newlines.  The words come out exactly
 # as WORD_PATTERN.findall finds them: where no word starts, both move on
 # by one character.
-TOKEN_RE = re.compile(rf"\w[\w{IN_WORD}]*|[^\w\s]|\n")
+TOKEN_RE = re.compile(rf"{WORD_PATTERN.pattern}|[^\w\s]|\n")
 
 # Proclitics that may stand before a name, longest first.  Forms ending in
 # لل hide the article (ل + ال), so ARTICLE_AFTER restores it.
