@@ -53,6 +53,25 @@ class _Progress:
             click.echo(err=True)
 
 
+INDEX_DIR_HELP = "Where the index lives (also $ARCHIVE_INDEX)."
+
+
+def _subcommand_index_dir(ctx, param, value):
+    # Users type the option after the subcommand too ('archive query X
+    # --index-dir D'); there it wins over the group's (and $ARCHIVE_INDEX).
+    if value is not None:
+        ctx.ensure_object(dict)["index_dir"] = value
+    return value
+
+
+def index_dir_option(command):
+    """The group's --index-dir, accepted on a subcommand as well."""
+    return click.option(
+        "--index-dir", type=click.Path(file_okay=False), expose_value=False,
+        callback=_subcommand_index_dir, is_eager=True, help=INDEX_DIR_HELP,
+    )(command)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--index-dir",
@@ -60,7 +79,7 @@ class _Progress:
     default=DEFAULT_INDEX_DIR,
     show_default=True,
     type=click.Path(file_okay=False),
-    help="Where the index lives (also $ARCHIVE_INDEX).",
+    help=INDEX_DIR_HELP,
 )
 @click.pass_context
 def cli(ctx, index_dir):
@@ -73,6 +92,7 @@ def cli(ctx, index_dir):
 
 
 @cli.command("index")
+@index_dir_option
 @click.argument("sources", nargs=-1, required=True, type=click.Path())
 @click.option(
     "--map", "mappings", multiple=True, metavar="FIELD=NAME",
@@ -166,6 +186,7 @@ def _terminal_snippet(snippet_html):
 
 
 @cli.command("query")
+@index_dir_option
 @click.argument("text", required=False)
 @click.option("--source", "sources", multiple=True, help="Only articles from this source (repeatable).")
 @click.option("--country", "countries", multiple=True,
@@ -345,6 +366,7 @@ def entities_command(sources, mappings):
 
 
 @cli.command("serve")
+@index_dir_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),

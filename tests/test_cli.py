@@ -40,6 +40,25 @@ def test_index_dir_from_environment(runner, tmp_path, monkeypatch):
     assert (tmp_path / "env-ix" / "archive-index.json").exists()
 
 
+def test_index_dir_after_the_subcommand(runner, tmp_path, monkeypatch):
+    # The form users type: the option after the subcommand, where it wins
+    # over the group's option and $ARCHIVE_INDEX.
+    monkeypatch.setenv("ARCHIVE_INDEX", str(tmp_path / "env-ix"))
+    index_dir = tmp_path / "sub-ix"
+    result = runner.invoke(cli, ["index", str(SEEDS), "--no-entities", "--index-dir", str(index_dir)])
+    assert result.exit_code == 0, result.output
+    assert (index_dir / "archive-index.json").exists()
+    assert not (tmp_path / "env-ix").exists()
+
+    result = runner.invoke(cli, ["query", "الإستخبارات", "--index-dir", str(index_dir)])
+    assert result.exit_code == 0, result.output
+    assert "1 articles match" in result.output
+    result = runner.invoke(cli, ["--index-dir", str(tmp_path / "other"), "query", "الإستخبارات",
+                                 "--index-dir", str(index_dir)])
+    assert "1 articles match" in result.output
+    assert "--index-dir" in runner.invoke(cli, ["serve", "--help"]).output
+
+
 def test_skipped_records_exit_1_and_keep_the_good(runner, tmp_path):
     src = tmp_path / "src.jsonl"
     src.write_text(
