@@ -165,7 +165,7 @@ def expand_prefixes(q, reader, limit=200):
         if isinstance(node, (Q.Not,)):
             return
         if isinstance(node, (Q.Prefix, Q.Wildcard)) and node.fieldname == TEXT:
-            for text in islice(node._btexts(reader), limit):
+            for _, text in islice(node.expanded_terms(reader), limit):
                 terms.add(text.decode("utf-8") if isinstance(text, bytes) else text)
         elif not node.is_leaf():
             for child in node.children():

@@ -21,6 +21,7 @@ import numpy as np
 from whoosh import query as Q
 
 from indexer.scoring import lucene_idf
+from indexer.whoosh_internals import segment_postings
 
 EMPTY_IDS = np.empty(0, dtype=np.int64)
 # Decoded posting lists kept per index generation, least recently used
@@ -43,41 +44,13 @@ class Ranked:
         return cls(EMPTY_IDS, np.empty(0), np.empty(0))
 
 
-def leaf_postings(matcher):
-    """Return (ids, weights) of one segment's posting list, a block at a time.
-
-    The block attributes are private to Whoosh's W3 codec, pinned in
-    pyproject.toml; other matchers take Whoosh's slow public path.
-    """
-    if not all(hasattr(matcher, a) for a in ("_read_ids", "_read_weights", "_next_block")):
-        ids, weights = [], []
-        while matcher.is_active():
-            ids.append(matcher.id())
-            weights.append(matcher.weight())
-            matcher.next()
-        return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64)
-    id_blocks, weight_blocks = [], []
-    while matcher.is_active():
-        if matcher._ids is None:
-            matcher._read_ids()
-        if matcher._weights is None:
-            matcher._read_weights()
-        start = matcher._i
-        id_blocks.append(np.asarray(matcher._ids[start:], dtype=np.int64))
-        weight_blocks.append(np.asarray(matcher._weights[start:], dtype=np.float64))
-        matcher._next_block()
-    if not id_blocks:
-        return EMPTY_IDS, np.empty(0)
-    return np.concatenate(id_blocks), np.concatenate(weight_blocks)
-
-
 def term_postings(searcher, fieldname, text):
     """(ids, weights) of a term over every segment, as global docnums."""
     ids, weights = [], []
     for sub, offset in searcher.leaf_searchers():
         reader = sub.reader()
         if (fieldname, text) in reader:
-            i, w = leaf_postings(reader.postings(fieldname, text))
+            i, w = segment_postings(reader, fieldname, text)
             ids.append(i + offset)
             weights.append(w)
     if not ids:
