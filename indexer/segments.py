@@ -14,7 +14,7 @@ The segment-level writer (Whoosh's private API) is in
 
 import gc
 
-from analyzers.analysis import positions_of
+from analyzers.tokenizer import is_word
 from indexer import schema as S
 from indexer.whoosh_internals import ChunkWriter, PrivateTempStorage
 
@@ -73,16 +73,16 @@ def article_text(article):
     return f"{article.title}\n{article.body}"
 
 
-def document_fields(article, entities=None, terms=None):
-    """Return the Whoosh field values of one article; ``terms`` are the
-    index terms of its text's tokens, if the entity recogniser has them."""
-    # Title and body searched as one field (see indexer.schema).
-    text = article_text(article)
+def document_fields(article, entities=None, tokens=None):
+    """Return the Whoosh field values of one article; ``tokens`` are its
+    text's tokens, if the entity recogniser split it already."""
+    # Title and body searched as one field (see indexer.schema); its words
+    # are the recogniser's, when it has them.
     doc = {
         S.ID: article.id,
         S.TITLE: article.title,
         S.BODY: article.body,
-        S.TEXT: text if terms is None else S.AnalyzedText(text, positions_of(terms)),
+        S.TEXT: article_text(article) if tokens is None else list(filter(is_word, tokens)),
         S.AUTHOR: article.author,
         S.URL: article.url,
         S.ORIGIN: article.origin,
@@ -116,11 +116,11 @@ def build_segment(index_dir, indexname, articles, entities, limitmb):
         for start in range(0, len(articles), ENTITY_BATCH):
             chunk = articles[start:start + ENTITY_BATCH]
             if extract:
-                found = extract([article_text(a) for a in chunk], with_terms=True)
+                found = extract([article_text(a) for a in chunk], with_tokens=True)
             else:
                 found = [(None, None)] * len(chunk)
-            for article, (entities, terms) in zip(chunk, found):
-                writer.add_document(**document_fields(article, entities, terms))
+            for article, (entities, tokens) in zip(chunk, found):
+                writer.add_document(**document_fields(article, entities, tokens))
         return writer.finish_segment()
     except BaseException:
         writer.abandon()
