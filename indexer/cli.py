@@ -206,20 +206,21 @@ def _terminal_snippet(snippet_html):
 @click.pass_obj
 def query_command(obj, text, sources, countries, actors, date_from, date_to, sort, limit, page,
                   as_json, queries, fmt, run_tag):
-    """Search the index for TEXT.
+    """Search the index for TEXT, or browse the filters' articles without it.
 
     \b
     Syntax: words (articles with more of them rank first), "a phrase",
-    OR, AND, NOT word or -word, +word (required), prefix*, (groups).
+    OR, AND, NOT word or -word, +word (required), prefix* (two letters
+    at least after ال, و...), (groups). What the query needed repaired
+    (an unclosed quote, a lone operator) is said on stderr.
     Examples:
       archive query 'الاستخبارات العراقية'
       archive query '"تبادل المعلومات" -داعش' --sort date
       archive query 'النفط' --country SA --from 2015-07-01 --json
+      archive query --country IQ          # newest articles about Iraq
     """
     from indexer.search import Filters
 
-    if (text is None) == (queries is None):
-        raise click.UsageError("give a query TEXT or --queries FILE (one of them)")
     filters = Filters(
         sources=list(sources),
         countries=_resolve_countries(countries),
@@ -227,6 +228,13 @@ def query_command(obj, text, sources, countries, actors, date_from, date_to, sor
         date_from=_date_option(date_from, "--from"),
         date_to=_date_option(date_to, "--to"),
     )
+    if text is not None and queries is not None:
+        raise click.UsageError("give a query TEXT or --queries FILE, not both")
+    if text is None and queries is None:
+        if filters.is_empty():
+            raise click.UsageError("give a query TEXT, a filter (--country, --actor, --source, "
+                                   "--from, --to) to browse, or --queries FILE")
+        text = ""
     with _open_service(obj) as service:
         if queries is not None:
             _run_batch(service, queries, filters, sort, limit, fmt, run_tag)
@@ -235,14 +243,20 @@ def query_command(obj, text, sources, countries, actors, date_from, date_to, sor
             results = service.search(text, filters=filters, sort=sort, page=page, per_page=limit)
         except QueryError as e:
             raise click.ClickException(str(e))
+        suggestions = service.suggest(text) if text and not results.total else []
     if as_json:
         out = results.to_dict()
         for hit in out["hits"]:
             hit.pop("title_html", None)
+        out["suggestions"] = suggestions
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
-    first = (page - 1) * limit
+    for notice in results.notices:
+        click.echo(f"note: {notice.message}", err=True)
+    first = (results.page - 1) * limit
     click.echo(f"{results.total:,} articles match ({results.took_ms:.0f} ms)")
+    if suggestions:
+        click.echo("did you mean: " + ", ".join(suggestions) + "?")
     for rank, hit in enumerate(results.hits, first + 1):
         meta = " · ".join(x for x in (hit.date[:10] if hit.date else "", hit.source) if x)
         click.echo(f"\n{rank}. {click.style(hit.title or '(untitled)', bold=True)}")
@@ -251,7 +265,7 @@ def query_command(obj, text, sources, countries, actors, date_from, date_to, sor
         click.echo(f"   {_terminal_snippet(hit.snippet)}")
         click.echo(f"   id: {hit.id}" + (f"  {hit.url}" if hit.url else ""))
     if results.total > first + len(results.hits):
-        click.echo(f"\npage {page} of {results.pages}; next: --page {page + 1}")
+        click.echo(f"\npage {results.page} of {results.pages}; next: --page {results.page + 1}")
 
 
 def _resolve_countries(values):
