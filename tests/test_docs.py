@@ -16,9 +16,11 @@ DOCTEST_MODULES = [
     "analyzers.analysis",
     "analyzers.variants",
     "analyzers.entities",
-    "analyzers.entities.crf",
+    "analyzers.entities.conll",
     "analyzers.entities.tokens",
     "indexer.dates",
+    "indexer.query",
+    "indexer.spelling",
 ]
 
 
