@@ -1,48 +1,31 @@
 """Facet values of every document as numpy arrays: filtering and counting.
 
 The facets (country, actor, source, year, and the month of the timeline)
-are columns of the index.  A column is read once per index generation into
-two flat arrays, one entry per (document, value), so that a filter is a
-mask and a count is a bincount, not a stored-field read per hit.  Values
-come back in the shape datasette uses, ``{value, label, count}``.
+are columns of the index, kept as arrays beside each segment
+(:mod:`indexer.columns`): two flat arrays, one entry per (document,
+value), so that a filter is a mask and a count is a bincount, not a
+stored-field read per hit.  Values come back in the shape datasette uses,
+``{value, label, count}``.
 """
 
 import numpy as np
 
-from indexer import schema as S
-
-# name -> (field, multi-valued)
-FACET_FIELDS = {
-    "country": (S.COUNTRY, True),
-    "actor": (S.ACTOR, True),
-    "source": (S.SOURCE, False),
-    "year": (S.YEAR, False),
-}
+# The facets a search counts, in order.
+FACET_FIELDS = ("country", "actor", "source", "year")
 # Counted like a facet, returned whole and in calendar order as the timeline.
-TIMELINE = (S.MONTH, False)
+TIMELINE = "month"
 
 
 class FacetColumn:
-    """One facet's values for every document, as flat numpy arrays."""
+    """One facet's values for every document, as flat numpy arrays (from
+    :class:`indexer.columns.FacetArrays` of the whole index)."""
 
-    def __init__(self, reader, fieldname, multi):
-        labels = {}
-        docs, vals = [], []
-        if fieldname in reader.schema and reader.has_column(fieldname):
-            column = reader.column_reader(fieldname, translate=True)
-            for docnum in range(reader.doc_count_all()):
-                raw = column[docnum]
-                if not raw:
-                    continue
-                parts = raw.split(S.FACET_SEPARATOR) if multi else (raw,)
-                for value in parts:
-                    docs.append(docnum)
-                    vals.append(labels.setdefault(value, len(labels)))
-        self.values = list(labels)
-        self._ids = labels
-        self.size = reader.doc_count_all()
-        self.entry_doc = np.asarray(docs, dtype=np.int64)
-        self.entry_val = np.asarray(vals, dtype=np.int64)
+    def __init__(self, arrays, size):
+        self.values = arrays.values
+        self._ids = {value: i for i, value in enumerate(arrays.values)}
+        self.size = size
+        self.entry_doc = arrays.docs
+        self.entry_val = arrays.vals
 
     def mask(self, values):
         """Return a boolean array over docnums: True where a document has

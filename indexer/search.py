@@ -118,7 +118,7 @@ class SearchService:
         self.schema = self.ix.schema
         self.parser = make_parser(self.schema)
         self.search_seconds = search_seconds
-        self._snapshots = Snapshots(self.ix, LuceneBM25())
+        self._snapshots = Snapshots(self.ix, LuceneBM25(), index_dir)
 
     def close(self):
         self._snapshots.close()
@@ -144,9 +144,8 @@ class SearchService:
         searches and suggestions do not pay for it.
         """
         _, snapshot = self._current()
-        for name, spec in FACET_FIELDS.items():
-            snapshot.facet(name, spec)
-        snapshot.facet("month", TIMELINE)
+        for name in FACET_FIELDS + (TIMELINE,):
+            snapshot.facet(name)
         snapshot.live, snapshot.dates, snapshot.ranker, snapshot.vocabulary
 
     def doc_count(self):
@@ -252,7 +251,7 @@ class SearchService:
         (the country and actor facets are columns only, not indexed).
         """
         masks = {
-            name: snapshot.facet(name, FACET_FIELDS[name]).mask(values)
+            name: snapshot.facet(name).mask(values)
             for name, values in filters.facet_values().items()
         }
         if filters.date_from or filters.date_to:
@@ -278,13 +277,13 @@ class SearchService:
 
         everything = without(None)
         counts = {}
-        for name, spec in FACET_FIELDS.items():
+        for name in FACET_FIELDS:
             mask = without(name) if name in masks else everything
             counts[name] = [
                 facet_entry(name, value, count)
-                for value, count in snapshot.facet(name, spec).count(mask, limit)
+                for value, count in snapshot.facet(name).count(mask, limit)
             ]
-        months = snapshot.facet("month", TIMELINE).count(everything)
+        months = snapshot.facet(TIMELINE).count(everything)
         timeline = [{"month": m, "count": c} for m, c in sorted(months)]
         return counts, timeline
 
@@ -312,7 +311,7 @@ class SearchService:
         return notices
 
     def _unknown_sources(self, snapshot, filters):
-        known = set(snapshot.facet("source", FACET_FIELDS["source"]).values)
+        known = set(snapshot.facet("source").values)
         return [
             Notice("unknown_source", f"no article comes from source {value!r}", value)
             for value in filters.sources if value not in known

@@ -14,7 +14,10 @@ The segment-level writer (Whoosh's private API) is in
 
 import gc
 
+from whoosh.reading import SegmentReader
+
 from analyzers.tokenizer import is_word
+from indexer import columns
 from indexer import schema as S
 from indexer.whoosh_internals import ChunkWriter, PrivateTempStorage
 
@@ -121,7 +124,18 @@ def build_segment(index_dir, indexname, articles, entities, limitmb):
                 found = [(None, None)] * len(chunk)
             for article, (entities, tokens) in zip(chunk, found):
                 writer.add_document(**document_fields(article, entities, tokens))
-        return writer.finish_segment()
+        segment = writer.finish_segment()
     except BaseException:
         writer.abandon()
         raise
+    write_arrays(index_dir, ix, segment)
+    return segment
+
+
+def write_arrays(index_dir, ix, segment):
+    """Save the search arrays of a new segment beside it (:mod:`indexer.columns`)."""
+    reader = SegmentReader(ix.storage, ix.schema, segment)
+    try:
+        columns.write(index_dir, segment.segment_id(), columns.compute(reader))
+    finally:
+        reader.close()

@@ -21,6 +21,7 @@ from pathlib import Path
 from whoosh import index
 from whoosh.filedb.filestore import FileStorage
 
+from indexer import columns
 from indexer import schema as S
 from indexer.whoosh_internals import clean_index_files, commit_segments, open_for_reading
 from analyzers.analysis import analysis_fingerprint
@@ -196,6 +197,10 @@ def _commit(ix, ids, segments, known):
 
     updated = commit_segments(ix, segments, delete)
     known.update(ids)
+    # A segment Whoosh merged at the commit has no search arrays yet.
+    with ix.reader() as reader:
+        for leaf, _ in reader.leaf_readers():
+            columns.ensure(ix.storage.folder, leaf)
     return updated
 
 
