@@ -10,16 +10,23 @@ from pathlib import Path
 
 import click
 
-from indexer.errors import ArchiveError, QueryError, SourceError
+from indexer.errors import ArchiveError, IndexBusy, QueryError, SourceError
 from indexer.readers import parse_field_map
 
 DEFAULT_INDEX_DIR = "index_data"
 
-# Exit statuses of 'archive index': everything went in, some records were
-# skipped; usage errors exit with click's 2.
+# Exit statuses of 'archive index', for scripts: everything went in, some
+# records were skipped, usage error (click's own), another indexer is
+# writing to the index (nothing was done: retry, or pass --wait).
 MAX_SHOWN_PER_REASON = 20
 EXIT_OK = 0
 EXIT_SKIPPED = 1
+EXIT_USAGE = 2
+EXIT_BUSY = 3
+
+
+class IndexBusyExit(click.ClickException):
+    exit_code = EXIT_BUSY
 
 
 def _date_option(value, name):
@@ -113,7 +120,9 @@ def index_command(obj, sources, mappings, no_entities, batch_size, jobs, memory_
     """Index every article in SOURCES (files, folders, zips).
 
     Exits 0 when every record went in, 1 when some were skipped (each is
-    reported with its file, line and reason), 2 for usage errors.
+    reported with its file, line and reason), 2 for usage errors, 3 when
+    another 'archive index' is writing to the index (nothing was done; see
+    --wait).
     """
     from indexer.writer import index_sources, reason_kind
 
@@ -148,6 +157,8 @@ def index_command(obj, sources, mappings, no_entities, batch_size, jobs, memory_
         )
     except SourceError as e:
         raise click.UsageError(str(e))
+    except IndexBusy as e:
+        raise IndexBusyExit(f"{e} (or wait for it: --wait SECONDS)")
     except ArchiveError as e:
         raise click.ClickException(str(e))
     progress.done()

@@ -78,8 +78,23 @@ class IndexReport:
 
 
 def reason_kind(reason):
-    """A problem's reason without its particulars (names, numbers), for counting."""
-    return re.sub(r"'[^']*'|0x[0-9a-f]+|\d[\d,]*", "…", reason)
+    """A problem's reason without its particulars, for counting: numbers and
+    quoted values go, a quoted field name or file type stays.
+
+    >>> reason_kind("missing text: field 'content' is empty, and no title")
+    "missing text: field 'content' is empty, and no title"
+    >>> reason_kind("field 'date': no date in '2015-99-99 12:00'; row 3 of 5")
+    "field 'date': no date in …; row … of …"
+    """
+    def quoted(match):
+        return match.group(0) if _NAME.fullmatch(match.group(1)) else "…"
+
+    return _NUMBER.sub("…", _QUOTED.sub(quoted, reason))
+
+
+_QUOTED = re.compile(r"'([^']*)'")
+_NAME = re.compile(r"[\w.\-]{1,30}")
+_NUMBER = re.compile(r"(?<![\w\-'.])0x[0-9a-f]+|(?<![\w\-'.])\d[\d,]*")
 
 
 def _visible_entries(path):

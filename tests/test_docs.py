@@ -20,6 +20,7 @@ DOCTEST_MODULES = [
     "analyzers.entities.tokens",
     "indexer.dates",
     "indexer.query",
+    "indexer.writer",
     "indexer.spelling",
 ]
 
