@@ -251,7 +251,10 @@ def query_command(obj, text, sources, countries, actors, date_from, date_to, sor
             _run_batch(service, queries, filters, sort, limit, fmt, run_tag)
             return
         try:
-            results = service.search(text, filters=filters, sort=sort, page=page, per_page=limit)
+            # Facets are printed only in --json: counting them is most of a
+            # short query's time in a fresh process.
+            results = service.search(text, filters=filters, sort=sort, page=page, per_page=limit,
+                                     facets=as_json)
         except QueryError as e:
             raise click.ClickException(str(e))
         suggestions = service.suggest(text) if text and not results.total else []

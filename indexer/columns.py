@@ -6,14 +6,16 @@ from Whoosh's columns costs a Python call per document: about 0.8 s on the
 full SaudiNewsNet index, paid by every new process (a one-word query in the
 CLI) and after every commit.  So when a segment is written its arrays are
 read once (:func:`compute`) and saved as ``<segment id>.arrays`` in the
-index folder (an uncompressed ``.npz``); a searcher loads each segment's
-file and joins them (:func:`join`).  The file's name follows Whoosh's
+index folder; a searcher maps each segment's file (:class:`SavedArrays`)
+and joins them (:class:`Joined`), each facet only when it is asked for.  The file's name follows Whoosh's
 segment file pattern, so Whoosh's own clean-up deletes it with its segment.
 A segment without the file (Whoosh merged it at a commit, or an older
 index) has its arrays computed in memory instead.
 """
 
+import json
 import os
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +53,9 @@ class SegmentArrays:
     lengths: np.ndarray   # float64 text-field lengths, as Whoosh scores them
     dates: np.ndarray     # int64 Whoosh date longs, -1 without a date
     facets: dict          # name -> FacetArrays
+
+    def facet(self, name):
+        return self.facets[name]
 
 
 def compute(reader):
@@ -92,37 +97,90 @@ def path_of(index_dir, segment_id):
     return Path(index_dir) / f"{segment_id}{EXTENSION}"
 
 
+# File layout: a magic word and the header's length, a JSON header naming each array's
+# dtype, length and offset, then the arrays (8-byte aligned), so that each
+# is mapped when first used, not read and parsed with the rest.
+MAGIC = b"ARCHARR1"
+_HEAD = struct.Struct("<8sQ")
+
+
 def write(index_dir, segment_id, arrays):
     """Save ``arrays`` beside segment ``segment_id``, atomically."""
     final = path_of(index_dir, segment_id)
     # Hidden while being written: Whoosh's clean-up skips dot files.
     tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
-    payload = {"size": np.asarray(arrays.size), "lengths": arrays.lengths, "dates": arrays.dates}
+    payload = {"lengths": arrays.lengths, "dates": arrays.dates}
     for name, facet in arrays.facets.items():
         payload[f"{name}.docs"] = facet.docs
         payload[f"{name}.vals"] = facet.vals
         payload[f"{name}.values"] = np.frombuffer(
             VALUE_SEPARATOR.join(facet.values).encode("utf-8"), dtype=np.uint8
         )
+    header, blobs, offset = {"size": arrays.size, "arrays": {}}, [], 0
+    for key, array in payload.items():
+        array = np.ascontiguousarray(array)
+        header["arrays"][key] = [array.dtype.str, len(array), offset]
+        blob = array.tobytes()
+        blobs.append(blob + b"\0" * (-len(blob) % 8))
+        offset += len(blobs[-1])
+    head = json.dumps(header).encode("utf-8")
+    head += b" " * (-(len(head) + _HEAD.size) % 8)
     with open(tmp, "wb") as f:
-        np.savez(f, **payload)
+        f.write(_HEAD.pack(MAGIC, len(head)) + head)
+        for blob in blobs:
+            f.write(blob)
     os.replace(tmp, final)
+
+
+class SavedArrays:
+    """A segment's saved arrays, each mapped from the file on first use."""
+
+    def __init__(self, path):
+        with open(path, "rb") as f:
+            magic, length = _HEAD.unpack(f.read(_HEAD.size))
+            if magic != MAGIC:
+                raise ValueError(f"{path} is not an arrays file of this version")
+            header = json.loads(f.read(length))
+        self._path = path
+        self._start = _HEAD.size + length
+        self._layout = header["arrays"]
+        self.size = header["size"]
+        self._facets = {}
+
+    def _array(self, key):
+        dtype, count, offset = self._layout[key]
+        if not count:
+            return np.empty(0, dtype=dtype)
+        return np.memmap(self._path, dtype=dtype, mode="r", offset=self._start + offset, shape=(count,))
+
+    @property
+    def lengths(self):
+        return self._array("lengths")
+
+    @property
+    def dates(self):
+        return self._array("dates")
+
+    def facet(self, name):
+        found = self._facets.get(name)
+        if found is None:
+            text = bytes(self._array(f"{name}.values")).decode("utf-8")
+            found = self._facets[name] = FacetArrays(
+                self._array(f"{name}.docs"), self._array(f"{name}.vals"),
+                text.split(VALUE_SEPARATOR) if text else [],
+            )
+        return found
 
 
 def load(index_dir, segment_id):
     """Return the saved arrays of a segment, or None without a file."""
     try:
-        data = np.load(path_of(index_dir, segment_id))
+        return SavedArrays(path_of(index_dir, segment_id))
     except FileNotFoundError:
         return None
-    with data:
-        facets = {}
-        for name in FACETS:
-            text = data[f"{name}.values"].tobytes().decode("utf-8")
-            facets[name] = FacetArrays(
-                data[f"{name}.docs"], data[f"{name}.vals"], text.split(VALUE_SEPARATOR) if text else []
-            )
-        return SegmentArrays(int(data["size"]), data["lengths"], data["dates"], facets)
+    except (ValueError, struct.error, KeyError):
+        # Written by another version, or cut short: computed instead.
+        return None
 
 
 def for_segment(index_dir, reader):
@@ -140,25 +198,35 @@ def ensure(index_dir, reader):
         write(index_dir, segment_id, compute(reader))
 
 
-def join(parts):
-    """Join ``[(SegmentArrays, offset), ...]`` into one index's arrays,
-    each facet's values renumbered over all segments."""
-    size = sum(a.size for a, _ in parts)
-    lengths = np.concatenate([a.lengths for a, _ in parts]) if parts else np.empty(0)
-    dates = np.concatenate([a.dates for a, _ in parts]) if parts else np.empty(0, dtype=np.int64)
-    facets = {}
-    for name in FACETS:
+class Joined:
+    """One index's arrays, joined from its segments' ``[(arrays, offset)]``;
+    each facet is joined when first asked for, its values renumbered over
+    all segments."""
+
+    def __init__(self, parts):
+        self._parts = parts
+        self.size = sum(a.size for a, _ in parts)
+        self.lengths = _concat([np.asarray(a.lengths, dtype=np.float64) for a, _ in parts], np.float64)
+        self.dates = _concat([np.asarray(a.dates) for a, _ in parts], np.int64)
+        self._facets = {}
+
+    def facet(self, name):
+        found = self._facets.get(name)
+        if found is None:
+            found = self._facets[name] = self._join(name)
+        return found
+
+    def _join(self, name):
         index, docs, vals = {}, [], []
-        for arrays, offset in parts:
-            facet = arrays.facets[name]
+        for arrays, offset in self._parts:
+            facet = arrays.facet(name)
             remap = np.fromiter(
                 (index.setdefault(v, len(index)) for v in facet.values), dtype=np.int64, count=len(facet.values)
             )
-            docs.append(facet.docs.astype(np.int64) + offset)
+            docs.append(np.asarray(facet.docs, dtype=np.int64) + offset)
             vals.append(remap[facet.vals] if len(facet.vals) else np.empty(0, dtype=np.int64))
-        facets[name] = FacetArrays(
-            np.concatenate(docs) if docs else np.empty(0, dtype=np.int64),
-            np.concatenate(vals) if vals else np.empty(0, dtype=np.int64),
-            list(index),
-        )
-    return SegmentArrays(size, lengths, dates, facets)
+        return FacetArrays(_concat(docs, np.int64), _concat(vals, np.int64), list(index))
+
+
+def _concat(arrays, dtype):
+    return np.concatenate(arrays) if arrays else np.empty(0, dtype=dtype)

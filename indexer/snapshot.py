@@ -73,7 +73,7 @@ class Snapshot:
                 (self._segment_arrays(sub.reader()), offset)
                 for sub, offset in self.searcher.leaf_searchers()
             ]
-            return columns.join(parts)
+            return columns.Joined(parts)
 
         return self._get("arrays", build)
 
@@ -102,7 +102,7 @@ class Snapshot:
         return self._get("vocabulary", build)
 
     def facet(self, name):
-        return self._get(("facet", name), lambda: FacetColumn(self.arrays.facets[name], self.size))
+        return self._get(("facet", name), lambda: FacetColumn(self.arrays.facet(name), self.size))
 
 
 class Snapshots:

@@ -33,9 +33,9 @@ def test_every_segment_has_its_arrays_file_equal_to_its_columns(tmp_path):
             assert saved.size == fresh.size
             assert np.array_equal(saved.lengths, fresh.lengths) and np.array_equal(saved.dates, fresh.dates)
             for name in columns.FACETS:
-                assert saved.facets[name].values == fresh.facets[name].values, name
-                assert np.array_equal(saved.facets[name].docs, fresh.facets[name].docs)
-                assert np.array_equal(saved.facets[name].vals, fresh.facets[name].vals)
+                assert saved.facet(name).values == fresh.facet(name).values, name
+                assert np.array_equal(saved.facet(name).docs, fresh.facet(name).docs)
+                assert np.array_equal(saved.facet(name).vals, fresh.facet(name).vals)
 
 
 def test_an_index_without_arrays_files_searches_the_same(tmp_path):
