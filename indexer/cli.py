@@ -165,12 +165,18 @@ def index_command(obj, sources, mappings, no_entities, batch_size, jobs, memory_
     click.echo(
         f"indexed {report.indexed:,} articles in {report.seconds:.1f}s "
         f"({report.docs_per_second:,.0f} articles/s): {report.added:,} added, "
-        f"{report.updated:,} updated, {report.skipped_count:,} skipped, "
+        f"{report.updated:,} updated, {report.unchanged:,} unchanged, "
+        f"{report.duplicates:,} exact duplicates left out, {report.skipped_count:,} skipped, "
         f"{report.warning_count:,} warnings; the index in {obj['index_dir']} "
         f"holds {report.total_docs:,} articles"
     )
     for reason, count in sorted(report.skip_reasons.items(), key=lambda kv: -kv[1]):
         click.echo(f"  skipped {count:,}: {reason}")
+    if not quiet:
+        for origin, doc_id, original in report.duplicate_examples[:MAX_SHOWN_PER_REASON]:
+            click.echo(f"  duplicate: {origin} ({doc_id}) has the title and text of {original}")
+        if report.duplicates > MAX_SHOWN_PER_REASON:
+            click.echo(f"  ... and {report.duplicates - MAX_SHOWN_PER_REASON:,} more duplicates")
     sys.exit(EXIT_SKIPPED if report.skipped_count else EXIT_OK)
 
 

@@ -24,6 +24,12 @@ COUNTRY = "country"
 ACTOR = "actor"
 ENTITIES = "entities"
 ORIGIN = "origin"
+# A hash of everything an article is indexed from (see
+# indexer.segments.fingerprint): a rerun skips articles whose fingerprint
+# the index holds.  CONTENT hashes title and text alone: another id with
+# the same content is an exact duplicate.
+FINGERPRINT = "fingerprint"
+CONTENT = "content"
 
 # Multi-valued facets (country, actor) are joined with this separator into
 # one column value per document.  Names never contain an ASCII comma (the
@@ -32,7 +38,7 @@ FACET_SEPARATOR = ","
 
 # Bumped whenever the schema or the analysis changes in a way that needs a
 # rebuild; written into the index folder's marker file.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 class ArabicText(fields.TEXT):
@@ -95,5 +101,7 @@ def build_schema():
             ACTOR: FacetColumn(),
             ENTITIES: fields.STORED(),
             ORIGIN: fields.STORED(),
+            FINGERPRINT: fields.ID(stored=False),
+            CONTENT: fields.ID(stored=False),
         }
     )

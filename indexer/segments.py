@@ -13,12 +13,16 @@ The segment-level writer (Whoosh's private API) is in
 """
 
 import gc
+import hashlib
+from functools import lru_cache
+from importlib import resources
 
 from whoosh.reading import SegmentReader
 
 from analyzers.tokenizer import is_word
 from indexer import columns
 from indexer import schema as S
+from indexer.readers import content_hash
 from indexer.whoosh_internals import ChunkWriter, PrivateTempStorage
 
 # Container allocations between two garbage collections in a worker.
@@ -76,7 +80,27 @@ def article_text(article):
     return f"{article.title}\n{article.body}"
 
 
-def document_fields(article, entities=None, tokens=None):
+@lru_cache(maxsize=1)
+def entity_version():
+    """A hash of the entity recogniser's data (tables and model): articles
+    indexed with other data are not unchanged, their entities may differ."""
+    digest = hashlib.sha1()
+    data = resources.files("analyzers.entities").joinpath("data")
+    for entry in sorted(data.iterdir(), key=lambda e: e.name):
+        if entry.is_file():
+            digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def fingerprint(article, entities):
+    """A hash of everything ``article`` is indexed from: its fields, and the
+    entity data when ``entities`` are recognised."""
+    parts = (article.id, article.title, article.body, article.date.isoformat() if article.date else "",
+             article.source, article.author, article.url, entity_version() if entities else "")
+    return hashlib.sha1("\0".join(parts).encode("utf-8")).hexdigest()[:20]
+
+
+def document_fields(article, entities=None, tokens=None, fingerprint=None):
     """Return the Whoosh field values of one article; ``tokens`` are its
     text's tokens, if the entity recogniser split it already."""
     # Title and body searched as one field (see indexer.schema); its words
@@ -89,7 +113,10 @@ def document_fields(article, entities=None, tokens=None):
         S.AUTHOR: article.author,
         S.URL: article.url,
         S.ORIGIN: article.origin,
+        S.CONTENT: content_hash(article.title, article.body),
     }
+    if fingerprint is not None:
+        doc[S.FINGERPRINT] = fingerprint
     if article.source:
         doc[S.SOURCE] = article.source
     if article.date is not None:
@@ -123,7 +150,9 @@ def build_segment(index_dir, indexname, articles, entities, limitmb):
             else:
                 found = [(None, None)] * len(chunk)
             for article, (entities, tokens) in zip(chunk, found):
-                writer.add_document(**document_fields(article, entities, tokens))
+                writer.add_document(**document_fields(
+                    article, entities, tokens, fingerprint(article, extract is not None)
+                ))
         segment = writer.finish_segment()
     except BaseException:
         writer.abandon()

@@ -26,8 +26,8 @@ from indexer import schema as S
 from indexer.whoosh_internals import clean_index_files, commit_segments, open_for_reading
 from analyzers.analysis import analysis_fingerprint
 from indexer.errors import IndexBusy, IndexMissing, IndexStale, NotAnArchiveIndex
-from indexer.readers import Problem, read_sources
-from indexer.segments import build_segment, init_worker
+from indexer.readers import Problem, content_hash, read_sources
+from indexer.segments import build_segment, fingerprint, init_worker
 
 MARKER = "archive-index.json"
 INDEX_NAME = "MAIN"
@@ -47,6 +47,11 @@ MAX_EXAMPLES = 1000
 class IndexReport:
     added: int = 0
     updated: int = 0
+    # Already in the index as they are (a rerun), and exact copies (same
+    # title and text) of another article, which are left out.
+    unchanged: int = 0
+    duplicates: int = 0
+    duplicate_examples: list = field(default_factory=list)
     skipped_count: int = 0
     warning_count: int = 0
     skipped: list = field(default_factory=list)
@@ -197,6 +202,63 @@ def _indexed_ids(ix):
         return set(reader.field_terms(S.ID))
 
 
+def _live_terms(ix, fieldname):
+    """The terms of ``fieldname`` that a live document holds (a deleted
+    document's terms stay in the term list until its segment is merged)."""
+    found = set()
+    with ix.reader() as reader:
+        for leaf, _ in reader.leaf_readers():
+            if not leaf.has_deletions():
+                found.update(leaf.field_terms(fieldname))
+                continue
+            for term in leaf.field_terms(fieldname):
+                if leaf.postings(fieldname, term).is_active():
+                    found.add(term)
+    return found
+
+
+class _Known:
+    """What the index already holds, to skip unchanged articles and exact
+    copies of another article.
+
+    An article is unchanged when its fingerprint (every field, and the
+    entity data, see :func:`indexer.segments.fingerprint`) is in the index;
+    a duplicate when another id has its title and text, in the index or
+    earlier in this run.
+    """
+
+    def __init__(self, ix, entities):
+        self.ix = ix
+        self.entities = entities
+        self.fingerprints = _live_terms(ix, S.FINGERPRINT)
+        self.contents = _live_terms(ix, S.CONTENT)
+        self.run = {}   # content hash -> id, in this run
+        self._searcher = None
+
+    def classify(self, article):
+        """Return "unchanged", ("duplicate", id of the original) or "index"."""
+        if fingerprint(article, self.entities) in self.fingerprints:
+            return "unchanged"
+        content = content_hash(article.title, article.body)
+        other = self.run.get(content)
+        if other is None and content in self.contents:
+            other = self._holder(content)
+        if other is not None and other != article.id:
+            return "duplicate", other
+        self.run[content] = article.id
+        return "index"
+
+    def _holder(self, content):
+        if self._searcher is None:
+            self._searcher = self.ix.searcher()
+        stored = self._searcher.document(**{S.CONTENT: content})
+        return stored[S.ID] if stored else None
+
+    def close(self):
+        if self._searcher is not None:
+            self._searcher.close()
+
+
 def _commit(ix, ids, segments, known):
     """Make ``segments`` part of the index, replacing older copies of ``ids``.
 
@@ -264,6 +326,7 @@ def index_articles(
     ix = create_or_open(index_dir)
     lock = _acquire_lock(ix, index_dir, lock_timeout, on_wait)
     known = _indexed_ids(ix)
+    held = _Known(ix, entities)
     pool = None
     pending = None  # (ids, futures) of the batch being built
     build = partial(build_segment, str(index_dir), INDEX_NAME, entities=entities, limitmb=limitmb)
@@ -308,13 +371,22 @@ def index_articles(
                 if on_problem:
                     on_problem(item)
                 continue
+            seen += 1
+            if on_progress:
+                on_progress(seen)
+            verdict = held.classify(item)
+            if verdict == "unchanged":
+                report.unchanged += 1
+                continue
+            if verdict != "index":
+                report.duplicates += 1
+                if len(report.duplicate_examples) < MAX_EXAMPLES:
+                    report.duplicate_examples.append((item.origin, item.id, verdict[1]))
+                continue
             # Within a batch the last copy of an id wins; across batches
             # the commit replaces the committed copy.
             batch.pop(item.id, None)
             batch[item.id] = item
-            seen += 1
-            if on_progress:
-                on_progress(seen)
             if len(batch) >= batch_size:
                 submit(batch)
                 batch = {}
@@ -325,6 +397,7 @@ def index_articles(
         with ix.searcher() as searcher:
             report.total_docs = searcher.doc_count()
     finally:
+        held.close()
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         lock.release()

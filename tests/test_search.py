@@ -2,6 +2,7 @@
 article, query syntax, filters, sorting, paging, snippets and facets."""
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -161,7 +162,8 @@ def test_reindexing_updates_instead_of_duplicating(make_index, tmp_path):
     from indexer.writer import index_articles
 
     index_dir = make_index(NEWS[:2])
-    report = index_articles(index_dir, [NEWS[1], NEWS[2]], entities=False)
+    changed = replace(NEWS[1], body=NEWS[1].body + " تحديث")
+    report = index_articles(index_dir, [changed, NEWS[2]], entities=False)
     assert (report.added, report.updated, report.total_docs) == (1, 1, 3)
 
 

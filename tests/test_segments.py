@@ -70,14 +70,41 @@ def test_compact_pool_accounts_real_bytes():
     ]
 
 
+def edited(a, text):
+    return article(a.id, a.title, a.body + " " + text, date=a.date, source=a.source)
+
+
 def test_ids_are_replaced_across_batches_and_runs(tmp_path):
     first = index_articles(tmp_path, composed(5), entities=False, batch_size=2, jobs=1)
     assert (first.added, first.updated, first.total_docs) == (5, 0, 5)
-    # doc3 twice in one run, in different batches; doc9 is new.
+    # doc3 twice in one run, in different batches; doc9 is new; doc1 as it was.
     again = composed(10)
-    rerun = index_articles(tmp_path, [again[3], again[0], again[9], again[3]],
-                           entities=False, batch_size=1, jobs=1)
-    assert (rerun.added, rerun.updated, rerun.total_docs) == (1, 3, 6)
+    rerun = index_articles(
+        tmp_path, [edited(again[3], "أ"), edited(again[0], "ب"), again[9], again[1], edited(again[3], "ج")],
+        entities=False, batch_size=1, jobs=1,
+    )
+    assert (rerun.added, rerun.updated, rerun.unchanged, rerun.total_docs) == (1, 3, 1, 6)
+
+
+def test_an_unchanged_rerun_writes_nothing(tmp_path):
+    index_articles(tmp_path, composed(30), entities=False, batch_size=10, jobs=1)
+    toc = sorted(p.name for p in tmp_path.iterdir())
+    rerun = index_articles(tmp_path, composed(30), entities=False, batch_size=10, jobs=1)
+    assert (rerun.added, rerun.updated, rerun.unchanged) == (0, 0, 30)
+    assert sorted(p.name for p in tmp_path.iterdir()) == toc
+    # With entities the articles are not the same index input: updated.
+    with_entities = index_articles(tmp_path, composed(30), entities=True, batch_size=10, jobs=1)
+    assert (with_entities.updated, with_entities.unchanged) == (30, 0)
+
+
+def test_exact_duplicates_under_other_ids_are_left_out(tmp_path):
+    originals = composed(3)
+    copies = [article(f"copy{i}", a.title, a.body, source="other") for i, a in enumerate(originals)]
+    report = index_articles(tmp_path, originals + copies[:1], entities=False, jobs=1)
+    assert (report.added, report.duplicates, report.total_docs) == (3, 1, 3)
+    assert report.duplicate_examples[0][1:] == ("copy0", "doc0")
+    later = index_articles(tmp_path, copies, entities=False, jobs=1)
+    assert (later.added, later.duplicates, later.total_docs) == (0, 3, 3)
 
 
 def test_text_is_indexed_the_same_with_entities_or_without(tmp_path):
