@@ -893,3 +893,22 @@ def test_module_doctests_of_the_helpers():
     for module in (indexer.sources, search_web.arabic_numbers):
         result = doctest.testmod(module)
         assert result.failed == 0 and result.attempted > 0, module.__name__
+
+
+def test_readme_source_table_example_reads_cleanly(tmp_path):
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"```\n# index_data/sources.tsv\n(.*?)```", readme, re.S)[1]
+    table = tmp_path / SOURCES_FILE
+    table.write_text(example, encoding="utf-8")
+    names, problems = read_source_table(table)
+    assert problems == [] and names == {"mypaper": ("صحيفتي", "My Paper"), "okaz": ("عكاظ اليومية", "")}
+
+
+def test_timeline_labels_name_the_year_once(client):
+    soup = page(client, f"/?q={OIL}")
+    labels = [t.get_text() for t in soup.select("figure.timeline .ticks text")]
+    assert labels == ["يوليو 2015", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر"]
+    # Placed in percent of the width, outside the bars' stretched viewBox.
+    assert all(t["x"].endswith("%") for t in soup.select("figure.timeline .ticks text"))
