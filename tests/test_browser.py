@@ -352,47 +352,48 @@ def test_narrowing_the_window_folds_the_panel(open_page):
     assert not page.locator(".facet-country a[data-value=IQ]").is_visible()
 
 
-# The last line box of a facet row's link, and its count, as the browser lays them out.
-ROWS = """() => [...document.querySelectorAll(SELECTOR)].filter(li => li.offsetParent).map(li => {
+# Every shown facet row as the browser lays it out: the last line box of
+# its link, its count, and the bottoms of the row and of its list.
+ROWS = """() => [...document.querySelectorAll(".facet li")].filter(li => li.offsetParent).map(li => {
   const rects = li.querySelector("a").getClientRects();
   const line = rects[rects.length - 1], count = li.querySelector(".count").getBoundingClientRect();
-  const row = li.getBoundingClientRect(), list = li.closest("ul").getBoundingClientRect();
-  return {text: li.innerText, line: [line.left, line.top, line.bottom], count: [count.left, count.right,
-          count.top, count.bottom], row: row.bottom, list: list.bottom};
+  return {text: li.innerText, line: [line.left, line.top, line.bottom],
+          count: [count.left, count.right, count.top, count.bottom],
+          row: li.getBoundingClientRect().bottom, list: li.closest("ul").getBoundingClientRect().bottom};
 })"""
 
 
-@pytest.mark.parametrize("size", [PHONE, WIDE], ids=["phone", "wide"])
-def test_counts_sit_next_to_their_labels(open_page, size):
-    page = open_page(*size)
-    page.goto("/?q=الاستخبارات")
-    if size == PHONE:
-        page.locator("details.facet-panel > summary").click()
-    page.locator("details.more > summary").first.click()
-    rows = page.evaluate(ROWS.replace("SELECTOR", "'.facet li'"))
-    assert len(rows) > 10
-    for row in rows:
-        line_left, line_top, line_bottom = row["line"]
-        left, right, top, bottom = row["count"]
-        # Right to left: the count follows the label's last line, a space away...
-        assert 0 <= line_left - right <= 16, row
-        # ...on that same line (or wrapped below it, at the start of the next).
-        assert top < line_bottom and bottom > line_top or top >= line_bottom - 1, row
-
-
-@pytest.mark.parametrize("size", [PHONE, WIDE], ids=["phone", "wide"])
-def test_no_facet_list_cuts_its_last_row(open_page, size):
+def unfolded_facets(open_page, size):
+    """A results page at ``size`` with its facet panel and every "more" open."""
     page = open_page(*size)
     page.goto("/?q=الاستخبارات")
     if size == PHONE:
         page.locator("details.facet-panel > summary").click()
     for fold in page.locator("details.more > summary").all():
         fold.click()
+    return page
+
+
+@pytest.mark.parametrize("size", [PHONE, WIDE], ids=["phone", "wide"])
+def test_counts_sit_next_to_their_labels(open_page, size):
+    rows = unfolded_facets(open_page, size).evaluate(ROWS)
+    assert len(rows) > 10
+    for row in rows:
+        line_left, line_top, line_bottom = row["line"]
+        left, right, top, bottom = row["count"]
+        # Right to left: the count follows the label's last line, a space
+        # away, on that same line.
+        assert 0 <= line_left - right <= 16, row
+        assert top < line_bottom and bottom > line_top, row
+
+
+@pytest.mark.parametrize("size", [PHONE, WIDE], ids=["phone", "wide"])
+def test_no_facet_list_cuts_its_last_row(open_page, size):
+    page = unfolded_facets(open_page, size)
     lists = page.evaluate("""() => [...document.querySelectorAll('.facet ul')].filter(u => u.offsetParent)
-        .map(u => [u.scrollHeight, u.clientHeight, getComputedStyle(u).overflowY])""")
-    assert lists and all(scroll <= client for scroll, client, _ in lists), lists
-    rows = page.evaluate(ROWS.replace("SELECTOR", "'.facet li'"))
-    assert all(row["row"] <= row["list"] + 0.5 for row in rows)
+        .map(u => [u.scrollHeight, u.clientHeight])""")
+    assert lists and all(scroll <= client for scroll, client in lists), lists
+    assert all(row["row"] <= row["list"] + 0.5 for row in page.evaluate(ROWS))
 
 
 def test_date_fields_take_iso_dates_typed_on_a_phone(open_page):
