@@ -136,12 +136,15 @@ class Snapshots:
         if searcher is None:
             searcher = self._local.searcher = self._open_searcher()
         elif not searcher.up_to_date():
-            # Refreshing reuses the readers of unchanged segments, but
-            # Whoosh's refresh of an empty index's reader fails.  The old
-            # searcher's files close when it is garbage collected.
-            fresh = searcher.refresh() if searcher.doc_count_all() else self.ix.searcher(weighting=self.weighting)
+            # A new searcher, not searcher.refresh(): whoosh-reloaded 2.7.5's
+            # reader reuse adds back every segment the new commit dropped
+            # (merged away), so its documents would count twice.  The
+            # expensive part, each segment's arrays, is kept by segment.
+            # The old searcher was this thread's alone: closed now.
+            fresh = self.ix.searcher(weighting=self.weighting)
             with self._lock:
                 self._searchers = [s for s in self._searchers if s is not searcher] + [fresh]
+            searcher.close()
             searcher = self._local.searcher = fresh
         generation = searcher.reader().generation()
         with self._lock:

@@ -272,13 +272,48 @@ def _commit(ix, ids, segments, known):
     def delete(writer):
         return sum(1 for doc_id in ids if doc_id in known and writer.delete_by_term(S.ID, doc_id))
 
-    updated = commit_segments(ix, segments, delete)
+    updated = commit_segments(ix, segments, delete, plan=merge_plan)
     known.update(ids)
     # A segment Whoosh merged at the commit has no search arrays yet.
     with ix.reader() as reader:
         for leaf, _ in reader.leaf_readers():
             columns.ensure(ix.storage.folder, leaf)
     return updated
+
+
+# Segments with fewer live documents are merged together at a commit (runs
+# of a few articles each would otherwise pile up segments, and every query
+# term is looked up in each); so is a segment that is more deleted than live
+# (a re-index in place), which rewriting purges.
+SMALL_SEGMENT = 1000
+
+
+def merge_plan(segments):
+    """The index's merge policy: ``(segments to merge, segments to keep)``.
+
+    A segment with no live document is dropped (in neither list); one that
+    is mostly deleted, or small, is merged, when there is more than one
+    small one or any mostly deleted one.  Large segments are never merged:
+    a merge costs about half of indexing its documents again (Whoosh copies
+    postings one at a time), and the search reads every segment's postings
+    a block at a time, so a few dozen segments cost a query little
+    (bench/results/indexing.md).
+
+    >>> class Seg:
+    ...     def __init__(self, live, total): self.live, self.total = live, total
+    ...     def doc_count(self): return self.live
+    ...     def doc_count_all(self): return self.total
+    ...     def __repr__(self): return f"{self.live}/{self.total}"
+    >>> merge_plan([Seg(2000, 2000), Seg(0, 2000), Seg(900, 2000), Seg(10, 10), Seg(20, 20)])
+    ([900/2000, 10/10, 20/20], [2000/2000])
+    >>> merge_plan([Seg(2000, 2000), Seg(10, 10)])
+    ([], [2000/2000, 10/10])
+    """
+    live = [s for s in segments if s.doc_count()]
+    sparse = [s for s in live if s.doc_count() * 2 < s.doc_count_all()]
+    small = [s for s in live if s not in sparse and s.doc_count() < SMALL_SEGMENT]
+    merge = sparse + (small if sparse or len(small) > 1 else [])
+    return merge, [s for s in live if s not in merge]
 
 
 def _chunks(articles, jobs):

@@ -123,3 +123,28 @@ def test_text_is_indexed_the_same_with_entities_or_without(tmp_path):
     expected = text_index(tmp_path / "without")
     assert len(expected[0]) > 20
     assert text_index(tmp_path / "with") == expected
+
+
+def segment_counts(index_dir):
+    with open_index(index_dir).reader() as reader:
+        return [leaf.doc_count_all() for leaf, _ in reader.leaf_readers()]
+
+
+def test_reindexing_everything_leaves_no_dead_segments(tmp_path):
+    articles = composed(40)
+    index_articles(tmp_path, articles, entities=False, batch_size=10, jobs=1)
+    fresh = segment_counts(tmp_path)
+    for run in range(3):
+        changed = [edited(a, f"تعديل{run}") for a in articles]
+        report = index_articles(tmp_path, changed, entities=False, batch_size=10, jobs=1)
+        assert report.updated == 40
+    # Segments whose every document was replaced are dropped, not kept
+    # around as deletions that every query term must skip.
+    assert len(segment_counts(tmp_path)) <= len(fresh) and sum(segment_counts(tmp_path)) == 40
+
+
+def test_many_small_runs_are_merged(tmp_path):
+    for start in range(0, 60, 3):
+        index_articles(tmp_path, composed(60)[start:start + 3], entities=False, jobs=1)
+    counts = segment_counts(tmp_path)
+    assert sum(counts) == 60 and len(counts) <= 2
