@@ -15,13 +15,13 @@ search browses what the filters select, newest first.
 """
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 
 import numpy as np
 from whoosh.util.times import datetime_to_long
 
-from indexer import proximity
+from indexer import explore, proximity
 from indexer import schema as S
 from indexer.documents import document_dict, make_hit
 from indexer.errors import Notice, QueryError
@@ -57,11 +57,15 @@ class Filters:
     years: list = field(default_factory=list)
     date_from: datetime | None = None
     date_to: datetime | None = None
+    # Each of these must hold (AND), unlike a facet's alternatives: "the
+    # articles naming both", which a co-occurrence pair links to.
+    with_actors: list = field(default_factory=list)
+    with_countries: list = field(default_factory=list)
 
     def is_empty(self):
         return not (
             self.sources or self.countries or self.actors or self.years
-            or self.date_from or self.date_to
+            or self.date_from or self.date_to or self.with_actors or self.with_countries
         )
 
     def facet_values(self):
@@ -83,13 +87,16 @@ class SearchResults:
     timeline: list = field(default_factory=list)
     took_ms: float = 0.0
     notices: list = field(default_factory=list)
+    # The entities most often named together in the results
+    # (:func:`indexer.explore.pairs`), when the search was asked for them.
+    cooccurrence: dict | None = None
 
     @property
     def pages(self):
         return max(1, -(-self.total // self.per_page))
 
     def to_dict(self):
-        return {
+        out = {
             "query": self.query,
             "total": self.total,
             "page": self.page,
@@ -101,6 +108,9 @@ class SearchResults:
             "facets": self.facets,
             "timeline": self.timeline,
         }
+        if self.cooccurrence is not None:
+            out["cooccurrence"] = self.cooccurrence
+        return out
 
 
 class SearchService:
@@ -165,12 +175,15 @@ class SearchService:
         snippets=True,
         facet_limit=FACET_LIMIT,
         budget=None,
+        cooccurrence=False,
     ):
         """Run a query; raise QueryError for one that cannot be read.
 
         With filters and no ``text``, browse what the filters select, newest
         first.  ``budget`` (a :class:`indexer.ranking.Budget`) bounds the
-        time; by default ``search_seconds``.
+        time; by default ``search_seconds``.  With ``cooccurrence``, the
+        results carry the pairs of entities named together most often in
+        them (:func:`indexer.explore.pairs`).
         """
         start = time.perf_counter()
         if sort not in SORTS:
@@ -231,6 +244,7 @@ class SearchService:
         facet_counts, timeline = (
             self._count_facets(snapshot, matched, masks, facet_limit) if facets else ({}, [])
         )
+        pairs = explore.pairs(snapshot, selected) if cooccurrence else None
         return SearchResults(
             query=text,
             total=len(docs),
@@ -242,6 +256,7 @@ class SearchService:
             timeline=timeline,
             took_ms=(time.perf_counter() - start) * 1000,
             notices=notices,
+            cooccurrence=pairs,
         )
 
     def _filter_masks(self, snapshot, filters):
@@ -263,6 +278,7 @@ class SearchService:
                 end = filters.date_to + timedelta(days=1) - timedelta(microseconds=1)
                 part &= dates <= datetime_to_long(end)
             masks["date"] = part
+        masks.update(explore.required_masks(snapshot, filters))
         return masks
 
     def _count_facets(self, snapshot, matched, masks, limit):
@@ -343,6 +359,29 @@ class SearchService:
                 terms = set()
         return document_dict(stored, terms)
 
+    # --- exploring by entity (indexer.explore) ----------------------------
+
+    def entity(self, kind, value, latest=explore.LATEST, limit=explore.COMPANION_LIMIT):
+        """Return the :class:`indexer.explore.EntityPage` of an actor or a
+        country (``kind`` "actor" or "country", ``value`` its facet value),
+        with its ``latest`` articles as hits, or None when no article names it."""
+        start = time.perf_counter()
+        searcher, snapshot = self._current()
+        page = explore.entity_page(snapshot, searcher, kind, value, latest=latest, limit=limit)
+        if page is None:
+            return None
+        page.latest = [make_hit(searcher.stored_fields(d), set(), None) for d in page.latest]
+        page.took_ms = (time.perf_counter() - start) * 1000
+        return page
+
+    def actor(self, value, **options):
+        """The page of the actor whose facet value is ``value`` (see :meth:`entity`)."""
+        return self.entity("actor", value, **options)
+
+    def country(self, code, **options):
+        """The page of the country with ISO code ``code`` (see :meth:`entity`)."""
+        return self.entity("country", (code or "").upper(), **options)
+
 
 def _checked_filters(filters):
     """Return (filters, notices): a reversed date range is put the right way round."""
@@ -354,9 +393,6 @@ def _checked_filters(filters):
             f"to {filters.date_from:%Y-%m-%d}",
             f"{filters.date_from:%Y-%m-%d}/{filters.date_to:%Y-%m-%d}",
         )
-        filters = Filters(
-            sources=filters.sources, countries=filters.countries, actors=filters.actors,
-            years=filters.years, date_from=filters.date_to, date_to=filters.date_from,
-        )
+        filters = replace(filters, date_from=filters.date_to, date_to=filters.date_from)
         return filters, [notice]
     return filters, []

@@ -22,7 +22,10 @@ from indexer.search import MAX_PAGE, MAX_PER_PAGE, SORTS, Filters
 
 # URL parameter → SearchState attribute, for the multi-valued facets; the
 # order is the order of chips on the page.
-FACET_PARAMS = {"country": "countries", "actor": "actors", "source": "sources", "year": "years"}
+FACET_PARAMS = {"country": "countries", "actor": "actors", "source": "sources", "year": "years",
+                # Values that must all hold, not alternatives: a co-occurrence
+                # pair links to the articles naming both.
+                "with_actor": "with_actors", "with_country": "with_countries"}
 YEAR = re.compile(r"\d{4}")
 MAX_VALUES = 50  # per facet: more is no longer a narrowing, just a slow query
 
@@ -78,6 +81,8 @@ class SearchState:
     actors: list = field(default_factory=list)
     sources: list = field(default_factory=list)
     years: list = field(default_factory=list)
+    with_actors: list = field(default_factory=list)
+    with_countries: list = field(default_factory=list)
     date_from: date | None = None
     date_to: date | None = None
     sort: str = "relevance"
@@ -95,6 +100,7 @@ class SearchState:
                 raise QueryError(f"at most {MAX_VALUES} {param} values at once")
             values[attr] = got
         values["countries"] = _resolve_countries(values["countries"])
+        values["with_countries"] = _resolve_countries(values["with_countries"])
         for year in values["years"]:
             if not YEAR.fullmatch(year):
                 raise QueryError(f"year {year!r} is not a year like 2015")
@@ -125,6 +131,8 @@ class SearchState:
             countries=keep("country"),
             actors=keep("actor"),
             years=keep("year"),
+            with_actors=keep("with_actor"),
+            with_countries=keep("with_country"),
             date_from=datetime.combine(self.date_from, datetime.min.time()) if self.date_from else None,
             date_to=datetime.combine(self.date_to, datetime.min.time()) if self.date_to else None,
         )

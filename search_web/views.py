@@ -29,6 +29,8 @@ bp = Blueprint("web", __name__)
 
 # Facets in sidebar order, with their Arabic headings.
 FACET_TITLES = {"country": "الدول", "actor": "الفاعلون", "source": "المصادر", "year": "السنوات"}
+# Chips add the values that must all hold (a pair's "named together").
+CHIP_TITLES = {**FACET_TITLES, "with_actor": "معًا", "with_country": "معًا"}
 PAGE_WINDOW = 2  # pages shown either side of the current one
 FACET_SHOWN = 8  # values of a facet shown before "more"
 
@@ -56,7 +58,7 @@ def source_labels(value):
 
 
 def _label(param, value, entry=None):
-    if param == "country":
+    if param in ("country", "with_country"):
         return country_labels(value, entry)
     # Once the service names sources in its facet entries, its label wins.
     if entry and entry.get("label") and (entry.get("label_en") or entry["label"] != value):
@@ -168,7 +170,8 @@ def run_search(service, state):
     """The results page's search: one service call, whose facet counts are
     already multi-select (each active facet counted without its own filter)."""
     results = service.search(
-        state.q, filters=state.filters(), sort=state.sort, page=state.page, per_page=state.per_page
+        state.q, filters=state.filters(), sort=state.sort, page=state.page, per_page=state.per_page,
+        cooccurrence=True,
     )
     return results, results.facets
 
@@ -186,7 +189,7 @@ def facet_groups(state, facets):
             items.append({
                 "value": value, "label": label, "label_en": label_en, "count": entry["count"],
                 "selected": state.selected(param, value),
-                "href": search_url(state, toggle=(param, value)),
+                "href": search_url(state, toggle=(param, value)), "page": entity_href(param, value),
             })
         # A selected value past the facet's top N still needs its checkbox.
         for value in getattr(state, FACET_PARAMS[param]):
@@ -195,6 +198,7 @@ def facet_groups(state, facets):
                 items.insert(0, {
                     "value": value, "label": label, "label_en": label_en, "count": None,
                     "selected": True, "href": search_url(state, toggle=(param, value)),
+                    "page": entity_href(param, value),
                 })
         if param == "year":
             items.sort(key=lambda item: item["value"], reverse=True)
@@ -213,8 +217,9 @@ def chips(state):
         for value in getattr(state, attr):
             label, label_en = _label(param, value)
             out.append({
-                "param": param, "title": FACET_TITLES[param], "label": label,
+                "param": param, "title": CHIP_TITLES[param], "label": label,
                 "label_en": label_en, "href": search_url(state, remove=(param, value)),
+                "page": entity_href(param, value),
             })
     if state.date_from or state.date_to:
         text = f"{state.date_from or '…'} – {state.date_to or '…'}"
@@ -291,6 +296,7 @@ def search():
         pagination=pagination(state, results.pages),
         timeline=timeline_view(state, results.timeline),
         suggestions=suggestions,
+        pair_tables=pair_rows(state, results.cooccurrence),
         notices=notice_items(results.notices),
         sort_links={s: search_url(state, sort=s) for s in ("relevance", "date")},
         state_args=state.query_string(page=1),
@@ -335,7 +341,8 @@ def document(doc_id):
         # No query to keep: the country's name is no query (the article may
         # say أميركية, not الولايات المتحدة), so the link is the filter alone.
         countries.append({**c, "label_ar": label_ar, "label_en": label_en,
-                          "href": search_url(SearchState(q=state.q, countries=[c["code"]]))})
+                          "href": search_url(SearchState(q=state.q, countries=[c["code"]])),
+                          "page": entity_href("country", c["code"])})
     actors = []
     for a in entities.get("actors", []):
         # The service gives each actor the value its facet filters on.
@@ -343,7 +350,8 @@ def document(doc_id):
         # No query to keep: the words of the names the article used for the
         # actor (its aliases) find it; the filter keeps the other senses out.
         q = state.q or entity_query([a["name"], *a.get("aliases", [])])
-        actors.append({**a, "href": search_url(SearchState(q=q, actors=[value]))})
+        actors.append({**a, "href": search_url(SearchState(q=q, actors=[value])),
+                       "page": entity_href("actor", value)})
     back = search_url(state) if state.q or state.has_filters() else None
     return render_template("document.html", doc=doc, state=state, countries=countries,
                            actors=actors, back=back)
@@ -433,3 +441,7 @@ def export_csv():
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{_filename("csv")}"'},
     )
+
+
+# The entity pages register on this blueprint; they use the helpers above.
+from search_web.explore import entity_href, pair_rows  # noqa: E402

@@ -1,0 +1,361 @@
+"""Who appears with whom, where and when: entity pages and co-occurrence.
+
+Everything is counted from the facet columns the search already holds
+(:mod:`indexer.facets`), never from stored fields: an entity's articles
+are the mask of its facet value; its timeline, sources and companions are
+facet counts over that mask (a companion's count is the number of articles
+naming both); the pairs of a search come from a document x entity
+indicator matrix over the matches, restricted to their most frequent
+entities, multiplied by itself (actor pairs) or by the countries' (actor
+and country pairs).  Only the articles a page shows are read.
+
+Actor values and labels are read through ``snapshot.facet("actor")`` and
+:func:`indexer.facets.facet_entry` only, so whatever the facet layer
+merges, renames or hides, these pages follow.
+"""
+
+import weakref
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from indexer import schema as S
+from indexer.facets import TIMELINE, facet_entry
+from indexer.ranking import top
+
+# The kinds of entity with a page, by facet name.
+KINDS = ("actor", "country")
+# Pairs shown under a search, and companions, sources and articles on a page.
+PAIR_LIMIT = 10
+COMPANION_LIMIT = 10
+LATEST = 10
+# An actor's other names come from the stored entities of its latest
+# articles: enough to see the usual spellings, bounded in reads.
+NAMES_FROM = 30
+NAMES_SHOWN = 12
+# Entities a pair table starts from, and the most it widens to (see pairs).
+FIRST_K = 24
+MAX_K = 256
+# Below one document in this many, a selection's entries are found by
+# bisection rather than by a pass over all of them.
+RUNS_BELOW = 20
+
+
+@dataclass
+class EntityPage:
+    """What the archive knows of one actor or country.
+
+    ``actors``, ``countries`` and ``sources`` are ``{value, label, count}``
+    lists (a companion's count: the articles naming both); ``latest`` holds
+    the docnums of the newest articles until the service makes them hits.
+    """
+
+    kind: str
+    value: str
+    label: str
+    label_en: str
+    names: list
+    total: int
+    timeline: list
+    actors: list
+    countries: list
+    sources: list
+    latest: list
+    actor_kind: str = ""
+    first_date: str | None = None
+    last_date: str | None = None
+    took_ms: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self):
+        from dataclasses import asdict
+
+        out = {
+            "kind": self.kind, "value": self.value, "label": self.label, "label_en": self.label_en,
+            "names": self.names, "total": self.total, "first_date": self.first_date,
+            "last_date": self.last_date, "timeline": self.timeline, "actors": self.actors,
+            "countries": self.countries, "sources": self.sources,
+            "latest": [asdict(h) if not isinstance(h, dict) else h for h in self.latest],
+            "took_ms": round(self.took_ms, 1),
+        }
+        if self.kind == "actor":
+            out["actor_kind"] = self.actor_kind
+        return out
+
+
+# --- filters -----------------------------------------------------------------
+
+def required_masks(snapshot, filters):
+    """{"with_actor"/"with_country": mask} for the values that must all hold.
+
+    A facet's own values are alternatives; these are conjunctions, one mask
+    per value ANDed, so "the articles naming A and B" is a link away.
+    """
+    out = {}
+    for name, values in (("actor", filters.with_actors), ("country", filters.with_countries)):
+        if values:
+            column = snapshot.facet(name)
+            mask = np.ones(snapshot.size, dtype=bool)
+            for value in values:
+                mask &= column.mask([value])
+            out[f"with_{name}"] = mask
+    return out
+
+
+# --- co-occurrence -------------------------------------------------------------
+
+class _Entries:
+    """One facet's entries in the selected documents (in document order),
+    and each value's count there."""
+
+    def __init__(self, column, selected, docs):
+        self.values = column.values
+        self.docs, self.vals = _entries_of(column, selected, docs)
+        self.counts = np.bincount(self.vals, minlength=len(column.values))
+        self.present = np.flatnonzero(self.counts)
+
+    def ranked(self, k=None, at_least=None):
+        """Value ids by count, most first, ties in the order values were first
+        seen (as the facet counts): the first ``k``, or all counted at least
+        ``at_least`` times (at most MAX_K)."""
+        if at_least is not None:
+            ids = self.present[self.counts[self.present] >= at_least]
+            k = MAX_K
+        else:
+            ids = self.present
+        return ids[top(ids, self.counts[ids], k)]
+
+    def restricted(self, ids):
+        """(docs, column) of the entries whose value is among ``ids``, the
+        column being the value's place in ``ids``."""
+        col = np.full(len(self.values), -1, dtype=np.int64)
+        col[ids] = np.arange(len(ids))
+        where = col[self.vals]
+        keep = where >= 0
+        return self.docs[keep], where[keep]
+
+    def entry(self, name, value_id):
+        return facet_entry(name, self.values[value_id], int(self.counts[value_id]))
+
+
+# Facet columns whose entries are in document order (all the index
+# builds; checked once per column, since the pairs depend on it).
+_in_order = weakref.WeakKeyDictionary()
+
+
+def _entries_of(column, selected, docs):
+    """(docs, vals) of the entries of the ``selected`` documents (``docs``,
+    ascending), in document order.
+
+    Entries come in document order, so the selected documents' entries are
+    runs found by bisection: a small selection costs little, however large
+    the index.
+    """
+    ordered = _in_order.get(column)
+    if ordered is None:
+        d = column.entry_doc
+        ordered = _in_order[column] = bool(len(d) < 2 or (d[1:] >= d[:-1]).all())
+    if not ordered or len(docs) * RUNS_BELOW > len(selected):
+        # Many documents: one pass over every entry is cheaper.
+        picked = selected[column.entry_doc]
+        found_docs, found_vals = column.entry_doc[picked], column.entry_val[picked]
+        if ordered:
+            return found_docs, found_vals
+        order = np.argsort(found_docs, kind="stable")
+        return found_docs[order], found_vals[order]
+    starts = np.searchsorted(column.entry_doc, docs, side="left")
+    ends = np.searchsorted(column.entry_doc, docs, side="right")
+    index = _runs(starts, ends)
+    return column.entry_doc[index], column.entry_val[index]
+
+
+def _runs(starts, ends):
+    """The concatenation of ``range(start, end)`` for each pair, as an array."""
+    lengths = ends - starts
+    total = int(lengths.sum())
+    if not total:
+        return np.empty(0, dtype=np.int64)
+    offsets = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.repeat(starts, lengths) + offsets
+
+
+def _group_pairs(docs_a, cols_a, docs_b, cols_b):
+    """Every (a column, b column) of entries sharing a document: ``docs_a``
+    and ``docs_b`` ascending; each a entry meets the b entries of its
+    document, from ``start`` on (for a facet paired with itself, the b
+    entries after it, so each pair comes once)."""
+    same = docs_b is None
+    if same:
+        docs_b, cols_b = docs_a, cols_a
+        first = np.arange(len(docs_a)) + 1
+    else:
+        first = np.searchsorted(docs_b, docs_a, side="left")
+    last = np.searchsorted(docs_b, docs_a, side="right")
+    reps = np.maximum(last - first, 0)
+    left = np.repeat(np.arange(len(docs_a)), reps)
+    right = _runs(first, np.maximum(last, first))
+    return cols_a[left], cols_b[right]
+
+
+def _top_pairs(a, b, shape, same, limit):
+    """The ``limit`` most frequent (i, j, count) of column pairs ``a``, ``b``,
+    most first, ties by i then j (the entities' own ranks)."""
+    if same:
+        a, b = np.minimum(a, b), np.maximum(a, b)
+        keep = a != b
+        a, b = a[keep], b[keep]
+    counts = np.bincount(a * shape[1] + b, minlength=shape[0] * shape[1])
+    found = np.flatnonzero(counts)
+    order = found[np.lexsort((found, -counts[found]))][:limit]
+    return [(int(o // shape[1]), int(o % shape[1]), int(counts[o])) for o in order]
+
+
+def _paired(left, left_ids, right, right_ids, limit):
+    same = right is None
+    docs_a, cols_a = left.restricted(left_ids)
+    docs_b, cols_b = (None, None) if same else right.restricted(right_ids)
+    a, b = _group_pairs(docs_a, cols_a, docs_b, cols_b)
+    shape = (len(left_ids), len(left_ids) if same else len(right_ids))
+    return _top_pairs(a, b, shape, same, limit)
+
+
+def pairs(snapshot, selected, limit=PAIR_LIMIT):
+    """The pairs of entities named together most often in the ``selected``
+    documents: ``{"actors": [...], "actor_country": [...]}``, each pair
+    ``{"a": entry, "b": entry, "count": articles naming both}`` with
+    ``{value, label, count}`` entries (their counts in the selection),
+    most first; ties in the order of the entities' own counts.
+
+    Exact, and cheap: a pair is never named more often than either of its
+    entities, so once the FIRST_K most frequent entities give ``limit``
+    pairs, the last counted ``t`` times, only entities named ``t`` times or
+    more can make the table; they are paired again (at most MAX_K of each,
+    past which the table is of the MAX_K most named).  Pairs are counted by
+    going through each document's entries, not a product of matrices: most
+    articles name few of the frequent entities.
+    """
+    selected = selected & snapshot.live
+    docs = np.flatnonzero(selected)
+    actors = _Entries(snapshot.facet("actor"), selected, docs)
+    countries = _Entries(snapshot.facet("country"), selected, docs)
+
+    def best(left, right, same):
+        left_ids = left.ranked(FIRST_K)
+        right_ids = left_ids if same else right.ranked(FIRST_K)
+        found = _paired(left, left_ids, None if same else right, right_ids, limit)
+        floor = found[-1][2] if len(found) == limit else 1
+        wider = left.ranked(at_least=floor)
+        wider_right = wider if same else right.ranked(at_least=floor)
+        if len(wider) > len(left_ids) or len(wider_right) > len(right_ids):
+            left_ids, right_ids = wider, wider_right
+            found = _paired(left, left_ids, None if same else right, right_ids, limit)
+        return [(left_ids[i], right_ids[j], n) for i, j, n in found]
+
+    return {
+        "actors": [
+            {"a": actors.entry("actor", i), "b": actors.entry("actor", j), "count": n}
+            for i, j, n in best(actors, actors, True)
+        ],
+        "actor_country": [
+            {"a": actors.entry("actor", i), "b": countries.entry("country", j), "count": n}
+            for i, j, n in best(actors, countries, False)
+        ],
+    }
+
+
+# --- entity pages --------------------------------------------------------------
+
+def entity_page(snapshot, searcher, kind, value, latest=LATEST, limit=COMPANION_LIMIT):
+    """The :class:`EntityPage` of actor or country ``value``, or None when no
+    live article names it."""
+    if kind not in KINDS:
+        raise ValueError(f"no pages for {kind!r}")
+    mask = snapshot.facet(kind).mask([value]) & snapshot.live
+    total = int(mask.sum())
+    if not total:
+        return None
+    entry = facet_entry(kind, value, total)
+
+    def counted(name, extra=0):
+        column = snapshot.facet(name)
+        return [facet_entry(name, v, c) for v, c in column.count(mask, limit + extra)]
+
+    actors = [e for e in counted("actor", 1) if not (kind == "actor" and e["value"] == value)][:limit]
+    countries = [e for e in counted("country", 1) if not (kind == "country" and e["value"] == value)][:limit]
+    months = snapshot.facet(TIMELINE).count(mask)
+    docs = np.flatnonzero(mask)
+    dates = snapshot.dates[docs]
+    newest = docs[top(docs, dates, max(latest, NAMES_FROM))]
+    page = EntityPage(
+        kind=kind, value=value, label=entry["label"], label_en=entry.get("label_en", ""),
+        names=[], total=total, timeline=[{"month": m, "count": c} for m, c in sorted(months)],
+        actors=actors, countries=countries, sources=counted("source"),
+        latest=newest[:latest].tolist(),
+        first_date=_day(dates[dates >= 0].min()) if (dates >= 0).any() else None,
+        last_date=_day(dates.max()) if (dates >= 0).any() else None,
+    )
+    if kind == "actor":
+        page.names, page.actor_kind = _actor_names(searcher, newest.tolist(), value, page.label)
+        if not page.label_en:
+            page.label_en = known_actor_label(value)
+    else:
+        page.names = country_names(value, page.label)
+    return page
+
+
+def _day(long_date):
+    from whoosh.util.times import long_to_datetime
+
+    return long_to_datetime(int(long_date)).date().isoformat()
+
+
+def _actor_names(searcher, docnums, value, label):
+    """(other names, kind) of an actor, from the stored entities of
+    ``docnums``: the surface forms the articles used, most frequent first."""
+    from indexer.segments import actor_facet_value
+
+    names, kinds = Counter(), Counter()
+    for docnum in docnums:
+        entities = searcher.stored_fields(docnum).get(S.ENTITIES) or {}
+        for actor in entities.get("actors", []):
+            if actor_facet_value(actor["name"]) != value:
+                continue
+            kinds[actor.get("kind", "")] += 1
+            for name in [actor["name"], *actor.get("aliases", [])]:
+                names[name] += 1
+    skip = {value, label}
+    other = [name for name, _ in names.most_common() if name not in skip][:NAMES_SHOWN]
+    return other, (kinds.most_common(1)[0][0] if kinds else "")
+
+
+def known_actor_label(name):
+    """The English label the actor gazetteer gives canonical name ``name``, or ""."""
+    from analyzers.entities.gazetteer import actor_table
+    from analyzers.normalize import normalize
+
+    words = normalize(name).split()
+    if not words:
+        return ""
+    hit = actor_table().match_at(words, 0)
+    if hit is None or hit[0] != len(words):
+        return ""
+    known = hit[1][0]
+    return known.label_en if known.name == name else ""
+
+
+@lru_cache(maxsize=256)
+def _country_names(code):
+    from analyzers.entities.resources import read_table
+
+    names = []
+    for key, kind, forms in read_table("countries.tsv"):
+        if key == code and kind == "name":
+            names.extend(f for f in forms if f not in names)
+    return tuple(names)
+
+
+def country_names(code, label):
+    """A country's other names: the spellings the recogniser knows it by."""
+    return [n for n in _country_names(code) if n != label][:NAMES_SHOWN]
