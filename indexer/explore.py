@@ -4,10 +4,10 @@ Everything is counted from the facet columns the search already holds
 (:mod:`indexer.facets`), never from stored fields: an entity's articles
 are the mask of its facet value; its timeline, sources and companions are
 facet counts over that mask (a companion's count is the number of articles
-naming both); the pairs of a search come from a document x entity
-indicator matrix over the matches, restricted to their most frequent
-entities, multiplied by itself (actor pairs) or by the countries' (actor
-and country pairs).  Only the articles a page shows are read.
+naming both).  The pairs under a search are counted through each matching
+document's entries among the most frequent entities of the matches
+(:func:`pairs`), exactly.  Only the articles a page shows are read, and
+an actor's latest few for its other names.
 
 Actor values and labels are read through ``snapshot.facet("actor")`` and
 :func:`indexer.facets.facet_entry` only, so whatever the facet layer
@@ -16,7 +16,7 @@ merges, renames or hides, these pages follow.
 
 import weakref
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -67,11 +67,8 @@ class EntityPage:
     first_date: str | None = None
     last_date: str | None = None
     took_ms: float = 0.0
-    extra: dict = field(default_factory=dict)
 
     def to_dict(self):
-        from dataclasses import asdict
-
         out = {
             "kind": self.kind, "value": self.value, "label": self.label, "label_en": self.label_en,
             "names": self.names, "total": self.total, "first_date": self.first_date,

@@ -1,8 +1,11 @@
 """The JSON API: the service's results as ``archive query --json`` prints them.
 
 ``GET /api/search?q=&country=&actor=&source=&year=&from=&to=&sort=&page=&per_page=``
-(facet parameters repeat for several values; no ``q`` but filters browses
-them, newest first) and ``GET /api/documents/<id>``.  A search says what it
+(facet parameters repeat for several values; ``with_actor`` and
+``with_country`` values must all hold; no ``q`` but filters browses them,
+newest first; ``cooccurrence=1`` adds the pairs of entities named together
+most often in the results), ``GET /api/documents/<id>``, and the entity
+pages' twins ``GET /api/actor/<id>`` and ``GET /api/country/<code>``.  A search says what it
 repaired in ``notices`` and offers respellings of a query that found
 nothing in ``suggestions``.
 Errors are JSON too: ``{"error": {"status": 400, "message": "..."}}`` for a
@@ -24,7 +27,8 @@ def search():
     state = SearchState.from_args(request.args, per_page=current_app.config["PER_PAGE"])
     service = get_service()
     results = service.search(
-        state.q, filters=state.filters(), sort=state.sort, page=state.page, per_page=state.per_page
+        state.q, filters=state.filters(), sort=state.sort, page=state.page, per_page=state.per_page,
+        cooccurrence=request.args.get("cooccurrence", "").lower() in ("1", "true", "yes"),
     )
     out = results.to_dict()
     # The same shape as 'archive query --json', which leaves title_html out.
@@ -43,3 +47,28 @@ def document(doc_id):
     if doc is None:
         abort(404, description=f"no document with id {doc_id!r}")
     return jsonify(doc)
+
+
+def _entity(page, what):
+    if page is None:
+        abort(404, description=f"no article names {what}")
+    out = page.to_dict()
+    for hit in out["latest"]:
+        hit.pop("title_html", None)
+    return jsonify(out)
+
+
+@bp.get("/actor/<path:actor_id>")
+def actor(actor_id):
+    return _entity(get_service().actor(actor_id), f"the actor {actor_id!r}")
+
+
+@bp.get("/country/<code>")
+def country(code):
+    from analyzers.entities import resolve_country
+
+    # Any name or spelling of the country, as the search's filter takes.
+    canonical = resolve_country(code)
+    if canonical is None:
+        abort(404, description=f"unknown country {code!r}: use an ISO code or a country name")
+    return _entity(get_service().country(canonical), f"the country {canonical!r}")
