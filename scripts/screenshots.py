@@ -1,14 +1,15 @@
 """Take the README's screenshots from a small index of real news.
 
-    python scripts/screenshots.py            # docs/screenshot-phone.png, docs/screenshot-results.png
+    python scripts/screenshots.py            # docs/screenshot-*.png
 
 Indexes every 75th article of the SaudiNewsNet zips (about 400, all
 fourteen papers, entities on) into a temporary folder, serves it with
-``archive serve`` and photographs one search in Debian's Chromium: at
-390x844 (a phone; results first, facet panel closed) and at 1366x900.
-Before each shot it checks what the browser tests check on the test
-corpus: no sideways scrolling, and on the phone the first result inside
-the first screen.  Nothing of the corpus is written into the repository
+``archive serve`` and photographs in Debian's Chromium one search at
+390x844 (a phone; results first, facet panel closed) and at 1366x900, an
+actor's page at 1366x900 and a country's page on the phone.  Before each
+shot it checks what the browser tests check on the test corpus: no
+sideways scrolling, and on the phone the first result inside the first
+screen.  Nothing of the corpus is written into the repository
 but the two pictures.  Data is read from ``../shared/data`` beside the
 repository, or ``--data``.
 """
@@ -30,8 +31,15 @@ from indexer.readers import Article, read_sources  # noqa: E402
 from indexer.writer import index_articles  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-SHOTS = [("screenshot-phone.png", 390, 844), ("screenshot-results.png", 1366, 900)]
 QUERY = {"q": "اليمن", "country": "SA"}
+RESULTS = "/?" + urllib.parse.urlencode(QUERY)
+# (file, path, width, height, the element that must start in the first screen)
+SHOTS = [
+    ("screenshot-phone.png", RESULTS, 390, 844, "ol.hits > li.hit"),
+    ("screenshot-results.png", RESULTS, 1366, 900, "ol.hits > li.hit"),
+    ("screenshot-actor.png", "/actor/" + urllib.parse.quote("جماعة الحوثي"), 1366, 900, ".companions tbody tr"),
+    ("screenshot-country-phone.png", "/country/IQ", 390, 844, "figure.timeline"),
+]
 
 
 def build_index(data, index_dir, every):
@@ -67,15 +75,14 @@ def serve(index_dir):
 def shoot(base, out):
     from playwright.sync_api import sync_playwright
 
-    url = base + "/?" + urllib.parse.urlencode(QUERY)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        for name, width, height in SHOTS:
+        for name, path, width, height, first in SHOTS:
             page = browser.new_page(viewport={"width": width, "height": height}, locale="ar")
-            page.goto(url)
+            page.goto(base + path)
             scroll, inner = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
-            top = page.locator("ol.hits > li.hit").first.bounding_box()["y"]
-            print(f"{width}x{height}: scrollWidth {scroll}, innerWidth {inner}, first result at {top:.0f}px",
+            top = page.locator(first).first.bounding_box()["y"]
+            print(f"{name} {width}x{height}: scrollWidth {scroll}, innerWidth {inner}, {first} at {top:.0f}px",
                   file=sys.stderr)
             if scroll > inner or top >= height:
                 raise SystemExit(f"{name}: the layout is broken at {width}x{height}; no screenshot taken")

@@ -32,7 +32,8 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
-SCREENSHOTS = {"screenshot-phone.png": (390, 844), "screenshot-results.png": (1366, 900)}
+SCREENSHOTS = {"screenshot-phone.png": (390, 844), "screenshot-results.png": (1366, 900),
+               "screenshot-actor.png": (1366, 900), "screenshot-country-phone.png": (390, 844)}
 OIL = "النفط"
 TIMEOUT_MS = 10_000
 
@@ -213,6 +214,45 @@ def test_open_a_document_and_follow_an_actor(page, tmp_path):
     assert "تحسين الخفاجي" in page.locator("ul.chips li.chip-actor").inner_text()
 
 
+def test_open_a_document_click_its_country_and_land_on_its_articles(page, tmp_path):
+    page.goto("/?q=الاستخبارات")
+    first_hit(page).locator("h3 a").click()
+    page.wait_for_url("**/documents/**")
+    page.locator(".entity-countries li", has=page.locator("a[data-code=IQ]")).locator("a.entity-page").click()
+    page.wait_for_url("**/country/IQ")
+    assert page.locator(".entity-head h1").inner_text().startswith("العراق")
+    shown = int(page.locator(".entity-total").get_attribute("data-total"))
+    assert shown >= 1 and page.locator(".latest ol.hits li.hit").count() == min(shown, 10)
+    page.screenshot(path=str(tmp_path / "country.png"), full_page=True)
+    # Its articles, as a results page.
+    page.locator(".entity-total a.all").click()
+    page.wait_for_url("**country=IQ**")
+    assert total(page) == shown and first_hit(page).is_visible()
+
+
+def test_open_an_actor_page_and_follow_a_companion(page, tmp_path):
+    page.goto("/?q=الاستخبارات")
+    first_hit(page).locator("h3 a").click()
+    page.wait_for_url("**/documents/**")
+    page.locator(".entity-actors li", has_text="تحسين الخفاجي").locator("a.entity-page").click()
+    page.wait_for_url("**/actor/**")
+    assert page.locator(".entity-head h1 .label").inner_text() == "تحسين الخفاجي"
+    page.screenshot(path=str(tmp_path / "actor.png"), full_page=True)
+    row = page.locator(".companions-actor tbody tr").first
+    companion = row.locator("a.companion").get_attribute("data-value")
+    count = int(row.locator("td.count").inner_text().replace(",", ""))
+    row.locator("a.companion").click()
+    page.wait_for_url("**with_actor=**")
+    assert total(page) == count >= 1
+    chips = page.locator("ul.chips li.chip-with_actor .chip-label").all_inner_texts()
+    assert chips == ["تحسين الخفاجي", companion]
+    # The pairs under these results name the two together, as many times.
+    pair = page.locator(f"section.pairs a[data-a='تحسين الخفاجي'][data-b='{companion}'], "
+                        f"section.pairs a[data-a='{companion}'][data-b='تحسين الخفاجي']")
+    assert pair.count() == 1
+    assert pair.locator("xpath=ancestor::tr").locator("td.count").inner_text() == str(count)
+
+
 def test_hostile_documents_render_as_text(page):
     page.goto(f"/?q={OIL}&source={XSS_SOURCE}")
     titles = set(page.locator("ol.hits h3").all_inner_texts())
@@ -248,6 +288,8 @@ def layout_pages(page):
         ("results", f"/?q={OIL}&country=IQ&country=IR&source=sabq"),
         ("results-many", f"/?q={OIL}&per_page=31"),
         ("document", f"/documents/{doc_id}?q=الاستخبارات"),
+        ("actor", "/actor/تحسين الخفاجي"),
+        ("country", "/country/IQ"),
         ("no-results", f"/?q={LONG_WORD}"),
         ("bad-date", f"/?q={OIL}&from=21/07/2015"),
         ("error", "/export.csv?q="),
