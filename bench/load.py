@@ -13,14 +13,24 @@ and p99 latency and errors in bench/results/load.md.
     python bench/load.py                               # build the index, measure, record
     python bench/load.py --index-dir /tmp/ix           # reuse an index
     python bench/load.py --index-dir /tmp/ix --workers 1 --workers 2 --no-record
+    python bench/load.py --index-dir /tmp/ix --compare main --rounds 3
 
 Several --workers values compare server process counts in one run (each
-with --threads threads).  Target on the 2-core machine: no errors and at
+with --threads threads).  ``--compare REF`` serves the code of git REF
+(``git archive REF``, unpacked into a temporary folder) and the working
+tree alternately, ROUNDS times each, on the same index and the same
+requests, so that the machine's changing load falls on both alike; the
+results give each round and each side's pooled figures, and the ratio of
+the medians (the results page with the exploring must stay within 1.5x
+of the page before it).  Target on the 2-core machine: no errors and at
 least 40 requests/s.
 """
 
 import argparse
 import http.client
+import io
+import shutil
+import tarfile
 import json
 import os
 import random
@@ -86,16 +96,18 @@ def ensure_index(index_dir, corpus):
 class Server:
     """`archive serve` in a subprocess, stopped with SIGTERM."""
 
-    def __init__(self, index_dir, workers, threads):
+    def __init__(self, index_dir, workers, threads, source=REPO_ROOT):
         self.port = free_port()
-        env = {**os.environ, "ARCHIVE_WEB_WORKERS": str(workers)}
+        # The code served is the one in ``source``: first on the path, and
+        # the working directory `python -m` imports from.
+        env = {**os.environ, "ARCHIVE_WEB_WORKERS": str(workers), "PYTHONPATH": str(source)}
         # The server's log goes to a file: an unread pipe would fill up and
         # stall the server.
         self.log = tempfile.NamedTemporaryFile("w+", prefix="archive-serve-", suffix=".log", delete=False)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "indexer.cli", "--index-dir", str(index_dir), "serve",
              "--port", str(self.port), "--threads", str(threads)],
-            cwd=REPO_ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            cwd=source, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while not self._up():
@@ -200,7 +212,7 @@ def warm_up(port, clients, seconds):
 
 def load(port, clients, duration, facet_values, seed=7):
     """Run ``clients`` threads for ``duration`` s; return per-request records."""
-    records = []  # (latency s, ok, kind, problem)
+    records = []  # (latency s, ok, kind, problem, the page showed pairs named together)
     lock = threading.Lock()
     start_at = time.monotonic() + 0.2
     stop_at = start_at + duration
@@ -218,6 +230,7 @@ def load(port, clients, duration, facet_values, seed=7):
             t0 = time.perf_counter()
             path = page_path(q, extra)
             problem = None
+            body = b""
             try:
                 status, body = get(conn, path)
                 ok = status == 200 and b'class="summary"' in body
@@ -228,7 +241,8 @@ def load(port, clients, duration, facet_values, seed=7):
                 problem = f"{e!r} for {urllib.parse.unquote(path)}"
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            mine.append((time.perf_counter() - t0, ok, "facet" if extra else "plain", problem))
+            mine.append((time.perf_counter() - t0, ok, "facet" if extra else "plain", problem,
+                         b'<section class="pairs"' in body))
         conn.close()
         with lock:
             records.extend(mine)
@@ -263,6 +277,8 @@ def summarize(records, duration):
         "max_ms": round(ok[-1] * 1000, 1) if ok else None,
         "median_plain_ms": round(statistics.median(plain) * 1000, 1) if plain else None,
         "median_facet_ms": round(statistics.median(facet) * 1000, 1) if facet else None,
+        # Which page was served: the old one never shows the pairs.
+        "with_pairs": round(sum(1 for r in records if r[1] and r[4]) / max(1, len(ok)), 3),
     }
 
 
@@ -299,6 +315,43 @@ def cpu_load():
         return None
 
 
+def checkout(ref, into):
+    """Unpack the tree of git ``ref`` into folder ``into``; return its short commit."""
+    commit = subprocess.run(["git", "rev-parse", "--short", ref], cwd=REPO_ROOT, capture_output=True,
+                            text=True, check=True).stdout.strip()
+    tree = subprocess.run(["git", "archive", "--format=tar", commit], cwd=REPO_ROOT, capture_output=True,
+                          check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(tree)) as tar:
+        tar.extractall(into, filter="data")
+    return commit
+
+
+def measure(index_dir, workers, threads, args, source=REPO_ROOT):
+    """One run: start the server from ``source``, warm it up, load it; return its summary."""
+    server = Server(index_dir, workers, threads, source)
+    try:
+        facet_values = warm_up(server.port, args.clients, args.warmup)
+        cpu_before = server.cpu_seconds()
+        records = load(server.port, args.clients, args.duration, facet_values)
+        cpu = server.cpu_seconds() - cpu_before
+        rss_mb, private_mb = server.memory_mb()
+    finally:
+        server.stop()
+    summary = summarize(records, args.duration)
+    # The machine is shared: requests/s depends on what else runs.  The
+    # server's own CPU time per request does not, and gives the rate
+    # its cores would sustain with nothing else running.
+    summary["server_rss_mb"], summary["server_private_mb"] = rss_mb, private_mb
+    summary["server_cpu_ms"] = round(cpu * 1000 / max(1, summary["requests"]), 1)
+    summary["server_cores_used"] = round(cpu / args.duration, 2)
+    cores = min(workers, os.cpu_count() or 1)
+    summary["capacity_rps"] = round(cores * 1000 / summary["server_cpu_ms"], 1) if cpu else None
+    summary["loadavg"] = " / ".join(f"{x:.1f}" for x in (cpu_load() or ()))
+    if summary["errors"]:
+        print(f"server log ({server.log.name}):\n{server.log_text()[-5000:]}", file=sys.stderr)
+    return summary, records
+
+
 def write_markdown(path, runs, facts):
     lines = [
         "# Load benchmark: `archive serve` on the full SaudiNewsNet index",
@@ -321,8 +374,9 @@ def write_markdown(path, runs, facts):
     ]
     for run in runs:
         s = run["summary"]
+        label = run.get("label") or ""
         lines.append(
-            f"| {run['workers']} process{'es' if run['workers'] > 1 else ''} x {run['threads']} threads "
+            f"| {label}{run['workers']} process{'es' if run['workers'] > 1 else ''} x {run['threads']} threads "
             f"| {s['rps']} | {s['median_ms']} | {s['p95_ms']} | {s['p99_ms']} | {s['max_ms']} "
             f"| {s['errors']} | {s['requests']} | {s['median_plain_ms']} / {s['median_facet_ms']} "
             f"| {s['server_cpu_ms']} | {s['server_cores_used']} | {s['capacity_rps']} "
@@ -343,9 +397,51 @@ def write_markdown(path, runs, facts):
         "each process, private memory (USS) does not.",
         "",
     ]
+    if facts.get("compare"):
+        lines += compare_lines(facts["compare"])
     if facts.get("notes"):
         lines += [facts["notes"], ""]
     path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def compare_lines(compare):
+    """The old page and the new side by side, from every round's requests."""
+    old, new = compare["old"], compare["new"]
+    lines = [
+        f"## The old page ({compare['ref']} at {compare['ref_commit']}) and the new (the working tree), "
+        f"{compare['rounds']} alternating rounds each",
+        "",
+        "Every request of a side's rounds together (the rows above are the rounds, in the order run, "
+        "with the load average when each ended):",
+        "",
+        "| page | requests/s | median ms | p95 ms | p99 ms | errors | requests | server CPU ms/request "
+        "| pages showing pairs |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, side in (("old", old), ("new", new)):
+        lines.append(f"| {name} | {side['rps']} | {side['median_ms']} | {side['p95_ms']} | {side['p99_ms']} "
+                     f"| {side['errors']} | {side['requests']} | {side['server_cpu_ms']} "
+                     f"| {side['with_pairs']:.0%} |")
+    ratio = new["median_ms"] / old["median_ms"]
+    lines += [
+        "",
+        f"New / old median: **{ratio:.2f}x** (target at most 1.5x: **{'met' if ratio <= 1.5 else 'not met'}**); "
+        f"p95 {new['p95_ms'] / old['p95_ms']:.2f}x; requests/s {new['rps'] / old['rps']:.2f}x; "
+        f"server CPU per request {new['server_cpu_ms'] / old['server_cpu_ms']:.2f}x. "
+        "Each round's new / old median, in the order run: "
+        + ", ".join(f"{r:.2f}" for r in compare["round_ratios"]) + ".",
+        "",
+    ]
+    return lines
+
+
+def pooled(summaries_and_records, duration):
+    """One side's rounds as one summary: every request, CPU per request averaged."""
+    records = [r for _, recs in summaries_and_records for r in recs]
+    out = summarize(records, duration * len(summaries_and_records))
+    cpu = [s["server_cpu_ms"] * s["requests"] for s, _ in summaries_and_records]
+    out["server_cpu_ms"] = round(sum(cpu) / max(1, out["requests"]), 1)
+    return out
 
 
 def main():
@@ -362,6 +458,9 @@ def main():
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "load.md")
     parser.add_argument("--notes", default="", help="a paragraph appended to the results")
     parser.add_argument("--no-record", action="store_true", help="print only; leave the results file")
+    parser.add_argument("--compare", metavar="REF",
+                        help="serve git REF and the working tree alternately (old page vs new)")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of each side with --compare")
     args = parser.parse_args()
 
     ensure_index(args.index_dir, args.corpus)
@@ -377,27 +476,31 @@ def main():
         "notes": args.notes,
     }
     runs = []
-    for workers in args.workers or [os.cpu_count() or 1]:
-        server = Server(args.index_dir, workers, args.threads)
+    if args.compare:
+        workers = (args.workers or [os.cpu_count() or 1])[0]
+        tmp = Path(tempfile.mkdtemp(prefix="archive-load-old-"))
         try:
-            facet_values = warm_up(server.port, args.clients, args.warmup)
-            cpu_before = server.cpu_seconds()
-            records = load(server.port, args.clients, args.duration, facet_values)
-            cpu = server.cpu_seconds() - cpu_before
-            rss_mb, private_mb = server.memory_mb()
+            ref_commit = checkout(args.compare, tmp)
+            sides = {"old": [], "new": []}
+            for round_no in range(1, args.rounds + 1):
+                for side, source in (("old", tmp), ("new", REPO_ROOT)):
+                    summary, records = measure(args.index_dir, workers, args.threads, args, source)
+                    sides[side].append((summary, records))
+                    label = f"{side} ({args.compare} {ref_commit}), round {round_no}: " if side == "old" \
+                        else f"new (working tree), round {round_no}: "
+                    runs.append({"workers": workers, "threads": args.threads, "summary": summary,
+                                 "label": label + f"load {summary['loadavg']}; "})
+                    print(json.dumps({"side": side, "round": round_no, **summary}), flush=True)
         finally:
-            server.stop()
-        summary = summarize(records, args.duration)
-        # The machine is shared: requests/s depends on what else runs.  The
-        # server's own CPU time per request does not, and gives the rate
-        # its cores would sustain with nothing else running.
-        summary["server_rss_mb"], summary["server_private_mb"] = rss_mb, private_mb
-        summary["server_cpu_ms"] = round(cpu * 1000 / max(1, summary["requests"]), 1)
-        summary["server_cores_used"] = round(cpu / args.duration, 2)
-        cores = min(workers, os.cpu_count() or 1)
-        summary["capacity_rps"] = round(cores * 1000 / summary["server_cpu_ms"], 1) if cpu else None
-        if summary["errors"]:
-            print(f"server log ({server.log.name}):\n{server.log_text()[-5000:]}", file=sys.stderr)
+            shutil.rmtree(tmp, ignore_errors=True)
+        facts["compare"] = {
+            "ref": args.compare, "ref_commit": ref_commit, "rounds": args.rounds,
+            "old": pooled(sides["old"], args.duration), "new": pooled(sides["new"], args.duration),
+            "round_ratios": [n[0]["median_ms"] / o[0]["median_ms"] for o, n in zip(sides["old"], sides["new"])],
+        }
+        print(json.dumps({k: facts["compare"][k] for k in ("old", "new", "round_ratios")}), flush=True)
+    for workers in [] if args.compare else args.workers or [os.cpu_count() or 1]:
+        summary, _ = measure(args.index_dir, workers, args.threads, args)
         runs.append({"workers": workers, "threads": args.threads, "summary": summary})
         print(json.dumps({"workers": workers, "threads": args.threads, **summary}), flush=True)
     if not args.no_record:

@@ -38,9 +38,9 @@ NAMES_SHOWN = 12
 # Entities a pair table starts from, and the most it widens to (see pairs).
 FIRST_K = 24
 MAX_K = 256
-# Below one document in this many, a selection's entries are found by
-# bisection rather than by a pass over all of them.
-RUNS_BELOW = 20
+# Below one document in this many, a selection's entries are taken as
+# runs rather than by a pass over all of them.
+RUNS_BELOW = 4
 
 
 @dataclass
@@ -137,34 +137,36 @@ class _Entries:
         return facet_entry(name, self.values[value_id], int(self.counts[value_id]))
 
 
-# Facet columns whose entries are in document order (all the index
-# builds; checked once per column, since the pairs depend on it).
-_in_order = weakref.WeakKeyDictionary()
+# Per facet column (of one generation), where each document's entries
+# start: None when the entries are not in document order (the index
+# builds them in order; checked once, since the pairs depend on it).
+_starts = weakref.WeakKeyDictionary()
+
+
+def _entry_starts(column):
+    if column not in _starts:
+        d = column.entry_doc
+        ordered = len(d) < 2 or bool((d[1:] >= d[:-1]).all())
+        _starts[column] = np.searchsorted(d, np.arange(column.size + 1)) if ordered else None
+    return _starts[column]
 
 
 def _entries_of(column, selected, docs):
     """(docs, vals) of the entries of the ``selected`` documents (``docs``,
     ascending), in document order.
 
-    Entries come in document order, so the selected documents' entries are
-    runs found by bisection: a small selection costs little, however large
-    the index.
+    A selection of a few documents takes their runs of entries, found from
+    each document's first entry; a large one, one pass over all entries.
     """
-    ordered = _in_order.get(column)
-    if ordered is None:
-        d = column.entry_doc
-        ordered = _in_order[column] = bool(len(d) < 2 or (d[1:] >= d[:-1]).all())
-    if not ordered or len(docs) * RUNS_BELOW > len(selected):
-        # Many documents: one pass over every entry is cheaper.
+    starts = _entry_starts(column)
+    if starts is None or len(docs) * RUNS_BELOW > len(selected):
         picked = selected[column.entry_doc]
         found_docs, found_vals = column.entry_doc[picked], column.entry_val[picked]
-        if ordered:
+        if starts is not None:
             return found_docs, found_vals
         order = np.argsort(found_docs, kind="stable")
         return found_docs[order], found_vals[order]
-    starts = np.searchsorted(column.entry_doc, docs, side="left")
-    ends = np.searchsorted(column.entry_doc, docs, side="right")
-    index = _runs(starts, ends)
+    index = _runs(starts[docs], starts[docs + 1])
     return column.entry_doc[index], column.entry_val[index]
 
 

@@ -11,7 +11,9 @@ twins are in :mod:`search_web.api`.  Only presentation is built here; the
 counting is the service's.
 """
 
-from flask import abort, redirect, render_template, url_for
+from urllib.parse import quote, urlencode
+
+from flask import abort, redirect, render_template, request, url_for
 
 from search_web.service import get_service
 from search_web.state import FACET_PARAMS, SearchState
@@ -24,20 +26,27 @@ FILTER_PARAM = {"actor": "actor", "country": "country"}
 PAIR_PARAM = {"actor": "with_actor", "country": "with_country"}
 
 
+# Page addresses by filter parameter.  Written out rather than by url_for:
+# a results page links some forty entities, and url_for is most of the
+# cost of a link (the routes are /actor/<path:actor_id>, /country/<code>).
+PAGE_PATHS = {"actor": "/actor/", "with_actor": "/actor/", "country": "/country/", "with_country": "/country/"}
+
+
 def entity_href(kind, value):
-    """The URL of an entity's page."""
-    if kind in ("actor", "with_actor"):
-        return url_for("web.actor", actor_id=value)
-    if kind in ("country", "with_country"):
-        return url_for("web.country", code=value)
-    return None
+    """The URL of an entity's page, or None for a facet without pages."""
+    path = PAGE_PATHS.get(kind)
+    return f"{request.script_root}{path}{quote(value, safe='')}" if path else None
 
 
-def both_href(state, *entities):
-    """``state`` narrowed to the articles naming every (kind, value) of ``entities``."""
-    for kind, value in entities:
-        state = state.changed(add=(PAIR_PARAM[kind], value))
-    return search_url(state)
+def both_href(state, *entities, base=None):
+    """``state`` narrowed to the articles naming every (kind, value) of
+    ``entities`` (``base``: the state's query string at page 1, if known)."""
+    if base is None:
+        base = state.query_string(page=1)
+    extra = [(PAIR_PARAM[kind], value) for kind, value in entities
+             if value not in getattr(state, FACET_PARAMS[PAIR_PARAM[kind]])]
+    query = "&".join(part for part in (base, urlencode(extra)) if part)
+    return url_for("web.search") + ("?" + query if query else "")
 
 
 def _bar(count, most):
@@ -49,6 +58,7 @@ def pair_rows(state, cooccurrence):
     """The search's pairs as two tables: [{title, rows: [{a, b, count, bar, href}]}]."""
     if not cooccurrence:
         return []
+    base = state.query_string(page=1)
     tables = []
     for key, title, b_kind in (("actors", "فاعلان يُذكران معًا", "actor"),
                                ("actor_country", "فاعل ودولة يُذكران معًا", "country")):
@@ -61,7 +71,7 @@ def pair_rows(state, cooccurrence):
             a, b = pair["a"], pair["b"]
             rows.append({
                 "a": a, "b": b, "b_kind": b_kind, "count": pair["count"], "bar": _bar(pair["count"], most),
-                "href": both_href(state, ("actor", a["value"]), (b_kind, b["value"])),
+                "href": both_href(state, ("actor", a["value"]), (b_kind, b["value"]), base=base),
             })
         tables.append({"key": key, "title": title, "rows": rows})
     return tables
