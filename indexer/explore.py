@@ -140,6 +140,7 @@ class _Entries:
 # Per facet column (of one generation), where each document's entries
 # start: None when the entries are not in document order (the index
 # builds them in order; checked once, since the pairs depend on it).
+# Threads that meet a new column together compute the same array twice.
 _starts = weakref.WeakKeyDictionary()
 
 
@@ -181,10 +182,10 @@ def _runs(starts, ends):
 
 
 def _group_pairs(docs_a, cols_a, docs_b, cols_b):
-    """Every (a column, b column) of entries sharing a document: ``docs_a``
-    and ``docs_b`` ascending; each a entry meets the b entries of its
-    document, from ``start`` on (for a facet paired with itself, the b
-    entries after it, so each pair comes once)."""
+    """Every (a column, b column) of entries sharing a document, ``docs_a``
+    and ``docs_b`` ascending: each a entry meets every b entry of its
+    document, or, for a facet paired with itself (``docs_b`` None), the
+    entries after it, so that each pair comes once."""
     same = docs_b is None
     if same:
         docs_b, cols_b = docs_a, cols_a
