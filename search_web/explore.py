@@ -17,7 +17,7 @@ from flask import abort, redirect, render_template, request, url_for
 
 from search_web.service import get_service
 from search_web.state import FACET_PARAMS, SearchState
-from search_web.views import bp, search_url, timeline_view
+from search_web.views import bp, search_path, search_url, timeline_view
 
 # Arabic for an actor's kind, as the recogniser names it.
 ACTOR_KINDS = {"person": "شخص", "organization": "منظمة"}
@@ -46,7 +46,7 @@ def both_href(state, *entities, base=None):
     extra = [(PAIR_PARAM[kind], value) for kind, value in entities
              if value not in getattr(state, FACET_PARAMS[PAIR_PARAM[kind]])]
     query = "&".join(part for part in (base, urlencode(extra)) if part)
-    return url_for("web.search") + ("?" + query if query else "")
+    return search_path() + ("?" + query if query else "")
 
 
 def _bar(count, most):

@@ -14,7 +14,7 @@ import re
 from dataclasses import asdict
 from datetime import datetime, timezone
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
 
 from indexer.errors import QueryError
 from indexer.search import MAX_PER_PAGE
@@ -163,7 +163,15 @@ bp.add_app_template_global(source_labels, "source_labels")
 
 def search_url(state, **change):
     query = state.query_string(**change)
-    return url_for("web.search") + ("?" + query if query else "")
+    return search_path() + ("?" + query if query else "")
+
+
+def search_path():
+    """The results page's path, url_for("web.search") once per request: a
+    page has some hundred links to it, and url_for is a good part of each."""
+    if "search_path" not in g:
+        g.search_path = url_for("web.search")
+    return g.search_path
 
 
 def run_search(service, state):
