@@ -112,6 +112,8 @@ class _Entries:
         self.docs, self.vals = _entries_of(column, selected, docs)
         self.counts = np.bincount(self.vals, minlength=len(column.values))
         self.present = np.flatnonzero(self.counts)
+        self._col = np.full(len(column.values), -1, dtype=np.int64)
+        self._restricted = {}
 
     def ranked(self, k=None, at_least=None):
         """Value ids by count, most first, ties in the order values were first
@@ -127,11 +129,17 @@ class _Entries:
     def restricted(self, ids):
         """(docs, column) of the entries whose value is among ``ids``, the
         column being the value's place in ``ids``."""
-        col = np.full(len(self.values), -1, dtype=np.int64)
-        col[ids] = np.arange(len(ids))
-        where = col[self.vals]
-        keep = where >= 0
-        return self.docs[keep], where[keep]
+        key = ids.tobytes()
+        if key not in self._restricted:
+            # One value -> column table, reset after use: the actor facet
+            # has some 65,000 values, and a search pairs up to four times.
+            col = self._col
+            col[ids] = np.arange(len(ids))
+            where = col[self.vals]
+            col[ids] = -1
+            keep = where >= 0
+            self._restricted[key] = (self.docs[keep], where[keep])
+        return self._restricted[key]
 
     def entry(self, name, value_id):
         return facet_entry(name, self.values[value_id], int(self.counts[value_id]))
