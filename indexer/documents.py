@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from indexer import schema as S
 from indexer import snippets
+from indexer.boilerplate import strip
 from indexer.segments import actor_facet_value
 
 SNIPPET_CHARS = 240
@@ -23,10 +24,14 @@ class Hit:
     title_html: str = ""
 
 
-def make_hit(stored, terms, score):
+def make_hit(stored, terms, score, boilerplate=None):
     """A :class:`Hit` from stored fields; ``terms`` (index terms to mark, or
-    None for no snippet) and the score."""
+    None for no snippet) and the score.  The snippet leaves out the
+    ``boilerplate`` keys of the article's source."""
     date = stored.get(S.DATE)
+    body = stored.get(S.BODY, "")
+    if terms is not None and boilerplate:
+        body = strip(body, boilerplate.get(stored.get(S.SOURCE, "")))
     return Hit(
         id=stored[S.ID],
         title=stored.get(S.TITLE, ""),
@@ -35,7 +40,7 @@ def make_hit(stored, terms, score):
         url=stored.get(S.URL, ""),
         author=stored.get(S.AUTHOR, ""),
         score=round(float(score), 4) if score is not None else None,
-        snippet=snippets.snippet(stored.get(S.BODY, ""), terms, SNIPPET_CHARS) if terms is not None else "",
+        snippet=snippets.snippet(body, terms, SNIPPET_CHARS) if terms is not None else "",
         title_html=snippets.highlight_all(stored.get(S.TITLE, ""), terms) if terms is not None else "",
     )
 

@@ -227,7 +227,7 @@ class SearchService:
         if first < len(page_docs):
             terms = None if not snippets else set() if browse else self._highlight_terms(searcher, snapshot, q)
             for docnum, score in zip(page_docs[first:].tolist(), page_scores[first:]):
-                hits.append(make_hit(searcher.stored_fields(docnum), terms, score))
+                hits.append(make_hit(searcher.stored_fields(docnum), terms, score, snapshot.boilerplate))
         facet_counts, timeline = (
             self._count_facets(snapshot, matched, masks, facet_limit) if facets else ({}, [])
         )

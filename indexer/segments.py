@@ -21,6 +21,7 @@ from whoosh.reading import SegmentReader
 
 from analyzers.tokenizer import is_word
 from indexer import columns
+from indexer.boilerplate import strip
 from indexer import schema as S
 from indexer.readers import content_hash
 from indexer.whoosh_internals import ChunkWriter, PrivateTempStorage
@@ -134,19 +135,29 @@ def document_fields(article, entities=None, tokens=None, fingerprint=None):
     return doc
 
 
-def build_segment(index_dir, indexname, articles, entities, limitmb):
+def build_segment(index_dir, indexname, articles, entities, limitmb, boilerplate=None):
     """Write ``articles`` into a new segment of the index; return the Segment.
 
-    Runs in a worker process (or in the parent when there is one job).
+    ``boilerplate`` is ``{source: keys}`` (:mod:`indexer.boilerplate`):
+    those segments of an article are left out of entity recognition (they
+    stay searchable).  Runs in a worker process (or in the parent when there
+    is one job).
     """
     ix = _index(index_dir, indexname)
     extract = _extractor(entities)
+    boilerplate = boilerplate or {}
     writer = ChunkWriter(ix, limitmb=limitmb)
     try:
         for start in range(0, len(articles), ENTITY_BATCH):
             chunk = articles[start:start + ENTITY_BATCH]
+            texts = [article_text(a) for a in chunk]
             if extract:
-                found = extract([article_text(a) for a in chunk], with_tokens=True)
+                # Entities are recognised without the source's boilerplate;
+                # where some was cut, the recogniser's tokens are not the
+                # whole text's, which is then split again for its terms.
+                stripped = [strip(t, boilerplate.get(a.source)) for a, t in zip(chunk, texts)]
+                found = extract(stripped, with_tokens=True)
+                found = [(e, tokens if s is t else None) for (e, tokens), s, t in zip(found, stripped, texts)]
             else:
                 found = [(None, None)] * len(chunk)
             for article, (entities, tokens) in zip(chunk, found):

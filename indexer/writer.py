@@ -23,6 +23,7 @@ from whoosh.filedb.filestore import FileStorage
 
 from indexer import columns
 from indexer import schema as S
+from indexer.boilerplate import Boilerplate
 from indexer.whoosh_internals import clean_index_files, commit_segments, open_for_reading
 from analyzers.analysis import analysis_fingerprint
 from indexer.errors import IndexBusy, IndexMissing, IndexStale, NotAnArchiveIndex
@@ -362,6 +363,7 @@ def index_articles(
     lock = _acquire_lock(ix, index_dir, lock_timeout, on_wait)
     known = _indexed_ids(ix)
     held = _Known(ix, entities)
+    boilerplate = Boilerplate.load(index_dir)
     pool = None
     pending = None  # (ids, futures) of the batch being built
     build = partial(build_segment, str(index_dir), INDEX_NAME, entities=entities, limitmb=limitmb)
@@ -379,21 +381,25 @@ def index_articles(
             pool.shutdown()
             pool = None
         updated = _commit(ix, ids, segments, known)
+        boilerplate.save(index_dir)
         report.updated += updated
         report.added += len(ids) - updated
 
     def submit(batch):
         nonlocal pool, pending
         articles = list(batch.values())
+        # Decided from every article read so far, this batch's included.
+        table = boilerplate.table()
+        run = partial(build, boilerplate={a.source: table[a.source] for a in articles if a.source in table})
         if jobs > 1 and len(articles) >= MIN_PARALLEL_BATCH and pool is None:
             pool = ProcessPoolExecutor(
                 jobs, mp_context=multiprocessing.get_context("spawn"),
                 initializer=init_worker, initargs=(entities,),
             )
         if pool is None:
-            futures = [_Done(build(articles))]
+            futures = [_Done(run(articles))]
         else:
-            futures = [pool.submit(build, chunk) for chunk in _chunks(articles, jobs)]
+            futures = [pool.submit(run, chunk) for chunk in _chunks(articles, jobs)]
         finish_pending()
         pending = (list(batch), futures)
 
@@ -418,6 +424,7 @@ def index_articles(
                 if len(report.duplicate_examples) < MAX_EXAMPLES:
                     report.duplicate_examples.append((item.origin, item.id, verdict[1]))
                 continue
+            boilerplate.observe(item.source, item.body)
             # Within a batch the last copy of an id wins; across batches
             # the commit replaces the committed copy.
             batch.pop(item.id, None)
