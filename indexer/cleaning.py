@@ -53,16 +53,19 @@ INLINE_ELEMENTS = frozenset("""
 HIDDEN_ELEMENTS = frozenset("script style noscript template iframe object svg".split())
 HTML_ELEMENTS = BLOCK_ELEMENTS | INLINE_ELEMENTS | HIDDEN_ELEMENTS
 
-# Longest names first, so that "b" does not shadow "br" or "blockquote".
-_NAMES = "|".join(sorted(HTML_ELEMENTS, key=len, reverse=True))
 # Attributes in HTML's shape: ASCII names, quoted or bare values.  Arabic
 # after "<b " is not an attribute, so "<b و c>" stays text.
 _ATTRS = r"""(?:\s+[A-Za-z_:][-A-Za-z0-9_:.]*(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'<>`=]+))?)*\s*/?"""
+# Any tag-shaped name is matched and the known ones removed (in
+# _tag_replacement): one pattern for a name, then a set look-up, is ~20x
+# faster on a text full of "<" than an alternation of a hundred names.
 _TAG = re.compile(
-    rf"<!--.*?(?:-->|\Z)"                                     # comment (unterminated: to the end)
-    rf"|<!(?:doctype|\[CDATA\[)[^>]*>"                        # doctype, CDATA opener
-    rf"|<(?P<hidden>{'|'.join(sorted(HIDDEN_ELEMENTS))}){_ATTRS}>.*?(?:</(?P=hidden)\s*>|\Z)"
-    rf"|</?(?P<name>{_NAMES}){_ATTRS}>",
+    r"<(?=[/!A-Za-z])(?:"
+    r"!--.*?(?:-->|\Z)"                                      # comment (unterminated: to the end)
+    r"|!(?:doctype|\[CDATA\[)[^>]*>"                         # doctype, CDATA opener
+    rf"|(?P<hidden>{'|'.join(sorted(HIDDEN_ELEMENTS))}){_ATTRS}>.*?(?:</(?P=hidden)\s*>|\Z)"
+    rf"|/?(?P<name>[A-Za-z][A-Za-z0-9]*){_ATTRS}>"
+    r")",
     re.IGNORECASE | re.DOTALL,
 )
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
@@ -93,7 +96,12 @@ def unescape_entities(text):
 
 
 def _tag_replacement(match):
-    name = (match.group("name") or "").lower()
+    name = match.group("name")
+    if name is None:
+        return ""  # a comment, doctype or hidden element
+    name = name.lower()
+    if name not in HTML_ELEMENTS:
+        return match.group()  # <الكتاب>, <x and y>: not markup
     return "\n" if name in BLOCK_ELEMENTS else ""
 
 
