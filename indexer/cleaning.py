@@ -19,7 +19,8 @@ field of an article (title, body, author, source):
    known element (``أ < ب``, ``<5%``, ``<<الكتاب>>``) is text.
 3. **Control characters**: C0 controls other than tab, line feed and
    carriage return are removed (NUL included); vertical tab and form feed
-   become line breaks.
+   become line breaks, and lone surrogates (which no encoder takes) become
+   U+FFFD.
 
 :func:`canonical_url` gives the id of an article known by its URL, so that
 one article under two URLs is one article (see its docstring for the rules
@@ -69,7 +70,10 @@ _TAG = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _BREAK_CONTROL = re.compile("[\x0b\x0c]")
+# Anything the last step changes: one search, so clean text costs one pass.
+_ODD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def _unescape_one(match):
@@ -118,6 +122,12 @@ def strip_tags(text):
     return _TAG.sub(_tag_replacement, text)
 
 
+def replace_surrogates(text):
+    """Replace lone surrogates (a JSON ``"\\ud800"`` decodes to one) by U+FFFD:
+    they cannot be encoded, so an index could not store the text."""
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
+
+
 def clean_text(text):
     """The text of a field as a reader should keep it: entities unescaped,
     tags removed, stray control characters dropped (see the module doc).
@@ -128,9 +138,9 @@ def clean_text(text):
     if "&" in text:
         text = unescape_entities(text)
     text = strip_tags(text)
-    if _BREAK_CONTROL.search(text):
-        text = _BREAK_CONTROL.sub("\n", text)
-    return _CONTROL.sub("", text)
+    if not _ODD.search(text):
+        return text
+    return replace_surrogates(_CONTROL.sub("", _BREAK_CONTROL.sub("\n", text)))
 
 
 def duplicate_key(title, body):
