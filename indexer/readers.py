@@ -719,7 +719,7 @@ def _walk(top, seen):
         except OSError as e:
             yield Problem(printable(folder), f"folder cannot be read ({e.strerror or e}); skipped")
             continue
-        subfolders = []
+        folders = []
         for entry in entries:
             if entry.name.startswith("."):
                 continue
@@ -727,10 +727,14 @@ def _walk(top, seen):
                 is_dir = entry.is_dir()  # follows a link
             except OSError:
                 is_dir = False
-            if not is_dir:
-                if _extension(entry.name) in SUPPORTED:
-                    yield entry.path
-                continue
+            if is_dir:
+                folders.append(entry)
+            elif _extension(entry.name) in SUPPORTED:
+                yield entry.path
+        # A real folder claims its inode before a link to it does, so that
+        # its files are reported under their own path, not the link's.
+        claimed = set()
+        for entry in sorted(folders, key=lambda e: e.is_symlink()):
             try:
                 info = entry.stat()
             except OSError as e:
@@ -741,11 +745,12 @@ def _walk(top, seen):
                 first = seen[key]
                 loop = (entry.path + os.sep).startswith(first.rstrip(os.sep) + os.sep)
                 what = "a link back to the folder" if loop else "the same folder as"
-                yield Problem(printable(entry.path), f"{what} {printable(first)}, already read; "
-                              "not followed", "warning")
+                yield Problem(printable(entry.path), f"{what} {printable(first)}; "
+                              "read once, not followed here", "warning")
                 continue
             seen[key] = entry.path
-            subfolders.append(entry.path)
+            claimed.add(entry.path)
+        subfolders = [entry.path for entry in folders if entry.path in claimed]
         stack.extend(reversed(subfolders))
 
 
