@@ -805,6 +805,27 @@ def _open_source(path):
     return f, None
 
 
+def _read_at_most(f, expected, limit):
+    """Read up to ``limit`` bytes of ``f``, whose size was ``expected``.
+
+    Not ``f.read(limit)``: that allocates ``limit`` bytes up front, a
+    gigabyte for every file however small, which fails where address space
+    is limited (ulimit -v) and was the first MemoryError the tests met.
+    """
+    data = f.read(min(expected, limit - 1) + 1)
+    if len(data) <= expected:
+        return data
+    chunks = [data]  # the file grew while read: the rest in pieces
+    size = len(data)
+    while size < limit:
+        chunk = f.read(min(64 << 20, limit - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
 def _read_file(path, field_map, seen):
     name = printable(str(path))
     ext = _extension(name)
@@ -830,7 +851,7 @@ def _read_file(path, field_map, seen):
                           "for one file; split it, or zip it (archives are read member by member)")
             return
         try:
-            data = f.read(MAX_FILE_BYTES + 1)
+            data = _read_at_most(f, info.st_size, MAX_FILE_BYTES + 1)
         except OSError as e:
             yield Problem(name, f"cannot be read ({e.strerror or e})")
             return
