@@ -275,17 +275,18 @@ def _decode(data, name):
             return data.decode("utf-16"), []
         except UnicodeDecodeError as e:
             return None, [Problem(name, f"invalid UTF-16 at byte {e.start}")]
-    sample = data[:65536]
+    # NULs at the end are padding (a crashed or preallocated write); inside,
+    # more than 1% of them make a binary file, or UTF-16 without its BOM.
+    sample = data[:65536].rstrip(b"\x00")
     nuls = sample.count(b"\x00")
     binary = (None, [Problem(name, "binary file (NUL bytes), not text")])
-    # More than 1% NULs: a binary file, or UTF-16 without its BOM.
-    if nuls * 100 > len(sample):
+    if nuls * 100 > len(sample) or (not sample and data):
         return binary
     try:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError as e:
-        if nuls:
-            return binary
+        if nuls or data.endswith(b"\x00"):
+            return binary  # NULs and bytes that are not UTF-8: not text
         bad_line = data.count(b"\n", 0, e.start) + 1
         error = f"not UTF-8 (invalid byte 0x{data[e.start]:02x} on line {bad_line})"
     try:
