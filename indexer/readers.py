@@ -701,6 +701,48 @@ def _not_regular(mode):
     return None if stat.S_ISREG(mode) else "not a regular file"
 
 
+def _walk_folder(folder, seen):
+    """Yield the files and problems of one folder; return its subfolders to walk."""
+    try:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as e:
+        yield Problem(printable(folder), f"folder cannot be read ({e.strerror or e}); skipped")
+        return []
+    folders = []
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        try:
+            is_dir = entry.is_dir()  # follows a link
+        except OSError:
+            is_dir = False
+        if is_dir:
+            folders.append(entry)
+        elif _extension(entry.name) in SUPPORTED:
+            yield entry.path
+    # A real folder claims its inode before a link to it does, so that
+    # its files are reported under their own path, not the link's.
+    claimed = set()
+    for entry in sorted(folders, key=lambda e: e.is_symlink()):
+        try:
+            info = entry.stat()
+        except OSError as e:
+            yield Problem(printable(entry.path), f"folder cannot be read ({e.strerror or e}); skipped")
+            continue
+        key = (info.st_dev, info.st_ino)
+        if key in seen:
+            first = seen[key]
+            loop = (entry.path + os.sep).startswith(first.rstrip(os.sep) + os.sep)
+            what = "a link back to the folder" if loop else "the same folder as"
+            yield Problem(printable(entry.path), f"{what} {printable(first)}; "
+                          "read once, not followed here", "warning")
+            continue
+        seen[key] = entry.path
+        claimed.add(entry.path)
+    return [entry.path for entry in folders if entry.path in claimed]
+
+
 def _walk(top, seen):
     """Yield the source files under folder ``top`` (sorted, depth first), or
     a Problem for what cannot be walked.
@@ -715,43 +757,10 @@ def _walk(top, seen):
     while stack:
         folder = stack.pop()
         try:
-            with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError as e:
-            yield Problem(printable(folder), f"folder cannot be read ({e.strerror or e}); skipped")
+            subfolders = yield from _walk_folder(folder, seen)
+        except Exception as e:  # noqa: BLE001 - one folder never ends the walk
+            yield Problem(printable(folder), _failure(e) + "; skipped")
             continue
-        folders = []
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            try:
-                is_dir = entry.is_dir()  # follows a link
-            except OSError:
-                is_dir = False
-            if is_dir:
-                folders.append(entry)
-            elif _extension(entry.name) in SUPPORTED:
-                yield entry.path
-        # A real folder claims its inode before a link to it does, so that
-        # its files are reported under their own path, not the link's.
-        claimed = set()
-        for entry in sorted(folders, key=lambda e: e.is_symlink()):
-            try:
-                info = entry.stat()
-            except OSError as e:
-                yield Problem(printable(entry.path), f"folder cannot be read ({e.strerror or e}); skipped")
-                continue
-            key = (info.st_dev, info.st_ino)
-            if key in seen:
-                first = seen[key]
-                loop = (entry.path + os.sep).startswith(first.rstrip(os.sep) + os.sep)
-                what = "a link back to the folder" if loop else "the same folder as"
-                yield Problem(printable(entry.path), f"{what} {printable(first)}; "
-                              "read once, not followed here", "warning")
-                continue
-            seen[key] = entry.path
-            claimed.add(entry.path)
-        subfolders = [entry.path for entry in folders if entry.path in claimed]
         stack.extend(reversed(subfolders))
 
 
