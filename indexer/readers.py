@@ -16,9 +16,9 @@ canonical URLs as they are read (:mod:`indexer.cleaning`).
 
 Every problem is yielded as a :class:`Problem` naming the file, line and
 field, and reading goes on with the next record: one bad record never costs
-the good ones, and one hostile file never stops a run.  ``read_sources`` is
-a generator, and an exception inside a generator ends it for good, so
-errors are contained here, at three levels:
+the good ones, and one hostile file never stops a run.  What
+``read_sources`` returns is a generator, and an exception inside a
+generator ends it for good, so errors are contained here, at three levels:
 
 * a record: a JSON element or line nested past ``MAX_JSON_DEPTH`` is
   skipped before Python's recursive parser sees it, a number of more than
@@ -49,7 +49,6 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from indexer.cleaning import canonical_url, clean_text, replace_surrogates
 from indexer.dates import parse_date
