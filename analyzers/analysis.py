@@ -1,18 +1,20 @@
-"""Whoosh filters wrapping the pure functions, and the analyzer built from them.
+"""From words to index terms: one function, and the Whoosh analyzer built on it.
 
-The filters are thin: the rules live in :mod:`analyzers.normalize`,
-:mod:`analyzers.stopwords` and :mod:`analyzers.stemmer`.  Whoosh pickles the
-analyzer into the index schema, so these class names and this module path are
-part of the on-disk format: after moving one, rebuild the index.
+:func:`index_term` turns a surface word into the term it is indexed and
+searched under (the rules live in :mod:`analyzers.normalize`,
+:mod:`analyzers.stopwords` and :mod:`analyzers.stemmer`); every path that
+needs terms goes through it: the Whoosh analyzer's one filter
+(:class:`ArabicTermFilter`), the indexing fast path (:func:`term_positions`,
+:func:`word_positions`), snippets and spelling suggestions.  Whoosh pickles
+the analyzer into the index schema, so these class names and this module
+path are part of the on-disk format: after moving one, rebuild the index.
 """
 
 import hashlib
 from functools import lru_cache
 from importlib import resources
-from itertools import compress, repeat
-from operator import is_not
 
-from whoosh.analysis import Filter, StopFilter
+from whoosh.analysis import Filter
 
 from analyzers.normalize import normalize_token
 from analyzers.stemmer import light_stem
@@ -20,50 +22,59 @@ from analyzers.stopwords import STOPWORDS
 from analyzers.tokenizer import WORD_PATTERN, ArabicTokenizer
 
 
-class ArabicNormalizeFilter(Filter):
-    """Apply :func:`analyzers.normalize.normalize` to each token's text.
+class ArabicTermFilter(Filter):
+    """Replace each word with the term it is indexed under: :func:`index_term`.
 
-    Only ``text`` changes: ``startchar``/``endchar`` keep pointing at the
-    original spelling.  A token that was nothing but marks (a lone tatweel
-    run, a stray direction mark) normalizes to "" and is dropped.
+    The whole per-word chain (normalize, drop stopwords, light-stem) is one
+    function, so this analyzer (query parsing, Whoosh's highlighter) and the
+    indexing fast path (:func:`term_positions`, the recogniser's tokens,
+    snippets, spelling suggestions) cannot drift apart.  With ``stem=False``
+    words are normalized but not stemmed (:func:`exact_term`).
+
+    Like ``StopFilter(renumber=True)``, positions close the gaps stopwords
+    leave, so a phrase matches across them the same way at index and query
+    time ("تبادل في المعلومات" finds "تبادل المعلومات").  With
+    ``removestops=False`` a stopword stays, marked ``stopped``; a token that
+    is nothing but marks (a lone tatweel run, a stray direction mark)
+    normalizes to nothing and is always dropped.  Only ``text`` changes:
+    ``startchar``/``endchar`` keep pointing at the original spelling.
     """
 
-    def __call__(self, tokens):
-        for t in tokens:
-            text = normalize_token(t.text)
-            if text:
-                t.text = text
-                yield t
+    def __init__(self, stem=True):
+        self.stem = stem
 
-
-class ArabicLightStemFilter(Filter):
-    """Replace each token's text with :func:`analyzers.stemmer.light_stem`."""
+    def __eq__(self, other):
+        return other and self.__class__ is other.__class__ and self.stem == other.stem
 
     def __call__(self, tokens):
+        term_of = index_term if self.stem else exact_term
+        pos = None
         for t in tokens:
-            t.text = light_stem(t.text)
+            term = term_of(t.text)
+            if term is None:
+                if not t.removestops and normalize_token(t.text):
+                    t.stopped = True
+                    yield t
+                continue
+            t.text = term
+            t.stopped = False
+            if t.positions:
+                # StopFilter's renumbering: the first kept word keeps its
+                # own position and the others count on from there.
+                pos = t.pos if pos is None else pos + 1
+                t.pos = pos
             yield t
 
 
 def arabic_analyzer(stem=True):
     """Return the archive's analyzer, the same at index and query time.
 
-    ArabicTokenizer | ArabicNormalizeFilter | StopFilter | ArabicLightStemFilter
+    ArabicTokenizer | ArabicTermFilter
 
-    The order here is important: the stopword list is normalized but not
-    stemmed, so stopwords go before the stemmer.  ``renumber=True`` closes the
-    gaps stopwords leave, so a phrase matches across them the same way at
-    index and query time ("تبادل في المعلومات" finds "تبادل المعلومات").
-    ``minsize=1`` keeps one-letter tokens such as digits.  The only
-    query-only step, spelling-variant expansion, runs on parsed queries (see
-    :mod:`analyzers.variants`), not here.
+    The only query-only step, spelling-variant expansion, runs on parsed
+    queries (see :mod:`analyzers.variants`), not here.
     """
-    chain = (
-        ArabicTokenizer()
-        | ArabicNormalizeFilter()
-        | StopFilter(stoplist=STOPWORDS, minsize=1, renumber=True)
-    )
-    return chain | ArabicLightStemFilter() if stem else chain
+    return ArabicTokenizer() | ArabicTermFilter(stem=stem)
 
 
 def analyze(text, stem=True):
@@ -81,12 +92,27 @@ def index_term(word):
 
     The whole chain for one word, cached: token frequencies are Zipfian, so
     nearly every lookup after the first few thousand articles is a hit.
-    None for stopwords and for words that normalize to nothing.
+    None for stopwords and for words that normalize to nothing.  The order
+    is important (:func:`normalized_term`): the stopword list is normalized
+    but not stemmed, so stopwords go before the stemmer.
 
     >>> index_term("وبالإستخبارات"), index_term("في")
     ('استخبار', None)
     """
     return normalized_term(normalize_token(word))
+
+
+@lru_cache(maxsize=1 << 16)
+def exact_term(word):
+    """Return ``word`` normalized but not stemmed, or None for a stopword.
+
+    >>> exact_term("والمعلومات"), exact_term("في")
+    ('والمعلومات', None)
+    """
+    normalized = normalize_token(word)
+    if not normalized or normalized in STOPWORDS:
+        return None
+    return normalized
 
 
 def normalized_term(normalized):
@@ -105,33 +131,24 @@ def term_positions(text):
     """Return (length, {term: [positions]}) exactly as :func:`arabic_analyzer` indexes ``text``.
 
     The indexing fast path: the same tokenizer pattern and the same cached
-    per-word chain as the Whoosh analyzer, without a generator and a Token
-    object per word per filter.  Positions skip stopwords, as the
-    StopFilter's ``renumber=True`` does.
+    per-word function as the Whoosh analyzer, without a generator and a
+    Token object per word.
 
     >>> term_positions("في بغداد وبغداد")
     (2, {'بغداد': [1, 2]})
     """
-    return _positions(map(index_term, WORD_PATTERN.findall(text)))
+    return word_positions(WORD_PATTERN.findall(text))
 
 
-# In a column of index terms (see :func:`positions_of`): a token that is not
-# a word, such as punctuation.  Words are str terms, or None (stopwords).
-NOT_A_WORD = False
+def word_positions(words):
+    """Return :func:`term_positions` of a text from its words (the
+    tokenizer's, in order): indexing with entities takes them from the
+    recogniser's tokens, so a text is split once.
 
-
-def positions_of(terms):
-    """Return ``(length, {term: [positions]})`` from the index term of each
-    token of a text, as :func:`term_positions` does from the text.
-
-    ``terms`` has :func:`index_term` of each word and NOT_A_WORD for other
-    tokens: indexing with entities takes them from the recogniser's tokens,
-    so the text is split once (:mod:`analyzers.entities.tokens`).
-
-    >>> positions_of([None, NOT_A_WORD, "بغداد", "بغداد"])  # في ، بغداد وبغداد
+    >>> word_positions(["في", "بغداد", "وبغداد"])
     (2, {'بغداد': [1, 2]})
     """
-    return _positions(compress(terms, map(is_not, terms, repeat(NOT_A_WORD))))
+    return _positions(map(index_term, words))
 
 
 def _positions(terms):

@@ -35,6 +35,17 @@ def tokenize(text):
     return WORD_PATTERN.findall(text)
 
 
+def is_word(token):
+    r"""Tell a word from the punctuation and newline tokens the entity
+    recogniser also keeps: only a word may be longer than one character,
+    and a one-character word is \w.
+
+    >>> [t for t in ["قال", ":", "و", "\n", "2"] if is_word(t)]
+    ['قال', 'و', '2']
+    """
+    return len(token) > 1 or token.isalnum() or token == "_"
+
+
 def ArabicTokenizer():
     """A Whoosh tokenizer using :data:`WORD_PATTERN`."""
     return RegexTokenizer(WORD_PATTERN)

@@ -10,16 +10,23 @@ from pathlib import Path
 
 import click
 
-from indexer.errors import ArchiveError, QueryError, SourceError
+from indexer.errors import ArchiveError, IndexBusy, QueryError, SourceError
 from indexer.readers import parse_field_map
 
 DEFAULT_INDEX_DIR = "index_data"
 
-# Exit statuses of 'archive index': everything went in, some records were
-# skipped; usage errors exit with click's 2.
+# Exit statuses of 'archive index', for scripts: everything went in, some
+# records were skipped, usage error (click's own), another indexer is
+# writing to the index (nothing was done: retry, or pass --wait).
 MAX_SHOWN_PER_REASON = 20
 EXIT_OK = 0
 EXIT_SKIPPED = 1
+EXIT_USAGE = 2
+EXIT_BUSY = 3
+
+
+class IndexBusyExit(click.ClickException):
+    exit_code = EXIT_BUSY
 
 
 def _date_option(value, name):
@@ -53,6 +60,25 @@ class _Progress:
             click.echo(err=True)
 
 
+INDEX_DIR_HELP = "Where the index lives (also $ARCHIVE_INDEX)."
+
+
+def _subcommand_index_dir(ctx, param, value):
+    # Users type the option after the subcommand too ('archive query X
+    # --index-dir D'); there it wins over the group's (and $ARCHIVE_INDEX).
+    if value is not None:
+        ctx.ensure_object(dict)["index_dir"] = value
+    return value
+
+
+def index_dir_option(command):
+    """The group's --index-dir, accepted on a subcommand as well."""
+    return click.option(
+        "--index-dir", type=click.Path(file_okay=False), expose_value=False,
+        callback=_subcommand_index_dir, is_eager=True, help=INDEX_DIR_HELP,
+    )(command)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--index-dir",
@@ -60,7 +86,7 @@ class _Progress:
     default=DEFAULT_INDEX_DIR,
     show_default=True,
     type=click.Path(file_okay=False),
-    help="Where the index lives (also $ARCHIVE_INDEX).",
+    help=INDEX_DIR_HELP,
 )
 @click.pass_context
 def cli(ctx, index_dir):
@@ -73,6 +99,7 @@ def cli(ctx, index_dir):
 
 
 @cli.command("index")
+@index_dir_option
 @click.argument("sources", nargs=-1, required=True, type=click.Path())
 @click.option(
     "--map", "mappings", multiple=True, metavar="FIELD=NAME",
@@ -93,7 +120,9 @@ def index_command(obj, sources, mappings, no_entities, batch_size, jobs, memory_
     """Index every article in SOURCES (files, folders, zips).
 
     Exits 0 when every record went in, 1 when some were skipped (each is
-    reported with its file, line and reason), 2 for usage errors.
+    reported with its file, line and reason), 2 for usage errors, 3 when
+    another 'archive index' is writing to the index (nothing was done; see
+    --wait).
     """
     from indexer.writer import index_sources, reason_kind
 
@@ -128,6 +157,8 @@ def index_command(obj, sources, mappings, no_entities, batch_size, jobs, memory_
         )
     except SourceError as e:
         raise click.UsageError(str(e))
+    except IndexBusy as e:
+        raise IndexBusyExit(f"{e} (or wait for it: --wait SECONDS)")
     except ArchiveError as e:
         raise click.ClickException(str(e))
     progress.done()
@@ -166,6 +197,7 @@ def _terminal_snippet(snippet_html):
 
 
 @cli.command("query")
+@index_dir_option
 @click.argument("text", required=False)
 @click.option("--source", "sources", multiple=True, help="Only articles from this source (repeatable).")
 @click.option("--country", "countries", multiple=True,
@@ -185,20 +217,21 @@ def _terminal_snippet(snippet_html):
 @click.pass_obj
 def query_command(obj, text, sources, countries, actors, date_from, date_to, sort, limit, page,
                   as_json, queries, fmt, run_tag):
-    """Search the index for TEXT.
+    """Search the index for TEXT, or browse the filters' articles without it.
 
     \b
     Syntax: words (articles with more of them rank first), "a phrase",
-    OR, AND, NOT word or -word, +word (required), prefix*, (groups).
+    OR, AND, NOT word or -word, +word (required), prefix* (two letters
+    at least after ال, و...), (groups). What the query needed repaired
+    (an unclosed quote, a lone operator) is said on stderr.
     Examples:
       archive query 'الاستخبارات العراقية'
       archive query '"تبادل المعلومات" -داعش' --sort date
       archive query 'النفط' --country SA --from 2015-07-01 --json
+      archive query --country IQ          # newest articles about Iraq
     """
     from indexer.search import Filters
 
-    if (text is None) == (queries is None):
-        raise click.UsageError("give a query TEXT or --queries FILE (one of them)")
     filters = Filters(
         sources=list(sources),
         countries=_resolve_countries(countries),
@@ -206,22 +239,38 @@ def query_command(obj, text, sources, countries, actors, date_from, date_to, sor
         date_from=_date_option(date_from, "--from"),
         date_to=_date_option(date_to, "--to"),
     )
+    if text is not None and queries is not None:
+        raise click.UsageError("give a query TEXT or --queries FILE, not both")
+    if text is None and queries is None:
+        if filters.is_empty():
+            raise click.UsageError("give a query TEXT, a filter (--country, --actor, --source, "
+                                   "--from, --to) to browse, or --queries FILE")
+        text = ""
     with _open_service(obj) as service:
         if queries is not None:
             _run_batch(service, queries, filters, sort, limit, fmt, run_tag)
             return
         try:
-            results = service.search(text, filters=filters, sort=sort, page=page, per_page=limit)
+            # Facets are printed only in --json: counting them is most of a
+            # short query's time in a fresh process.
+            results = service.search(text, filters=filters, sort=sort, page=page, per_page=limit,
+                                     facets=as_json)
         except QueryError as e:
             raise click.ClickException(str(e))
+        suggestions = service.suggest(text) if text and not results.total else []
     if as_json:
         out = results.to_dict()
         for hit in out["hits"]:
             hit.pop("title_html", None)
+        out["suggestions"] = suggestions
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
-    first = (page - 1) * limit
+    for notice in results.notices:
+        click.echo(f"note: {notice.message}", err=True)
+    first = (results.page - 1) * limit
     click.echo(f"{results.total:,} articles match ({results.took_ms:.0f} ms)")
+    if suggestions:
+        click.echo("did you mean: " + ", ".join(suggestions) + "?")
     for rank, hit in enumerate(results.hits, first + 1):
         meta = " · ".join(x for x in (hit.date[:10] if hit.date else "", hit.source) if x)
         click.echo(f"\n{rank}. {click.style(hit.title or '(untitled)', bold=True)}")
@@ -230,7 +279,7 @@ def query_command(obj, text, sources, countries, actors, date_from, date_to, sor
         click.echo(f"   {_terminal_snippet(hit.snippet)}")
         click.echo(f"   id: {hit.id}" + (f"  {hit.url}" if hit.url else ""))
     if results.total > first + len(results.hits):
-        click.echo(f"\npage {page} of {results.pages}; next: --page {page + 1}")
+        click.echo(f"\npage {results.page} of {results.pages}; next: --page {results.page + 1}")
 
 
 def _resolve_countries(values):
@@ -345,6 +394,7 @@ def entities_command(sources, mappings):
 
 
 @cli.command("serve")
+@index_dir_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),

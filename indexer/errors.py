@@ -1,5 +1,8 @@
 """Domain errors, raised in ``indexer`` and translated only at the edges
-(click exceptions in the CLI, JSON/HTML error pages in the web app)."""
+(click exceptions in the CLI, JSON/HTML error pages in the web app), and
+the notices a search gives about what it repaired."""
+
+from dataclasses import dataclass
 
 
 class ArchiveError(Exception):
@@ -43,16 +46,36 @@ class IndexBusy(ArchiveError):
         )
 
 
+@dataclass(frozen=True)
+class Notice:
+    """Something a search repaired, dropped or bounded, to be said to the user.
+
+    ``code`` says which (callers word it in their own language, the web page
+    in Arabic); ``message`` says it in English; ``value`` is the text or
+    parameter concerned.
+    """
+
+    code: str
+    message: str
+    value: str = ""
+
+    def to_dict(self):
+        return {"code": self.code, "message": self.message, "value": self.value}
+
+
 class QueryError(ArchiveError):
     """A query the parser cannot read, or one out of bounds.
 
     ``kind`` says which, for callers that explain it in their own words:
-    "empty", "too_long", "syntax", "no_terms" or "parameter".
+    "empty", "too_long", "syntax", "no_terms", "timeout", "cancelled" or
+    "parameter"; ``notices`` what was dropped on the way (a query of
+    prefixes too short to search has nothing left).
     """
 
-    def __init__(self, message, kind="parameter"):
+    def __init__(self, message, kind="parameter", notices=()):
         super().__init__(message)
         self.kind = kind
+        self.notices = list(notices)
 
 
 class SourceError(ArchiveError):

@@ -22,6 +22,7 @@ import numpy as np
 from analyzers.variants import variants
 from indexer.query import positive_terms
 from indexer.scoring import lucene_idf
+from indexer.whoosh_internals import raw_matcher
 
 # Candidates rescored (by BM25 rank), pair window in positions, weight of
 # the proximity score relative to BM25.
@@ -66,7 +67,9 @@ def candidate_positions(ranker, words, docs):
             local = having[(having >= offset) & (having < end)] - offset
             if not len(local):
                 continue
-            m = reader.postings(fieldname, text)
+            # Candidates are live documents: the raw postings skip to them
+            # without walking a deletion filter.
+            m = raw_matcher(reader, fieldname, text)
             for docnum in local.tolist():
                 if m.id() < docnum:
                     m.skip_to(docnum)

@@ -6,13 +6,23 @@ higher), ``"a phrase"``, ``OR``, ``AND``, ``NOT word`` or ``-word``,
 (``title:x``) is off: filters are separate parameters, so a colon in a
 query is just text.
 
+Before parsing, what a parser would silently misread is repaired, and
+each repair is reported as a :class:`~indexer.errors.Notice`: an unclosed
+quote is closed (``"تبادل المعلومات`` is the phrase, not two words), an
+unbalanced parenthesis is closed or dropped, and an operator with nothing
+on one side (``النفط AND``, a lone ``-``) is dropped.  Arabic quotation
+marks (« » “ ”) quote a phrase as ``"`` does.
+
 After parsing, the query is rewritten:
 
 * each word also matches its spelling variants (:mod:`analyzers.variants`);
 * a prefix is normalized and loses its clitics, as index terms did, but is
-  not stemmed (``الاستخب*`` asks for terms starting with استخب).
+  not stemmed (``الاستخب*`` asks for terms starting with استخب); one with
+  fewer than ``MIN_PREFIX_CHARS`` letters left (``*``, ``ا*``, ``ال*``,
+  ``و*``) would match most of the index, and is dropped with a notice.
 """
 
+import re
 from itertools import islice, product
 
 from whoosh import query as Q
@@ -25,15 +35,24 @@ from whoosh.qparser import (
 )
 
 from analyzers.normalize import normalize
-from analyzers.stemmer import strip_prefix
+from analyzers.stemmer import PREFIXES, PROTECTED_CLITICS, strip_prefix
 from analyzers.variants import variants
-from indexer.errors import QueryError
+from indexer.errors import Notice, QueryError
 from indexer.schema import TEXT
 
 MAX_QUERY_CHARS = 1000
 # Variant expansion of a phrase multiplies its spellings; past this many
 # the rarer combinations are dropped.
 MAX_PHRASE_VARIANTS = 16
+# Letters a prefix must keep once its clitics are gone.
+MIN_PREFIX_CHARS = 2
+# What a prefix made of clitics alone (ال*, وال*, و*) strips down to: nothing.
+CLITICS_ONLY = frozenset(normalize(p) for p, _ in PREFIXES) | frozenset(PROTECTED_CLITICS)
+
+PHRASE_QUOTES = str.maketrans({"«": '"', "»": '"', "“": '"', "”": '"'})
+BINARY_OPERATORS = ("AND", "OR")
+# Words, and quoted phrases kept whole.
+_PIECE = re.compile(r'"[^"]*"|\S+')
 
 
 class StarOnlyWildcardPlugin(WildcardPlugin):
@@ -61,7 +80,81 @@ def make_parser(schema):
     return parser
 
 
-def _rewrite(q):
+def repair(text):
+    """Return (text, notices): ``text`` with what the parser would misread
+    repaired, and a :class:`Notice` for each repair.
+
+    >>> fixed, notices = repair('"تبادل المعلومات')
+    >>> fixed, [n.code for n in notices]
+    ('"تبادل المعلومات"', ['closed_quote'])
+    """
+    notices = []
+    text = text.translate(PHRASE_QUOTES)
+    if text.count('"') % 2:
+        at = text.rindex('"')
+        notices.append(Notice(
+            "closed_quote", f"closed the quote opened before {text[at + 1:].strip()!r}: searched as a phrase",
+            text[at + 1:].strip(),
+        ))
+        text = text.rstrip() + '"'
+    text, fixed = _balance_parentheses(text)
+    if fixed:
+        notices.append(Notice("parenthesis", "balanced the parentheses of the query", fixed))
+    pieces = _PIECE.findall(text)
+    kept = []
+    for i, piece in enumerate(pieces):
+        before = kept[-1] if kept else None
+        after = pieces[i + 1] if i + 1 < len(pieces) else None
+        if _lone(piece, before, after):
+            notices.append(Notice(
+                "lone_operator", f"ignored {piece!r}: an operator needs a word on both sides "
+                "(NOT and - need one after them)", piece,
+            ))
+            continue
+        kept.append(piece)
+    return " ".join(kept), notices
+
+
+def _balance_parentheses(text):
+    """Drop unmatched ``)``, close unclosed ``(`` (outside phrases)."""
+    out = []
+    depth = 0
+    quoted = False
+    fixed = ""
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch == "(":
+            depth += 1
+        elif not quoted and ch == ")":
+            if not depth:
+                fixed = ")"
+                continue
+            depth -= 1
+        out.append(ch)
+    if depth:
+        fixed = "("
+        out.append(")" * depth)
+    return "".join(out), fixed
+
+
+def _is_operator(piece):
+    return piece in BINARY_OPERATORS or piece == "NOT"
+
+
+def _lone(piece, before, after):
+    """True when ``piece`` is an operator with nothing to apply to."""
+    if piece in ("+", "-"):
+        return True
+    if piece in BINARY_OPERATORS:
+        return (before is None or _is_operator(before) or before.endswith("(")
+                or after is None or _is_operator(after) or after.startswith(")"))
+    if piece == "NOT":
+        return after is None or after in BINARY_OPERATORS or after.startswith(")")
+    return False
+
+
+def _rewrite(q, notices):
     if isinstance(q, Q.Term) and q.fieldname == TEXT:
         spellings = variants(q.text)
         if len(spellings) == 1:
@@ -73,10 +166,16 @@ def _rewrite(q):
         if len(combos) == 1:
             return q
         return Q.Or([Q.Phrase(TEXT, list(c), slop=q.slop, boost=q.boost) for c in combos])
+    if isinstance(q, Q.Every):
+        return _too_short("*", notices)
     if isinstance(q, (Q.Prefix, Q.Wildcard)) and q.fieldname == TEXT:
         text = normalize(q.text)
+        literal = text.split("*")[0] if isinstance(q, Q.Wildcard) else text
+        stem = "" if literal in CLITICS_ONLY else strip_prefix(literal)
+        if len(stem) < MIN_PREFIX_CHARS:
+            return _too_short(q.text if isinstance(q, Q.Wildcard) else q.text + "*", notices)
         if isinstance(q, Q.Prefix):
-            text = strip_prefix(text)
+            text = stem
         return type(q)(TEXT, text, boost=q.boost)
     if isinstance(q, Q.Or) and any(isinstance(c, Q.Not) for c in q.subqueries):
         # With OR as the default operator, "a NOT b" parses as a OR (NOT b),
@@ -85,14 +184,33 @@ def _rewrite(q):
         negative = [c.query for c in q.subqueries if isinstance(c, Q.Not)]
         if positive:
             kept = q.__class__(positive, boost=q.boost, scale=q.scale) if len(positive) > 1 else positive[0]
-            return Q.AndNot(_rewrite(kept), _rewrite(Q.Or(negative)))
+            return Q.AndNot(_rewrite(kept, notices), _rewrite(Q.Or(negative), notices))
     if q.is_leaf():
         return q
-    return q.apply(_rewrite)
+    return q.apply(lambda child: _rewrite(child, notices))
+
+
+def _too_short(typed, notices):
+    notices.append(Notice(
+        "short_prefix",
+        f"left out {typed!r}: a prefix needs at least {MIN_PREFIX_CHARS} letters after "
+        "clitics such as ال and و, or it would match most of the archive",
+        typed,
+    ))
+    return Q.NullQuery
 
 
 def parse_query(parser, text):
     """Return the rewritten Whoosh query for ``text``, or raise QueryError."""
+    return read_query(parser, text)[0]
+
+
+def read_query(parser, text):
+    """Return (query, notices) for ``text``, or raise QueryError.
+
+    ``notices`` say what was repaired or left out on the way (see
+    :func:`repair` and the prefix rule).
+    """
     if not isinstance(text, str):
         raise QueryError("the query must be text", "parameter")
     text = text.strip()
@@ -103,18 +221,29 @@ def parse_query(parser, text):
         )
     if not text:
         raise QueryError("the query is empty: type one or more words", "empty")
+    repaired, notices = repair(text)
     try:
-        q = parser.parse(text)
+        q = parser.parse(repaired)
     except Exception as e:  # Whoosh's parser raises a zoo of types on odd input
         raise QueryError(f"cannot read the query {text!r}: {e}", "syntax") from None
-    q = _rewrite(q).normalize()
+    q = _rewrite(q, notices).normalize()
+    notices = list(dict.fromkeys(notices))  # one notice per prefix, however often typed
     if not _has_positive(q):
+        short = [n.value for n in notices if n.code == "short_prefix"]
+        if short:
+            named = ", ".join(map(repr, short[:3])) + (f" and {len(short) - 3} more" if len(short) > 3 else "")
+            raise QueryError(
+                f"nothing left to search for: {named} "
+                f"{'is' if len(short) == 1 else 'are'} too short (a prefix needs at least "
+                f"{MIN_PREFIX_CHARS} letters after clitics such as ال and و)",
+                "short_prefix", notices,
+            )
         raise QueryError(
             f"the query {text!r} has no word to search for "
             "(only stopwords, operators or exclusions)",
-            "no_terms",
+            "no_terms", notices,
         )
-    return q
+    return q, notices
 
 
 def _has_positive(q):
@@ -157,19 +286,20 @@ def highlight_terms(q):
     return set(positive_terms(q))
 
 
-def expand_prefixes(q, reader, limit=200):
-    """Return the index terms the prefix and wildcard parts of ``q`` match."""
-    terms = set()
+def positive_patterns(q, fieldname=TEXT):
+    """Return the prefix and wildcard nodes of ``q`` outside NOT clauses."""
+    found = []
 
     def walk(node):
-        if isinstance(node, (Q.Not,)):
+        if isinstance(node, Q.Not):
             return
-        if isinstance(node, (Q.Prefix, Q.Wildcard)) and node.fieldname == TEXT:
-            for text in islice(node._btexts(reader), limit):
-                terms.add(text.decode("utf-8") if isinstance(text, bytes) else text)
+        if isinstance(node, Q.AndNot):
+            walk(node.a)
+        elif isinstance(node, (Q.Prefix, Q.Wildcard)) and node.fieldname == fieldname:
+            found.append(node)
         elif not node.is_leaf():
             for child in node.children():
                 walk(child)
 
     walk(q)
-    return terms
+    return found

@@ -8,11 +8,21 @@ frequencies), scores all of it at once, and combines the terms with set
 operations.  The scores are the same as :class:`indexer.scoring.LuceneBM25`
 through Whoosh's matchers: Whoosh's quantized field lengths, its
 ``Or(scale=...)`` coordination (V-Twin's SQR), sums for AND and OR, the left
-side's score for AND NOT.  Queries with other nodes (phrases, prefixes,
-ranges) return None and are left to Whoosh.
+side's score for AND NOT.
+
+Every query goes this way, so its cost is bounded in one place:
+
+* a prefix (``استخبار*``) becomes an OR of the ``MAX_PREFIX_TERMS`` most
+  widespread index terms it expands to (out of at most ``MAX_PREFIX_SCAN``
+  read from the term list), each scored as a word;
+* a phrase matches where Whoosh's phrase matcher finds it, and scores as
+  the sum of its words' scores there;
+* the search's :class:`Budget` is checked between steps and while Whoosh
+  walks a phrase's matches; past it the search stops with a QueryError.
 """
 
 import threading
+import time
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +30,9 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh import query as Q
 
+from indexer.errors import QueryError
 from indexer.scoring import lucene_idf
+from indexer.whoosh_internals import segment_postings
 
 EMPTY_IDS = np.empty(0, dtype=np.int64)
 # Decoded posting lists kept per index generation, least recently used
@@ -28,6 +40,12 @@ EMPTY_IDS = np.empty(0, dtype=np.int64)
 # blocks (pickled, with positions) is most of a query's cost.  Counted in
 # postings; 4M postings are about 64 MB of arrays.
 POSTINGS_CACHE = 4_000_000
+# A prefix searches at most this many terms (the most widespread), chosen
+# among at most this many read from the term list.
+MAX_PREFIX_TERMS = 100
+MAX_PREFIX_SCAN = 20_000
+# Phrase matches between two looks at the budget.
+PHRASE_CHECK = 256
 
 
 @dataclass
@@ -43,32 +61,38 @@ class Ranked:
         return cls(EMPTY_IDS, np.empty(0), np.empty(0))
 
 
-def leaf_postings(matcher):
-    """Return (ids, weights) of one segment's posting list, a block at a time.
+class Budget:
+    """How long a search may take, and whether its asker still waits.
 
-    The block attributes are private to Whoosh's W3 codec, pinned in
-    pyproject.toml; other matchers take Whoosh's slow public path.
+    ``check()`` raises QueryError (kind "timeout") once ``seconds`` have
+    passed or ``cancelled()`` (say, the web client hung up) returns True.
     """
-    if not all(hasattr(matcher, a) for a in ("_read_ids", "_read_weights", "_next_block")):
-        ids, weights = [], []
-        while matcher.is_active():
-            ids.append(matcher.id())
-            weights.append(matcher.weight())
-            matcher.next()
-        return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64)
-    id_blocks, weight_blocks = [], []
-    while matcher.is_active():
-        if matcher._ids is None:
-            matcher._read_ids()
-        if matcher._weights is None:
-            matcher._read_weights()
-        start = matcher._i
-        id_blocks.append(np.asarray(matcher._ids[start:], dtype=np.int64))
-        weight_blocks.append(np.asarray(matcher._weights[start:], dtype=np.float64))
-        matcher._next_block()
-    if not id_blocks:
-        return EMPTY_IDS, np.empty(0)
-    return np.concatenate(id_blocks), np.concatenate(weight_blocks)
+
+    def __init__(self, seconds=None, cancelled=None):
+        self.seconds = seconds
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+        self.cancelled = cancelled
+
+    def check(self):
+        if self.cancelled is not None and self.cancelled():
+            raise QueryError("the search was stopped: its client went away", "cancelled")
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise QueryError(
+                f"the search took longer than {self.seconds:g} s and was stopped; "
+                "use more specific words or fewer prefixes (word*)",
+                "timeout",
+            )
+
+
+UNBOUNDED = Budget()
+
+
+@dataclass
+class Expansion:
+    """What a prefix was searched as: its terms, and whether some were left out."""
+
+    terms: tuple
+    complete: bool
 
 
 def term_postings(searcher, fieldname, text):
@@ -77,7 +101,7 @@ def term_postings(searcher, fieldname, text):
     for sub, offset in searcher.leaf_searchers():
         reader = sub.reader()
         if (fieldname, text) in reader:
-            i, w = leaf_postings(reader.postings(fieldname, text))
+            i, w = segment_postings(reader, fieldname, text)
             ids.append(i + offset)
             weights.append(w)
     if not ids:
@@ -103,6 +127,7 @@ class Ranker:
         self.doc_count = searcher.doc_count_all()
         self._cache = OrderedDict()
         self._cached = 0
+        self._expansions = {}
         self._lock = threading.Lock()
 
     @property
@@ -128,37 +153,62 @@ class Ranker:
                     self._cached -= len(ids)
         return found
 
-    def supports(self, q):
-        if isinstance(q, Q.Term):
-            return q.fieldname == self.fieldname
-        if isinstance(q, (Q.Or, Q.And)):
-            return all(self.supports(c.query if isinstance(c, Q.Not) else c) for c in q.children())
-        if isinstance(q, (Q.AndNot, Q.AndMaybe)):
-            return self.supports(q.a) and self.supports(q.b)
-        return False
-
-    def rank(self, q, searcher):
-        """Return :class:`Ranked` for ``q``, or None when ``q`` has unsupported parts.
-
-        ``searcher`` is this thread's searcher on the ranker's generation.
-        """
-        if not self.supports(q):
-            return None
-        with self.using(searcher):
+    def rank(self, q, searcher, budget=UNBOUNDED):
+        """Return :class:`Ranked` for ``q``, read through ``searcher`` (this
+        thread's, on the ranker's generation), within ``budget``."""
+        with self.using(searcher, budget):
             return self._eval(q)
 
+    def expansion(self, q):
+        """The :class:`Expansion` of prefix or wildcard ``q`` (cached per
+        generation): its ``MAX_PREFIX_TERMS`` most widespread terms."""
+        key = ("expansion", type(q).__name__, q.fieldname, q.text)
+        with self._lock:
+            hit = self._expansions.get(key)
+        if hit is not None:
+            return hit
+        reader = self.searcher.reader()
+        found = []
+        complete = True
+        for i, (_, text) in enumerate(q.expanded_terms(reader)):
+            if i == MAX_PREFIX_SCAN:
+                complete = False
+                break
+            text = text.decode("utf-8") if isinstance(text, bytes) else text
+            found.append((-reader.doc_frequency(q.fieldname, text), text))
+        if len(found) > MAX_PREFIX_TERMS:
+            complete = False
+            found.sort()
+            found = found[:MAX_PREFIX_TERMS]
+        expansion = Expansion(tuple(sorted(t for _, t in found)), complete)
+        with self._lock:
+            self._expansions[key] = expansion
+        return expansion
+
+    @property
+    def budget(self):
+        return getattr(self._local, "budget", UNBOUNDED)
+
     @contextmanager
-    def using(self, searcher):
+    def using(self, searcher, budget=UNBOUNDED):
         """Read the index through ``searcher`` (this thread's) in the block."""
         self._local.searcher = searcher
+        self._local.budget = budget
         try:
             yield self
         finally:
             self._local.searcher = None
+            self._local.budget = UNBOUNDED
 
     def _eval(self, q):
+        self.budget.check()
         if isinstance(q, Q.Term):
-            return self._term(q)
+            return self._term(q) if q.fieldname == self.fieldname else self._whoosh(q)
+        if isinstance(q, (Q.Prefix, Q.Wildcard)):
+            terms = self.expansion(q).terms
+            return self._or(Q.Or([Q.Term(q.fieldname, t, boost=q.boost) for t in terms]))
+        if isinstance(q, Q.Phrase):
+            return self._phrase(q)
         if isinstance(q, Q.Or):
             return self._or(q)
         if isinstance(q, Q.And):
@@ -175,7 +225,36 @@ class Ranker:
             scores[li] += right.scores[ri]
             matched[li] += right.matched[ri]
             return Ranked(left.docs, scores * q.boost, matched)
-        raise TypeError(f"unsupported query node {type(q).__name__}")
+        return self._whoosh(q)
+
+    def _matches(self, q):
+        """The docnums Whoosh's own matcher finds for ``q`` (deleted ones
+        included), read within the budget."""
+        docs = []
+        budget = self.budget
+        for i, docnum in enumerate(self.searcher.docs_for_query(q, for_deletion=True)):
+            if i % PHRASE_CHECK == 0:
+                budget.check()
+            docs.append(docnum)
+        return np.unique(np.asarray(docs, dtype=np.int64))
+
+    def _whoosh(self, q):
+        # Anything else the parser may make (none today): Whoosh's matches,
+        # unscored.
+        docs = self._matches(q)
+        return Ranked(docs, np.zeros(len(docs)), np.ones(len(docs)))
+
+    def _phrase(self, q):
+        words = [self._term(Q.Term(q.fieldname, w)) for w in q.words]
+        if any(not len(w.docs) for w in words):
+            return Ranked.empty()
+        # Whoosh checks positions; the words' postings say where to look first.
+        docs = self._matches(q)
+        scores = np.zeros(len(docs))
+        for word in words:
+            _, mine, theirs = np.intersect1d(docs, word.docs, assume_unique=True, return_indices=True)
+            scores[mine] += word.scores[theirs]
+        return Ranked(docs, scores * q.boost, np.ones(len(docs)))
 
     def _term(self, q):
         docs, tf = self.postings(q.fieldname, q.text)

@@ -8,7 +8,7 @@ raw title and body are stored for display and snippets.
 
 from whoosh import columns, fields
 
-from analyzers.analysis import arabic_analyzer, term_positions
+from analyzers.analysis import arabic_analyzer, term_positions, word_positions
 
 ID = "id"
 TITLE = "title"
@@ -32,7 +32,7 @@ FACET_SEPARATOR = ","
 
 # Bumped whenever the schema or the analysis changes in a way that needs a
 # rebuild; written into the index folder's marker file.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class ArabicText(fields.TEXT):
@@ -40,30 +40,20 @@ class ArabicText(fields.TEXT):
 
     The terms and positions are the analyzer's own (a property test holds
     the two to it); only the per-token generator chain is skipped, which
-    halves analysis time.  A value that is an :class:`AnalyzedText` brings
-    them along.  Queries and highlighting still use ``analyzer``.
+    halves analysis time.  The value is the text, or its words in order
+    (a list, as the entity recogniser split them), as Whoosh's own fields
+    take a list to bypass their analyzer.  Queries and highlighting still
+    use ``analyzer``.
     """
 
     def index(self, value, **kwargs):
-        analyzed = getattr(value, "positions", None)
-        _, positions = analyzed if analyzed is not None else term_positions(value)
+        _, positions = term_positions(value) if isinstance(value, str) else word_positions(value)
         encode = self.format.encode
         boost = self.format.field_boost
         return [
             (term.encode("utf-8"), len(pos), len(pos) * boost, encode(pos))
             for term, pos in positions.items()
         ]
-
-
-class AnalyzedText(str):
-    """A text with its :func:`analyzers.analysis.term_positions` already
-    worked out: the entity recogniser splits a text into the analyzer's
-    words anyway (see :func:`analyzers.entities.extract_entities_many`)."""
-
-    def __new__(cls, text, positions):
-        self = super().__new__(cls, text)
-        self.positions = positions
-        return self
 
 
 class FacetColumn(fields.COLUMN):

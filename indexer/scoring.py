@@ -13,6 +13,8 @@ from math import log
 
 from whoosh.scoring import BM25F, BM25FScorer
 
+from indexer.whoosh_internals import field_b
+
 
 def lucene_idf(doc_count, doc_freq):
     """Lucene's BM25 idf (org.apache.lucene.search.similarities.BM25Similarity)."""
@@ -32,5 +34,5 @@ class LuceneBM25(BM25F):
     def scorer(self, searcher, fieldname, text, qf=1):
         if not searcher.schema[fieldname].scorable:
             return super().scorer(searcher, fieldname, text, qf=qf)
-        B = self._field_B.get(fieldname, self.B)
+        B = field_b(self, fieldname)
         return LuceneIdfScorer(searcher, fieldname, text, B, self.K1, qf=qf)

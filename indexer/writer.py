@@ -20,11 +20,10 @@ from pathlib import Path
 
 from whoosh import index
 from whoosh.filedb.filestore import FileStorage
-from whoosh.index import TOC, clean_files
-from whoosh.writing import MERGE_SMALL, SegmentWriter
 
+from indexer import columns
 from indexer import schema as S
-from indexer import whoosh_fixes  # noqa: F401  (reads segments without copying them)
+from indexer.whoosh_internals import clean_index_files, commit_segments, open_for_reading
 from analyzers.analysis import analysis_fingerprint
 from indexer.errors import IndexBusy, IndexMissing, IndexStale, NotAnArchiveIndex
 from indexer.readers import Problem, read_sources
@@ -79,8 +78,23 @@ class IndexReport:
 
 
 def reason_kind(reason):
-    """A problem's reason without its particulars (names, numbers), for counting."""
-    return re.sub(r"'[^']*'|0x[0-9a-f]+|\d[\d,]*", "…", reason)
+    """A problem's reason without its particulars, for counting: numbers and
+    quoted values go, a quoted field name or file type stays.
+
+    >>> reason_kind("missing text: field 'content' is empty, and no title")
+    "missing text: field 'content' is empty, and no title"
+    >>> reason_kind("field 'date': no date in '2015-99-99 12:00'; row 3 of 5")
+    "field 'date': no date in …; row … of …"
+    """
+    def quoted(match):
+        return match.group(0) if _NAME.fullmatch(match.group(1)) else "…"
+
+    return _NUMBER.sub("…", _QUOTED.sub(quoted, reason))
+
+
+_QUOTED = re.compile(r"'([^']*)'")
+_NAME = re.compile(r"[\w.\-]{1,30}")
+_NUMBER = re.compile(r"(?<![\w\-'.])0x[0-9a-f]+|(?<![\w\-'.])\d[\d,]*")
 
 
 def _visible_entries(path):
@@ -121,7 +135,9 @@ def open_index(index_dir):
     """Open an existing archive index for reading, or raise IndexMissing."""
     if not check_index_dir(index_dir):
         raise IndexMissing(index_dir)
-    return index.open_dir(str(index_dir), indexname=INDEX_NAME, readonly=True)
+    # Segments are read through one memory map each, without the copies
+    # Whoosh's own storage makes (see indexer.whoosh_internals).
+    return open_for_reading(index_dir, INDEX_NAME)
 
 
 def _write_storage(index_dir):
@@ -188,33 +204,19 @@ def _commit(ix, ids, segments, known):
     only those are looked up and deleted, so a batch of new articles opens no
     reader at all.  It is updated with ``ids``.
 
-    Returns how many of ``ids`` were already in the index (updates).  Tiny
-    segments left by small runs are merged (Whoosh's MERGE_SMALL); the new
-    segments are taken as they are.  The table of contents is written last,
-    so a crash before it leaves the previous index whole.
+    Returns how many of ``ids`` were already in the index (updates).  The
+    commit is atomic (see :func:`indexer.whoosh_internals.commit_segments`).
     """
-    writer = SegmentWriter(ix, _lk=False)
-    try:
-        updated = sum(1 for doc_id in ids if doc_id in known and writer.delete_by_term(S.ID, doc_id))
-        kept = MERGE_SMALL(writer, writer.segments)
-        if writer._added:
-            kept.append(writer._finalize_segment())
-        else:
-            writer._close_segment()
-        # Not writer._commit_toc: it also deletes every segment file the new
-        # TOC does not name, and the next batch's segments are being written
-        # right now.  Stale files go in _clean_files, once nothing is in flight.
-        TOC(writer.schema, kept + list(segments), writer.generation).write(writer.storage, writer.indexname)
-    finally:
-        writer._finish()
+    def delete(writer):
+        return sum(1 for doc_id in ids if doc_id in known and writer.delete_by_term(S.ID, doc_id))
+
+    updated = commit_segments(ix, segments, delete)
     known.update(ids)
+    # A segment Whoosh merged at the commit has no search arrays yet.
+    with ix.reader() as reader:
+        for leaf, _ in reader.leaf_readers():
+            columns.ensure(ix.storage.folder, leaf)
     return updated
-
-
-def _clean_files(ix):
-    """Delete the files of old generations and of abandoned segments."""
-    toc = ix._read_toc()
-    clean_files(ix.storage, ix.indexname, toc.generation, toc.segments)
 
 
 def _chunks(articles, jobs):
@@ -319,7 +321,7 @@ def index_articles(
         if batch:
             submit(batch)
         finish_pending(last=True)
-        _clean_files(ix)
+        clean_index_files(ix)
         with ix.searcher() as searcher:
             report.total_docs = searcher.doc_count()
     finally:

@@ -178,12 +178,15 @@ def build_embedding_clusters(data_dir, out):
 
 
 def train(data_dir, out):
-    from analyzers.entities import crf  # imports the cluster map just built
+    # Imported here: they read the cluster map just built.
+    from analyzers.entities.conll import read_conll
+    from analyzers.entities.crfmodel import compress_model
+    from analyzers.entities.training import train
 
     t0 = time.time()
-    sentences = crf.read_conll(data_dir / ANERCORP)
-    crf.train(sentences, out)
-    out = crf.compress_model(out)
+    sentences = read_conll(data_dir / ANERCORP)
+    train(sentences, out)
+    out = compress_model(out)
     print(f"trained on {len(sentences)} sentences -> {out} "
           f"({out.stat().st_size // 1024} KiB, {time.time() - t0:.0f}s)")
 

@@ -64,6 +64,29 @@ QUERY_PROBLEMS = [
 PARAM_PROBLEM = "أحد عوامل التصفية أو خيارات الصفحة في الرابط غير صالح."
 
 
+# What the service repaired or bounded, said on the page in Arabic; the
+# value is the text concerned (see indexer.errors.Notice).
+NOTICE_TEXTS = {
+    "closed_quote": "أُغلقت علامة التنصيص المفتوحة، فبُحث عن «{value}» عبارةً كاملة.",
+    "parenthesis": "القوسان غير متوازنين، فأُكملا.",
+    "lone_operator": "تُجوهل «{value}»: تحتاج أداة البحث إلى كلمة على جانبيها.",
+    "short_prefix": "تُرك «{value}»: يحتاج البحث بالبادئة إلى حرفين على الأقل بعد «ال» و«و» ونحوهما.",
+    "broad_prefix": "«{value}» تطابق كلمات كثيرة، فبُحث عن أكثرها شيوعًا فقط؛ البادئة الأطول أدق.",
+    "dates_swapped": "بداية نطاق التاريخ بعد نهايته، فقُلب النطاق.",
+    "unknown_source": "لا مقالات من المصدر «{value}».",
+    "page_past_end": "الصفحة {value} بعد آخر صفحة من النتائج، فعُرضت الأخيرة.",
+}
+
+
+def notice_items(notices):
+    """The service's notices as [{code, text (Arabic), detail (English)}]."""
+    return [
+        {"code": n.code, "text": NOTICE_TEXTS.get(n.code, n.message).format(value=n.value),
+         "detail": n.message}
+        for n in notices
+    ]
+
+
 def explain(message):
     """An Arabic sentence for a QueryError message."""
     for needle, arabic in QUERY_PROBLEMS:
@@ -78,26 +101,12 @@ def search_url(state, **change):
 
 
 def run_search(service, state):
-    """The results page's search, plus each active facet counted without its own filter.
-
-    Values of one facet are alternatives (OR), so the counts next to them
-    must say what ticking one more would add: a facet with a selection is
-    counted over the results of every *other* filter (disjunctive faceting,
-    as Algolia and Elasticsearch's post_filter do).  That is one extra
-    search, without hits or snippets, per facet in use.
-    """
+    """The results page's search: one service call, whose facet counts are
+    already multi-select (each active facet counted without its own filter)."""
     results = service.search(
         state.q, filters=state.filters(), sort=state.sort, page=state.page, per_page=state.per_page
     )
-    facets = dict(results.facets)
-    for param, attr in FACET_PARAMS.items():
-        if getattr(state, attr):
-            own = service.search(
-                state.q, filters=state.filters(without=param), per_page=1,
-                facets=True, snippets=False,
-            )
-            facets[param] = own.facets.get(param, [])
-    return results, facets
+    return results, results.facets
 
 
 def facet_groups(state, facets):
@@ -196,12 +205,8 @@ def search():
     try:
         results, facets = run_search(service, state)
     except QueryError as e:
-        if not state.q:
-            # Filters without words: the service may not browse a facet
-            # (it wants words); ask for some, keeping the chips.
-            return render_template("search.html", state=state, **_empty_page(state))
         return render_template("search.html", state=state, error=str(e), explanation=explain(str(e)),
-                               **_empty_page(state)), 400
+                               notices=notice_items(e.notices), **_empty_page(state)), 400
     suggestions = []
     if results.total == 0:
         suggestions = [
@@ -217,6 +222,7 @@ def search():
         pagination=pagination(state, results.pages),
         timeline=timeline_view(state, results.timeline),
         suggestions=suggestions,
+        notices=notice_items(results.notices),
         sort_links={s: search_url(state, sort=s) for s in ("relevance", "date")},
         state_args=state.query_string(page=1),
         export_limit=current_app.config["EXPORT_LIMIT"],

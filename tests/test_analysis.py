@@ -1,4 +1,4 @@
-"""The tokenizer, each filter alone, the whole chain, and its invariants."""
+"""The tokenizer, the term function and its filter, the whole chain, and its invariants."""
 
 import pickle
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyzers.analysis import ArabicLightStemFilter, ArabicNormalizeFilter, analyze, arabic_analyzer
+from analyzers.analysis import ArabicTermFilter, analyze, arabic_analyzer, exact_term, index_term
 from analyzers.normalize import normalize
 from analyzers.stopwords import STOPWORDS
 from analyzers.tokenizer import ArabicTokenizer, tokenize
@@ -35,14 +35,30 @@ def test_tokenizer_keeps_marks_inside_words(text, expected, note):
     assert texts(ArabicTokenizer()(text)) == expected
 
 
-def test_normalize_filter_alone():
-    chain = ArabicTokenizer() | ArabicNormalizeFilter()
-    assert texts(chain("أَحْمَد ـــ إلى")) == ["احمد", "الي"]
+TERM_ROWS = [
+    ("أَحْمَد", "احمد", "vowels and hamza folded"),
+    ("والمعلومات", "معلوم", "clitics and suffix stemmed"),
+    ("إلى", None, "stopword, after normalization"),
+    ("ـــ", None, "marks only"),
+]
 
 
-def test_stem_filter_alone():
-    chain = ArabicTokenizer() | ArabicLightStemFilter()
-    assert texts(chain("الكتاب والمعلومات")) == ["كتاب", "معلوم"]
+@pytest.mark.parametrize("word,expected,note", TERM_ROWS, ids=[r[2] for r in TERM_ROWS])
+def test_index_term(word, expected, note):
+    assert index_term(word) == expected
+
+
+def test_exact_terms_are_not_stemmed():
+    chain = ArabicTokenizer() | ArabicTermFilter(stem=False)
+    assert texts(chain("الكتاب والمعلومات في")) == ["الكتاب", "والمعلومات"]
+    assert exact_term("الإستخبارات") == "الاستخبارات"
+
+
+def test_stopwords_can_be_kept_and_marks_cannot():
+    # archive analyze shows stopwords (removestops=False); a run of
+    # tatweel is no word at all.
+    tokens = [(t.text, t.stopped) for t in arabic_analyzer()("في ـــ بغداد", removestops=False)]
+    assert tokens == [("في", True), ("بغداد", False)]
 
 
 CHAIN_ROWS = [
@@ -130,7 +146,7 @@ def test_normalization_is_idempotent(text):
 @settings(max_examples=300, deadline=None)
 @given(arabic_text)
 def test_offsets_slice_the_surface_form(text):
-    chain = ArabicTokenizer() | ArabicNormalizeFilter()
+    chain = ArabicTokenizer() | ArabicTermFilter(stem=False)
     for t in chain(text, chars=True):
         assert normalize(text[t.startchar:t.endchar]) == t.text
 
@@ -159,13 +175,12 @@ def test_no_variant_family_merges_two_common_words():
 @settings(max_examples=200, deadline=None)
 @given(st.one_of(arabic_text, st.text(max_size=40)))
 def test_the_recognisers_tokens_give_the_same_index_terms(text):
-    # Indexing with entities takes a text's terms from the recogniser's
+    # Indexing with entities takes a text's words from the recogniser's
     # tokens instead of splitting the text again.
-    from analyzers.analysis import positions_of, term_positions
+    from analyzers.analysis import term_positions, word_positions
     from analyzers.entities import extract_entities_many
-    from analyzers.entities.tokens import is_word
-    from analyzers.entities.tokens import tokenize as recogniser_tokens
+    from analyzers.tokenizer import is_word
 
-    assert [t for t in recogniser_tokens(text) if is_word(t)] == tokenize(text)
-    ((_, terms),) = extract_entities_many([text], with_terms=True)
-    assert positions_of(terms) == term_positions(text)
+    ((_, tokens),) = extract_entities_many([text], with_tokens=True)
+    assert [t for t in tokens if is_word(t)] == tokenize(text)
+    assert word_positions(filter(is_word, tokens)) == term_positions(text)

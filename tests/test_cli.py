@@ -40,6 +40,25 @@ def test_index_dir_from_environment(runner, tmp_path, monkeypatch):
     assert (tmp_path / "env-ix" / "archive-index.json").exists()
 
 
+def test_index_dir_after_the_subcommand(runner, tmp_path, monkeypatch):
+    # The form users type: the option after the subcommand, where it wins
+    # over the group's option and $ARCHIVE_INDEX.
+    monkeypatch.setenv("ARCHIVE_INDEX", str(tmp_path / "env-ix"))
+    index_dir = tmp_path / "sub-ix"
+    result = runner.invoke(cli, ["index", str(SEEDS), "--no-entities", "--index-dir", str(index_dir)])
+    assert result.exit_code == 0, result.output
+    assert (index_dir / "archive-index.json").exists()
+    assert not (tmp_path / "env-ix").exists()
+
+    result = runner.invoke(cli, ["query", "الإستخبارات", "--index-dir", str(index_dir)])
+    assert result.exit_code == 0, result.output
+    assert "1 articles match" in result.output
+    result = runner.invoke(cli, ["--index-dir", str(tmp_path / "other"), "query", "الإستخبارات",
+                                 "--index-dir", str(index_dir)])
+    assert "1 articles match" in result.output
+    assert "--index-dir" in runner.invoke(cli, ["serve", "--help"]).output
+
+
 def test_skipped_records_exit_1_and_keep_the_good(runner, tmp_path):
     src = tmp_path / "src.jsonl"
     src.write_text(
@@ -125,3 +144,34 @@ def test_help_texts(runner):
     for command in ([], ["index"], ["query"], ["analyze"], ["serve"]):
         result = runner.invoke(cli, [*command, "--help"])
         assert result.exit_code == 0 and "Usage: " in result.output
+
+
+def test_repairs_are_said_on_stderr(seeded):
+    runner = CliRunner()  # click 8.2 keeps stderr apart (result.stderr)
+    result = runner.invoke(cli, ["--index-dir", str(seeded), "query", '"تبادل المعلومات'])
+    assert result.exit_code == 0, result.output
+    assert "closed the quote" in result.stderr
+    assert "1 articles match" in result.stdout
+
+
+def test_runaway_prefixes_are_refused_with_a_reason(runner, seeded):
+    for text in ("*", "ا*", "ال*", "و*"):
+        result = run(runner, seeded, "query", text)
+        assert result.exit_code == 1 and "too short" in result.output, text
+
+
+def test_an_empty_result_offers_respellings(runner, seeded):
+    result = run(runner, seeded, "query", "الاستخبرات")
+    assert "0 articles match" in result.output
+    assert "did you mean: الاستخبارات?" in result.output
+    out = json.loads(run(runner, seeded, "query", "الاستخبرات", "--json").output)
+    assert out["suggestions"] == ["الاستخبارات"] and out["notices"] == []
+
+
+def test_browse_by_filters_without_text(runner, tmp_path):
+    index_dir = tmp_path / "ix"
+    assert run(runner, index_dir, "index", str(SEEDS)).exit_code == 0
+    result = run(runner, index_dir, "query", "--country", "Iraq", "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["total"] == 1 and out["sort"] == "date"

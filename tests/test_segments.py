@@ -3,7 +3,8 @@
 import pytest
 from whoosh.writing import PostingPool
 
-from indexer import segments
+from indexer import segments, whoosh_internals
+from indexer.whoosh_internals import ChunkWriter, CompactPostingPool
 from indexer.writer import _commit, create_or_open, index_articles, open_index
 from tests.conftest import article
 
@@ -20,11 +21,10 @@ def composed(count):
     ]
 
 
-def build(index_dir, articles, pool_class, limit_bytes, monkeypatch):
+def build(index_dir, articles, pool_class, limit_bytes):
     """Index ``articles`` as one segment whose postings go through ``pool_class``."""
-    monkeypatch.setattr(segments, "CompactPostingPool", pool_class)
     ix = create_or_open(index_dir)
-    writer = segments.ChunkWriter(segments._index(str(index_dir), "MAIN"), limitmb=64)
+    writer = ChunkWriter(segments._index(str(index_dir), "MAIN"), limitmb=64, pool_class=pool_class)
     if limit_bytes:
         writer.pool.limit = limit_bytes
     for a in articles:
@@ -50,20 +50,20 @@ def contents(index_dir):
 
 # None: all postings stay in memory; 4 KB: the pool spills dozens of runs.
 @pytest.mark.parametrize("limit_bytes", [None, 4096], ids=["in memory", "spilled runs"])
-def test_compact_pool_writes_what_whoosh_pool_writes(tmp_path, monkeypatch, limit_bytes):
+def test_compact_pool_writes_what_whoosh_pool_writes(tmp_path, limit_bytes):
     articles = composed(80)
-    build(tmp_path / "whoosh", articles, PostingPool, limit_bytes, monkeypatch)
-    build(tmp_path / "compact", articles, segments.CompactPostingPool, limit_bytes, monkeypatch)
+    build(tmp_path / "whoosh", articles, PostingPool, limit_bytes)
+    build(tmp_path / "compact", articles, CompactPostingPool, limit_bytes)
     expected = contents(tmp_path / "whoosh")
     assert expected[0], "no postings"
     assert contents(tmp_path / "compact") == expected
 
 
 def test_compact_pool_accounts_real_bytes():
-    pool = segments.CompactPostingPool(None, None, limitmb=1)
+    pool = CompactPostingPool(None, None, limitmb=1)
     pool.add(("text", "نفط".encode(), 0, 1.0, b"\x01\x02"))
     pool.add(("text", "نفط".encode(), 1, 2.0, None))
-    assert pool.currentsize == segments._TERM_COST + 6 + 2 * segments._POSTING.size + 2
+    assert pool.currentsize == whoosh_internals._TERM_COST + 6 + 2 * whoosh_internals._POSTING.size + 2
     assert list(pool.iter_postings()) == [
         ("text", "نفط".encode(), 0, 1.0, b"\x01\x02"),
         ("text", "نفط".encode(), 1, 2.0, None),

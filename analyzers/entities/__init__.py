@@ -85,27 +85,27 @@ def extract_entities(text):
     return extract_entities_many([text])[0]
 
 
-def extract_entities_many(texts, with_terms=False):
+def extract_entities_many(texts, with_tokens=False):
     """Return the :class:`Entities` of each text, as :func:`extract_entities`
     would, with the CRF run once over all of them (much cheaper per text).
 
-    With ``with_terms``, each result is ``(entities, terms)``: ``terms``
-    has the index term of each token, for
-    :func:`analyzers.analysis.positions_of` (the recogniser's words are
-    the analyzer's, so indexing splits each text once).
+    With ``with_tokens``, each result is ``(entities, tokens)``: the text's
+    tokens as :func:`analyzers.entities.tokens.tokenize` splits it.  Its
+    words are the analyzer's (:func:`analyzers.tokenizer.is_word` picks them
+    out), so indexing splits each text once.
     """
     from analyzers.entities.actors import crf_chunks, find_actors  # loads the model
 
     tokenized = [tokenize(text) for text in texts]
     # Per text, its tokens' records as columns: normalized forms, kind bits,
-    # actor and country gazetteer hits, CRF rows, index terms.
-    columns = [tuple(zip(*records)) or ((),) * 6 for records in _describe(tokenized)]
+    # actor and country gazetteer hits, CRF rows.
+    columns = [tuple(zip(*records)) or ((),) * 5 for records in _describe(tokenized)]
     docs = [c[0] for c in columns]
     rows = [c[4] for c in columns]
     if any(None in doc for doc in rows):
         rows = None  # no model, or its registry is full: look types up by name
     out = []
-    for tokens, (norms, kinds, hits, country_hits, _, terms), chunks in zip(
+    for tokens, (norms, kinds, hits, country_hits, _), chunks in zip(
         tokenized, columns, crf_chunks(docs, rows=rows)
     ):
         actors, person_tokens = find_actors(tokens, norms, chunks, kinds=kinds, hits=hits)
@@ -116,12 +116,12 @@ def extract_entities_many(texts, with_terms=False):
             for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         ]
         entities = Entities(countries=countries, actors=actors)
-        out.append((entities, terms) if with_terms else entities)
+        out.append((entities, tokens) if with_tokens else entities)
     return out
 
 
 # token as written -> (normalized form, kind bits, actor gazetteer candidates,
-# country candidates, the CRF's registry row, index term): every per-type
+# country candidates, the CRF's registry row): every per-type
 # fact each token needs, in one look-up (separate tables cost a cache miss
 # each per token).
 # Bounded (SaudiNewsNet has 315k token types, a worker meets most of them);
@@ -154,12 +154,11 @@ def _describe(tokenized):
 @lru_cache(maxsize=1)
 def _describer():
     """Return the function that describes new tokens (tables bound once)."""
-    from analyzers.analysis import NOT_A_WORD, normalized_term
     from analyzers.entities.actors import KIND_WORDS, token_kind
     from analyzers.entities.countries import country_table
     from analyzers.entities.crf import default_recogniser
     from analyzers.entities.gazetteer import actor_table
-    from analyzers.entities.tokens import clitic_closure, is_word
+    from analyzers.entities.tokens import clitic_closure
 
     actor_candidates = actor_table().candidates
     country_candidates = country_table().candidates
@@ -181,8 +180,7 @@ def _describer():
         row_of = dict(zip(norms, recogniser.rows(norms))) if recogniser is not None else {}
         out = {}
         for token, fact in zip(tokens, found):
-            term = normalized_term(fact[0]) if is_word(token) else NOT_A_WORD
-            word = out[token] = fact + (row_of.get(fact[0]), term)
+            word = out[token] = fact + (row_of.get(fact[0]),)
             if (word[4] is not None or recogniser is None) and len(_WORDS) < WORD_CACHE:
                 _WORDS[token] = word
         return out

@@ -307,7 +307,7 @@ def _person_after(norms, i):
 def _unknown_word(norm):
     # A word the cluster map never saw in 10M words of news is most likely
     # a rare name (ماكسيموف).
-    from analyzers.entities.crf import clusters
+    from analyzers.entities.features import clusters
 
     return norm not in clusters() and bare(norm) not in clusters()
 
@@ -355,7 +355,7 @@ def _strip_clitic_uncached(word, norm):
     (article form, head noun, given name, clustered word): و in وزارة and
     ب in بغداد belong to the word.
     """
-    from analyzers.entities.crf import clusters
+    from analyzers.entities.features import clusters
 
     if norm in ORG_HEADS or norm in FIRST_NAMES or norm in TITLES:
         return word
@@ -514,7 +514,7 @@ def _conjoined_name(norm):
     """Tell وموساوي (و + a name) from وليد (a name): the word is not a given
     name, and without و it is one, or a word the cluster map knows when the
     whole is not."""
-    from analyzers.entities.crf import clusters
+    from analyzers.entities.features import clusters
 
     if not norm.startswith("و") or len(norm) < 4 or norm in FIRST_NAMES:
         return False

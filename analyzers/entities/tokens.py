@@ -48,12 +48,6 @@ def tokenize(text):
     return TOKEN_RE.findall(text)
 
 
-def is_word(token):
-    """Tell a word token from punctuation and newlines: only a word may be
-    longer than one character, and a one-character word is \\w."""
-    return len(token) > 1 or token.isalnum() or token == "_"
-
-
 def normalize_tokens(tokens):
     """Return the normalized twin of every token (cached per word type)."""
     norms = list(map(_NORMS.get, tokens))

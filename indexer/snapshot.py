@@ -1,0 +1,174 @@
+"""Per-thread searchers and the arrays of each index generation.
+
+Whoosh's readers share file objects, and concurrent reads through one
+searcher came back corrupt: every thread reads through a searcher of its
+own.  What is built from a generation once (which documents are live,
+their dates and lengths, the facet columns, the vocabulary, the ranker and
+its postings cache) is shared by all threads and built under a lock, by
+the first thread that needs it, through that thread's searcher.
+"""
+
+import threading
+
+import numpy as np
+
+from indexer import columns
+from indexer import schema as S
+from indexer.facets import FacetColumn
+from indexer.ranking import Ranker
+
+# Generations whose arrays are kept: threads may briefly straddle a commit.
+KEPT_GENERATIONS = 2
+
+
+class Generation:
+    """The arrays of one index generation, shared by the service's threads."""
+
+    def __init__(self, generation):
+        self.generation = generation
+        # Re-entrant: an array built from another (the ranker from the
+        # lengths) builds that one first, under the same lock.
+        self.lock = threading.RLock()
+        self.cache = {}
+
+
+class Snapshot:
+    """A generation's arrays as one thread sees them: built on first use
+    through this thread's searcher, since Whoosh's file objects must not be
+    shared between threads."""
+
+    def __init__(self, generation, searcher, segment_arrays):
+        self._generation = generation
+        self.searcher = searcher
+        self.size = searcher.doc_count_all()
+        self._segment_arrays = segment_arrays
+
+    def _get(self, key, build):
+        shared = self._generation
+        with shared.lock:
+            if key not in shared.cache:
+                shared.cache[key] = build()
+            return shared.cache[key]
+
+    @property
+    def live(self):
+        def build():
+            live = np.ones(self.size, dtype=bool)
+            for sub, offset in self.searcher.leaf_searchers():
+                reader = sub.reader()
+                if reader.has_deletions():
+                    for docnum in reader.deleted_docs_set:
+                        live[offset + docnum] = False
+            return live
+
+        return self._get("live", build)
+
+    @property
+    def arrays(self):
+        """The generation's :class:`indexer.columns.SegmentArrays`, joined
+        from each segment's (loaded once per segment, across generations)."""
+
+        def build():
+            parts = [
+                (self._segment_arrays(sub.reader()), offset)
+                for sub, offset in self.searcher.leaf_searchers()
+            ]
+            return columns.Joined(parts)
+
+        return self._get("arrays", build)
+
+    @property
+    def dates(self):
+        """Each document's date as Whoosh's long, or -1 when it has none."""
+        return self.arrays.dates
+
+    @property
+    def ranker(self):
+        return self._get("ranker", lambda: Ranker(self.searcher, S.TEXT, self.arrays.lengths))
+
+    @property
+    def vocabulary(self):
+        """The set of text-field terms, for spelling suggestions."""
+
+        def build():
+            vocabulary = set()
+            # Segment by segment: Whoosh's multi-segment term iterator merges
+            # through a heap and is several times slower.
+            for sub, _ in self.searcher.leaf_searchers():
+                for term in sub.reader().lexicon(S.TEXT):
+                    vocabulary.add(term.decode("utf-8") if isinstance(term, bytes) else term)
+            return frozenset(vocabulary)
+
+        return self._get("vocabulary", build)
+
+    def facet(self, name):
+        return self._get(("facet", name), lambda: FacetColumn(self.arrays.facet(name), self.size))
+
+
+class Snapshots:
+    """Hands each thread its searcher and snapshot of the latest commit."""
+
+    def __init__(self, ix, weighting, index_dir=None):
+        self.ix = ix
+        self.weighting = weighting
+        self.index_dir = index_dir
+        self._segments = {}   # segment id -> SegmentArrays
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._searchers = []
+        self._generations = {}
+
+    def close(self):
+        with self._lock:
+            for searcher in self._searchers:
+                searcher.close()
+            self._searchers = []
+
+    def _open_searcher(self):
+        searcher = self.ix.searcher(weighting=self.weighting)
+        with self._lock:
+            self._searchers.append(searcher)
+        return searcher
+
+    def current(self):
+        """Return (searcher, snapshot) on the latest committed index."""
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is None:
+            searcher = self._local.searcher = self._open_searcher()
+        elif not searcher.up_to_date():
+            # Refreshing reuses the readers of unchanged segments, but
+            # Whoosh's refresh of an empty index's reader fails.  The old
+            # searcher's files close when it is garbage collected.
+            fresh = searcher.refresh() if searcher.doc_count_all() else self.ix.searcher(weighting=self.weighting)
+            with self._lock:
+                self._searchers = [s for s in self._searchers if s is not searcher] + [fresh]
+            searcher = self._local.searcher = fresh
+        generation = searcher.reader().generation()
+        with self._lock:
+            shared = self._generations.get(generation)
+            if shared is None:
+                shared = self._generations[generation] = Generation(generation)
+                for old in sorted(self._generations)[:-KEPT_GENERATIONS]:
+                    del self._generations[old]
+                # Segments merged away are not needed again.
+                current = {_segment_id(sub.reader()) for sub, _ in searcher.leaf_searchers()}
+                self._segments = {k: v for k, v in self._segments.items() if k in current}
+        return searcher, Snapshot(shared, searcher, self._arrays_of)
+
+    def _arrays_of(self, reader):
+        """A segment's arrays, loaded once while the segment lives."""
+        segment_id = _segment_id(reader)
+        if segment_id is None:   # an empty index's reader
+            return columns.compute(reader)
+        with self._lock:
+            found = self._segments.get(segment_id)
+        if found is None:
+            found = columns.for_segment(self.index_dir, reader)
+            with self._lock:
+                self._segments[segment_id] = found
+        return found
+
+
+def _segment_id(reader):
+    segment = reader.segment()
+    return segment.segment_id() if segment is not None else None

@@ -1,0 +1,479 @@
+"""Every use of Whoosh below its public API, in one module, for one Whoosh version.
+
+The archive reaches into Whoosh in these places, each for a speed or memory
+figure measured in ``bench/``:
+
+1. **Reading segments without copying them** (:class:`MappedStorage`).  A
+   segment is one compound file; Whoosh opens each file inside it as
+   ``BufferFile(memoryview)``, which copies the view into a BytesIO: every
+   searcher held a private copy of its segments' term, posting and column
+   files (about 200 MB a searcher on the full SaudiNewsNet index, and the
+   web server keeps one per thread).  The storage :func:`open_for_reading`
+   returns reads each inside file straight from one memory map.  It is a
+   storage of its own, passed where the index is opened; nothing in Whoosh
+   is patched.
+2. **Posting lists a block at a time** (:func:`segment_postings`): a
+   segment reader's raw term matcher (``_terms``, ``_text_to_bytes``) and
+   the W3 codec's ``_ids``, ``_weights``, ``_read_ids``, ``_read_weights``,
+   ``_next_block`` and ``_i``.  Scoring every match in numpy is an order of
+   magnitude faster than Whoosh's one posting at a time; a matcher of any
+   other kind raises instead of taking a slow path.
+3. **Segments written in worker processes** (:class:`ChunkWriter`,
+   :class:`CompactPostingPool`): ``SegmentWriter(_lk=False)``,
+   ``_finalize_segment``, ``_close_segment``, ``_flush_segment`` and the
+   posting pool's ``_new_run``/``_write_run``/``_add_run``, the way
+   Whoosh's own multiprocessing writer uses them.
+4. **Committing prebuilt segments** (:func:`commit_segments`,
+   :func:`clean_index_files`): the writer's ``_added``, ``_finish``, the
+   ``TOC`` class and ``clean_files``.
+5. **BM25F's per-field B** (:func:`field_b`): ``BM25F._field_B``.
+
+Importing this module checks the installed Whoosh (whoosh-reloaded, exactly
+the version pinned in pyproject.toml) and that every private name above is
+there; anything else fails at once with :class:`WhooshVersionError`, so an
+upgrade fails loudly rather than running silently slower or wrong.
+"""
+
+import io
+import mmap
+import os
+import struct
+import weakref
+from importlib import metadata
+
+import numpy as np
+
+import whoosh
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import BufferFile, StructFile
+from whoosh.index import TOC, FileIndex, clean_files
+from whoosh.matching import ListMatcher
+from whoosh.reading import SegmentReader
+from whoosh.scoring import BM25F
+from whoosh.writing import MERGE_SMALL, PostingPool, SegmentWriter
+
+DISTRIBUTION = "whoosh-reloaded"
+SUPPORTED_VERSION = "2.7.5"
+
+# The private names each place above relies on, checked at import.
+PRIVATE_NAMES = {
+    W3LeafMatcher: ("_read_ids", "_read_weights", "_next_block"),
+    SegmentWriter: ("_finalize_segment", "_close_segment", "_flush_segment", "_finish"),
+    PostingPool: ("_new_run", "_write_run", "_add_run"),
+    FileIndex: ("_read_toc",),
+    SegmentReader: ("_text_to_bytes",),
+}
+# Attributes set on instances (not visible on the class), checked by tests.
+INSTANCE_NAMES = {
+    W3LeafMatcher: ("_ids", "_weights", "_i"),
+    SegmentReader: ("_terms",),
+    SegmentWriter: ("_added", "_tempstorage", "perdocwriter", "fieldwriter"),
+    BM25F: ("_field_B",),
+}
+
+
+class WhooshVersionError(ImportError):
+    """The installed Whoosh is not the one this archive reads and writes."""
+
+
+def check_whoosh(module_version, distribution_version):
+    """Raise WhooshVersionError unless Whoosh is the supported release with
+    every private name the archive uses."""
+    found = ".".join(map(str, module_version))
+    if distribution_version != SUPPORTED_VERSION or found != SUPPORTED_VERSION:
+        raise WhooshVersionError(
+            f"the archive needs {DISTRIBUTION}=={SUPPORTED_VERSION} (it reads Whoosh's "
+            f"posting blocks and writes its segments directly), but found "
+            f"{DISTRIBUTION} {distribution_version or 'not installed'} with whoosh "
+            f"{found}; run: pip install '{DISTRIBUTION}=={SUPPORTED_VERSION}'"
+        )
+    missing = [
+        f"{cls.__name__}.{name}" for cls, names in PRIVATE_NAMES.items()
+        for name in names if not hasattr(cls, name)
+    ]
+    if missing:
+        raise WhooshVersionError(f"this Whoosh lacks {', '.join(missing)}, which the archive uses")
+
+
+def _distribution_version():
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+check_whoosh(whoosh.__version__, _distribution_version())
+
+
+# --- 1. reading segments through a memory map -----------------------------
+
+# Bytes read ahead per sequential read (a posting block header, a varint).
+READ_BUFFER = 4096
+COMPOUND_EXT = ".seg"
+
+
+class RawView(io.RawIOBase):
+    """A read-only raw file over a buffer (a memoryview of an mmap)."""
+
+    def __init__(self, buf):
+        self._view = memoryview(buf)
+        self._pos = 0
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def readinto(self, out):
+        end = min(self._pos + len(out), len(self._view))
+        count = max(0, end - self._pos)
+        out[:count] = self._view[self._pos:self._pos + count]
+        self._pos += count
+        return count
+
+    def seek(self, pos, whence=io.SEEK_SET):
+        base = (0, self._pos, len(self._view))[whence]
+        self._pos = max(0, base + pos)
+        return self._pos
+
+    def tell(self):
+        return self._pos
+
+    def close(self):
+        # Let go of the view, so the mapping can close.
+        self._view.release()
+        super().close()
+
+
+def view_reader(buf):
+    """Return a file reading ``buf`` without copying it: C-level reads from
+    a small buffer (Whoosh reads varints a byte at a time), refilled from
+    the view."""
+    return io.BufferedReader(RawView(buf), buffer_size=READ_BUFFER)
+
+
+class ViewBufferFile(BufferFile):
+    """Whoosh's BufferFile (``get`` and array reads slice the buffer), with
+    its sequential reads going through :func:`view_reader`, not a copy."""
+
+    def __init__(self, buf, name=None, onclose=None):
+        super().__init__(b"", name=name, onclose=onclose)
+        self._buf = buf
+        self.file = view_reader(buf)
+
+
+class MappedSegmentFile(StructFile):
+    """A compound segment file whose inner files are views of one mmap.
+
+    Whoosh's CompoundStorage asks the file for ``subset(offset, length)``
+    when its storage does not map files itself (:class:`MappedStorage`).
+    """
+
+    def __init__(self, fileobj, name=None):
+        super().__init__(fileobj, name=name)
+        self._map = None
+
+    def subset(self, offset, length, name=None):
+        if self._map is None:
+            self._map = mmap.mmap(self.file.fileno(), 0, access=mmap.ACCESS_READ)
+        return ViewBufferFile(memoryview(self._map)[offset:offset + length], name=name)
+
+    def close(self):
+        if self._map is not None:
+            try:
+                self._map.close()
+            except BufferError:
+                # A reader still holds a view: the map closes with it.
+                pass
+            self._map = None
+        super().close()
+
+
+class MappedStorage(FileStorage):
+    """A read-only index folder whose segments are read without copies."""
+
+    def __init__(self, path):
+        # supports_mmap=False: CompoundStorage would map the file itself and
+        # copy every inner file it opens; it asks the file for subsets instead.
+        super().__init__(str(path), supports_mmap=False, readonly=True)
+
+    def open_file(self, name, **kwargs):
+        if name.endswith(COMPOUND_EXT):
+            return MappedSegmentFile(open(self._fpath(name), "rb"), name=name)
+        return super().open_file(name, **kwargs)
+
+
+def open_for_reading(index_dir, indexname):
+    """Open an index read-only through :class:`MappedStorage`."""
+    return MappedStorage(index_dir).open_index(indexname)
+
+
+# --- 2. posting lists a block at a time -----------------------------------
+
+def segment_postings(reader, fieldname, text):
+    """Return (ids, weights) of a term in one segment, as numpy arrays read a
+    block at a time, deleted documents left out.
+
+    Whoosh's ``reader.postings`` wraps a segment with deletions in a filter
+    that walks the deleted prefix one posting at a time (after a re-index
+    in place, most of the segment); here the raw postings are read and the
+    deletions masked in numpy.
+    """
+    ids, weights = posting_arrays(raw_matcher(reader, fieldname, text))
+    deleted = _deleted_array(reader)
+    if len(deleted):
+        keep = ~np.isin(ids, deleted, assume_unique=True)
+        ids, weights = ids[keep], weights[keep]
+    return ids, weights
+
+
+def raw_matcher(reader, fieldname, text):
+    """A segment's matcher for a term, deleted documents included (for
+    callers that only visit live ones: no deletion filter to walk)."""
+    return reader._terms.matcher(fieldname, reader._text_to_bytes(fieldname, text),
+                                 reader.schema[fieldname].format)
+
+
+_DELETED = weakref.WeakKeyDictionary()
+
+
+def _deleted_array(reader):
+    found = _DELETED.get(reader)
+    if found is None:
+        found = _DELETED[reader] = np.fromiter(
+            reader.deleted_docs_set, dtype=np.int64, count=len(reader.deleted_docs_set)
+        )
+    return found
+
+
+def posting_arrays(matcher):
+    """Return (ids, weights) of one segment's raw posting list as numpy
+    arrays, read a block at a time.
+
+    Raises WhooshVersionError for a matcher of another kind: reading one
+    posting at a time would be about ten times slower, and must not happen
+    silently.
+    """
+    if isinstance(matcher, ListMatcher):
+        return (np.asarray(matcher._ids, dtype=np.int64),
+                np.asarray(matcher._weights, dtype=np.float64))
+    if not isinstance(matcher, W3LeafMatcher):
+        raise WhooshVersionError(
+            f"cannot read a {type(matcher).__name__} a block at a time "
+            "(the archive reads Whoosh's W3 posting blocks)"
+        )
+    id_blocks, weight_blocks = [], []
+    while matcher.is_active():
+        if matcher._ids is None:
+            matcher._read_ids()
+        if matcher._weights is None:
+            matcher._read_weights()
+        start = matcher._i
+        id_blocks.append(np.asarray(matcher._ids[start:], dtype=np.int64))
+        weight_blocks.append(np.asarray(matcher._weights[start:], dtype=np.float64))
+        matcher._next_block()
+    if not id_blocks:
+        return np.empty(0, dtype=np.int64), np.empty(0)
+    return np.concatenate(id_blocks), np.concatenate(weight_blocks)
+
+
+# --- 3. segments written in worker processes ------------------------------
+
+class PrivateTempStorage(FileStorage):
+    """File storage whose temporary folders are private to this process.
+
+    Whoosh's writers (posting pool and per-document writer alike) keep
+    temporary files in one folder per index, and every commit deletes it:
+    a worker still writing its segment while the parent commits the
+    previous batch would lose its files.
+    """
+
+    def temp_storage(self, name=None):
+        return super().temp_storage(f"{name or 'tmp'}.{os.getpid()}")
+
+
+# One posting in a term's buffer: docnum, weight, length of the value bytes
+# that follow (-1: no value).
+_POSTING = struct.Struct("<Idi")
+_NO_VALUE = -1
+# What a new term costs besides its postings: the term's bytes object, its
+# buffer and their dict slot (CPython 3.11; the pool's real size is within
+# 5% of its count on SaudiNewsNet).
+_TERM_COST = 160
+
+
+class CompactPostingPool(PostingPool):
+    """Whoosh's posting pool, with each term's postings packed in one buffer.
+
+    Whoosh's pool keeps every posting as a 5-tuple (the tuple, a copy of
+    the term's bytes, an int, a float and the value bytes: ~230 bytes in
+    CPython 3.11) and sorts them all when the segment is written.  Here each
+    field's terms map to a bytearray of packed ``(docnum, weight, value)``
+    records.  On 2,000 SaudiNewsNet articles (329k postings, 38k terms) that
+    is 15 MB instead of 71 MB.  A writer adds documents in docnum order, so
+    a term's postings are already in order and only the distinct terms are
+    sorted.
+
+    Past ``limitmb`` (counted in real bytes, within 5%) the pool is written
+    out as a sorted run and the runs are merged at the end, exactly as
+    Whoosh's pool does.
+    """
+
+    def __init__(self, tempstore, segment, limitmb=128, **kwargs):
+        super().__init__(tempstore, segment, limitmb=limitmb, **kwargs)
+        self._fields = {}  # fieldname -> {term bytes: bytearray of postings}
+
+    def add(self, item):
+        fieldname, tbytes, docnum, weight, vbytes = item
+        terms = self._fields.get(fieldname)
+        if terms is None:
+            terms = self._fields[fieldname] = {}
+            self.fieldnames.add(fieldname)
+        postings = terms.get(tbytes)
+        if postings is None:
+            postings = terms[tbytes] = bytearray()
+            self.currentsize += _TERM_COST + len(tbytes)
+        if vbytes is None:
+            postings += _POSTING.pack(docnum, weight, _NO_VALUE)
+            self.currentsize += _POSTING.size
+        else:
+            postings += _POSTING.pack(docnum, weight, len(vbytes))
+            postings += vbytes
+            self.currentsize += _POSTING.size + len(vbytes)
+        if self.currentsize > self.limit:
+            self.save()
+
+    def _drain(self):
+        """Yield the pooled postings in Whoosh's order, emptying the pool.
+
+        Each term's buffer is let go once read, so the pool shrinks while
+        the segment's files grow.
+        """
+        fields, self._fields = self._fields, {}
+        self.currentsize = 0
+        unpack = _POSTING.unpack_from
+        size = _POSTING.size
+        for fieldname in sorted(fields):
+            terms = fields.pop(fieldname)
+            for tbytes in sorted(terms):
+                data = bytes(terms.pop(tbytes))
+                pos, end = 0, len(data)
+                while pos < end:
+                    docnum, weight, length = unpack(data, pos)
+                    pos += size
+                    if length == _NO_VALUE:
+                        value = None
+                    else:
+                        value = data[pos:pos + length]
+                        pos += length
+                    yield fieldname, tbytes, docnum, weight, value
+
+    def save(self):
+        if self._fields:
+            path, f = self._new_run()
+            self._write_run(f, self._drain())
+            self._add_run(path)
+        self.currentsize = 0
+
+    def items(self, maxfiles=128):
+        if not self.runs:
+            return self._drain()
+        return super().items(maxfiles)
+
+
+class _Lengths:
+    """Field lengths of a new segment, read once into lists.
+
+    Whoosh's posting writer asks for the field length of every posting's
+    document (for each block's min/max length) through a column reader,
+    about a fifth of writing a segment; the lengths are fixed by then.
+    """
+
+    def __init__(self, reader, schema, doc_count):
+        self._lengths = {
+            name: [reader.doc_field_length(d, name, 0) for d in range(doc_count)]
+            for name in schema.scorable_names()
+        }
+
+    def doc_field_length(self, docnum, fieldname, default=0):
+        lengths = self._lengths.get(fieldname)
+        return lengths[docnum] if lengths is not None else default
+
+
+class ChunkWriter(SegmentWriter):
+    """A lock-free writer for one segment that no TOC names yet.
+
+    ``ix`` must be opened through :class:`PrivateTempStorage`.
+    """
+
+    def __init__(self, ix, limitmb, pool_class=CompactPostingPool, **kwargs):
+        super().__init__(ix, _lk=False, limitmb=limitmb, **kwargs)
+        self.pool = pool_class(self._tempstorage, self.newsegment, limitmb=limitmb)
+
+    def _flush_segment(self):
+        # SegmentWriter._flush_segment, with the lengths read once.
+        self.perdocwriter.close()
+        reader = self.per_document_reader() if self.codec.length_stats else None
+        lengths = _Lengths(reader, self.schema, self.docnum) if reader else None
+        self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+        self.fieldwriter.close()
+        if reader:
+            reader.close()
+
+    def finish_segment(self):
+        """Write the segment's files and return the Segment."""
+        segment = self._finalize_segment()
+        self._tempstorage.destroy()
+        self.is_closed = True
+        return segment
+
+    def abandon(self):
+        try:
+            self._close_segment()
+        finally:
+            self._tempstorage.destroy()
+            self.is_closed = True
+
+
+# --- 4. committing prebuilt segments --------------------------------------
+
+def commit_segments(ix, segments, delete):
+    """Make ``segments`` part of the index in one atomic commit.
+
+    ``delete(writer)`` deletes the documents the new segments replace (with
+    ``writer.delete_by_term``) and returns what it likes, which is returned.
+    Tiny segments left by small runs are merged (Whoosh's MERGE_SMALL); the
+    new segments are taken as they are.  The table of contents is written
+    last, so a crash before it leaves the previous index whole.
+    """
+    writer = SegmentWriter(ix, _lk=False)
+    try:
+        result = delete(writer)
+        kept = MERGE_SMALL(writer, writer.segments)
+        if writer._added:
+            kept.append(writer._finalize_segment())
+        else:
+            writer._close_segment()
+        # Not writer._commit_toc: it also deletes every segment file the new
+        # TOC does not name, and the next batch's segments are being written
+        # right now.  Stale files go in clean_index_files, once nothing is
+        # in flight.
+        TOC(writer.schema, kept + list(segments), writer.generation).write(writer.storage, writer.indexname)
+    finally:
+        writer._finish()
+    return result
+
+
+def clean_index_files(ix):
+    """Delete the files of old generations and of abandoned segments."""
+    toc = ix._read_toc()
+    clean_files(ix.storage, ix.indexname, toc.generation, toc.segments)
+
+
+# --- 5. scoring -----------------------------------------------------------
+
+def field_b(weighting, fieldname):
+    """BM25F's length normalization B for ``fieldname``."""
+    return weighting._field_B.get(fieldname, weighting.B)

@@ -1,0 +1,146 @@
+"""The one module that uses Whoosh's private API: its version check, the
+segment reads without copies, and the fast postings path."""
+
+import io
+import random
+
+import numpy as np
+import pytest
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.filedb import compound
+
+from indexer import whoosh_internals as W
+from indexer.search import SearchService
+from indexer.writer import open_index
+from tests.conftest import article
+
+
+def test_view_reader_reads_like_bytesio():
+    rng = random.Random(7)
+    data = bytes(rng.randrange(256) for _ in range(20000)) + b"line one\nline two\n"
+    view, copy = W.view_reader(memoryview(data)), io.BytesIO(data)
+    for _ in range(500):
+        op = rng.randrange(4)
+        if op == 0:
+            pos = rng.randrange(len(data) + 10)
+            assert view.seek(pos) == copy.seek(pos)
+        elif op == 1:
+            size = rng.choice([1, 2, 4, 8, 100, 5000])
+            assert view.read(size) == copy.read(size)
+        elif op == 2:
+            assert view.seek(-3, io.SEEK_CUR if view.tell() >= 3 else io.SEEK_SET) \
+                == copy.seek(-3, io.SEEK_CUR if copy.tell() >= 3 else io.SEEK_SET)
+        else:
+            assert view.tell() == copy.tell()
+    view.seek(len(data) - 18)
+    assert view.readline() == b"line one\n"
+    assert view.read() == b"line two\n" and view.read(5) == b""
+
+
+def test_segments_open_without_copies(seed_index, monkeypatch):
+    # Every file inside a segment is read through the mapping.
+    opened = []
+    original = compound.CompoundStorage.open_file
+
+    def spy(self, name, *args, **kwargs):
+        opened.append(original(self, name, *args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(compound.CompoundStorage, "open_file", spy)
+    with open_index(seed_index).searcher() as searcher:
+        assert searcher.doc_count() >= 1 and list(searcher.lexicon("text"))
+    assert opened and all(isinstance(f, W.ViewBufferFile) for f in opened)
+
+
+def test_importing_the_archive_patches_nothing_in_whoosh():
+    # The read fix is a storage passed where the index is opened, not a
+    # process-wide patch made as a side effect of an import.
+    import indexer.search  # noqa: F401
+    import indexer.writer  # noqa: F401
+
+    assert compound.CompoundStorage.open_file.__module__ == "whoosh.filedb.compound"
+
+
+@pytest.mark.parametrize("module_version, dist_version, needle", [
+    ((2, 7, 4), "2.7.4", "found whoosh-reloaded 2.7.4"),
+    ((2, 7, 4), None, "whoosh-reloaded not installed with whoosh 2.7.4"),
+    ((2, 7, 5), "2.7.6", "found whoosh-reloaded 2.7.6"),
+], ids=["old whoosh-reloaded", "PyPI whoosh instead", "newer release"])
+def test_any_other_whoosh_fails_loudly(module_version, dist_version, needle):
+    with pytest.raises(W.WhooshVersionError) as e:
+        W.check_whoosh(module_version, dist_version)
+    assert needle in str(e.value) and "pip install 'whoosh-reloaded==2.7.5'" in str(e.value)
+
+
+def test_the_installed_whoosh_is_the_supported_one():
+    W.check_whoosh(W.whoosh.__version__, W._distribution_version())
+
+
+def test_private_instance_attributes_exist(seed_index):
+    ix = open_index(seed_index)
+    with ix.searcher() as searcher:
+        sub = searcher.leaf_searchers()[0][0].reader()
+        term = next(iter(sub.lexicon("text"))).decode("utf-8")
+        matcher = sub.postings("text", term)
+        for name in W.INSTANCE_NAMES[W3LeafMatcher]:
+            assert hasattr(matcher, name), name
+        for name in W.INSTANCE_NAMES[W.SegmentReader]:
+            assert hasattr(sub, name), name
+    from indexer.scoring import LuceneBM25
+
+    for name in W.INSTANCE_NAMES[W.BM25F]:
+        assert hasattr(LuceneBM25(), name), name
+
+
+CORPUS = [
+    article(f"d{i}", f"خبر {i}", f"النفط في الرياض {'والأسعار ' * (i % 4)}رقم{i}")
+    for i in range(300)
+]
+
+
+@pytest.fixture
+def ranked_index(tmp_path):
+    from indexer.writer import index_articles
+
+    # Two runs: the second replaces some articles, so the first segment
+    # has deleted documents (Whoosh wraps its postings in a filter).
+    index_articles(tmp_path, CORPUS, entities=False)
+    index_articles(tmp_path, CORPUS[:40], entities=False)
+    return tmp_path
+
+
+def test_searches_read_postings_a_block_at_a_time(ranked_index, monkeypatch):
+    # Whoosh's public, one-posting-at-a-time path must not be taken: an
+    # upgrade that breaks the block path has to fail, not get slower.
+    def slow_path(self, *args):
+        raise AssertionError("read one posting at a time")
+
+    for name in ("id", "weight", "next", "all_ids", "supports_block_quality"):
+        monkeypatch.setattr(W3LeafMatcher, name, slow_path)
+    with SearchService(ranked_index) as service:
+        assert service.searcher().reader().has_deletions()
+        results = service.search("النفط", per_page=5, facets=False, snippets=False)
+        assert results.total == 300
+        assert service.search("الأسعار", facets=False, snippets=False).total == 225
+
+
+def test_block_reads_equal_whooshs_postings(ranked_index):
+    # Deleted documents left out, as Whoosh's filtered postings do.
+    with open_index(ranked_index).searcher() as searcher:
+        for sub, _ in searcher.leaf_searchers():
+            reader = sub.reader()
+            slow = reader.postings("text", "اسعار")
+            ids, weights = [], []
+            while slow.is_active():
+                ids.append(slow.id())
+                weights.append(slow.weight())
+                slow.next()
+            fast_ids, fast_weights = W.segment_postings(reader, "text", "اسعار")
+            assert fast_ids.tolist() == ids and np.allclose(fast_weights, weights)
+
+
+def test_unknown_matchers_are_refused():
+    from whoosh.matching import NullMatcher
+
+    with pytest.raises(W.WhooshVersionError, match="block at a time"):
+        W.posting_arrays(NullMatcher())
