@@ -26,6 +26,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from indexer.cleaning import replace_surrogates
 from indexer.errors import QueryError
 from indexer.query import make_parser, parse_query
 from indexer.readers import SUPPORTED, Article, Problem, read_sources
@@ -251,7 +252,17 @@ def service(small_index):
 
 @fuzz_settings(150)
 @given(text=queries, sort=st.sampled_from(["relevance", "date"]), page=st.integers(1, 3))
+# Found by the campaign of bench/results/fuzz.md in the search service as
+# it was before the search refactor (IndexError, TypeError "unsupported
+# query node Not", UnicodeEncodeError); kept as regressions.
+@example(text="0 NOT 0 AND NOT 1", sort="relevance", page=1)
+@example(text="NOT 0 NOT +0 1", sort="relevance", page=1)
+@example(text="\ud800*", sort="relevance", page=1)
 def test_search_raises_only_query_errors(service, text, sort, page):
+    # Lone surrogates in a prefix are a known bug, tested on its own below
+    # (xfail): here they are replaced, so that the property keeps finding
+    # anything else.
+    text = replace_surrogates(text)
     try:
         results = service.search(text, sort=sort, page=page, per_page=5)
     except QueryError as e:
@@ -261,6 +272,20 @@ def test_search_raises_only_query_errors(service, text, sort, page):
     # (The query is echoed as typed, lone surrogates included: encoding is
     # the edges' business, and the CLI and Flask both manage it.)
     json.dumps(results.to_dict(), ensure_ascii=False)
+
+
+@pytest.mark.xfail(strict=True, raises=UnicodeEncodeError, reason=(
+    "bug in indexer/query.py (not this branch's file): parse_query lets lone surrogates "
+    "through, and Whoosh's prefix expansion encodes the prefix as UTF-8. Reproducer: "
+    "archive query $'\\xff\\xff\\xff*' (argv decodes \\xff as '\\udcff') -> traceback. "
+    "Fix: replace them in parse_query, e.g. with indexer.cleaning.replace_surrogates, "
+    "or raise QueryError"))
+@pytest.mark.parametrize("text", ["\udcff\udcff\udcff*", "\ud800\ud800\ud800*"])
+def test_search_prefix_with_lone_surrogates(service, text):
+    try:
+        service.search(text)
+    except QueryError:
+        pass
 
 
 def stored(index_dir):
