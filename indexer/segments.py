@@ -23,7 +23,7 @@ from analyzers.tokenizer import is_word
 from indexer import columns
 from indexer.boilerplate import strip
 from indexer import schema as S
-from indexer.readers import content_hash
+from indexer.cleaning import duplicate_key
 from indexer.whoosh_internals import ChunkWriter, PrivateTempStorage
 
 # Container allocations between two garbage collections in a worker.
@@ -114,7 +114,7 @@ def document_fields(article, entities=None, tokens=None, fingerprint=None):
         S.AUTHOR: article.author,
         S.URL: article.url,
         S.ORIGIN: article.origin,
-        S.CONTENT: content_hash(article.title, article.body),
+        S.CONTENT: duplicate_key(article.title, article.body),
     }
     if fingerprint is not None:
         doc[S.FINGERPRINT] = fingerprint

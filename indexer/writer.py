@@ -27,7 +27,8 @@ from indexer.boilerplate import Boilerplate
 from indexer.whoosh_internals import clean_index_files, commit_segments, open_for_reading
 from analyzers.analysis import analysis_fingerprint
 from indexer.errors import IndexBusy, IndexMissing, IndexStale, NotAnArchiveIndex
-from indexer.readers import Problem, content_hash, read_sources
+from indexer.cleaning import duplicate_key
+from indexer.readers import Problem, read_sources
 from indexer.segments import build_segment, fingerprint, init_worker
 
 MARKER = "archive-index.json"
@@ -224,7 +225,8 @@ class _Known:
 
     An article is unchanged when its fingerprint (every field, and the
     entity data, see :func:`indexer.segments.fingerprint`) is in the index;
-    a duplicate when another id has its title and text, in the index or
+    a duplicate when another id has its title and text (white space aside,
+    :func:`indexer.cleaning.duplicate_key`), in the index or
     earlier in this run.
     """
 
@@ -240,7 +242,7 @@ class _Known:
         """Return "unchanged", ("duplicate", id of the original) or "index"."""
         if fingerprint(article, self.entities) in self.fingerprints:
             return "unchanged"
-        content = content_hash(article.title, article.body)
+        content = duplicate_key(article.title, article.body)
         other = self.run.get(content)
         if other is None and content in self.contents:
             other = self._holder(content)
