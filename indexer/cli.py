@@ -1,5 +1,6 @@
 """The ``archive`` command line: index sources, query the index, inspect analysis."""
 
+import difflib
 import html
 import json
 import re
@@ -359,13 +360,126 @@ def analyze_command(text, as_json):
         click.echo(f"{r['surface']}\t{r['normalized'] or ''}\t{term}")
 
 
-@cli.command("entities")
+@cli.group("entities", invoke_without_command=True)
+@index_dir_option
+@click.option("--top", "top", default=20, show_default=True, type=click.IntRange(1, 10_000),
+              help="How many actors and countries to list.")
+@click.option("--json", "as_json", is_flag=True, help="Print the lists as JSON.")
+@click.pass_context
+def entities_group(ctx, top, as_json):
+    """List the index's most frequent actors and countries, and correct them.
+
+    \b
+    Without a subcommand: the TOP actors and countries with their article
+    counts, as the facets show them. Corrections go into curation.tsv in
+    the index folder and apply at once, without re-indexing (a running
+    'archive serve' shows them on the next page):
+      archive entities merge 'حزب الله' 'حزب الله اللبناني'
+      archive entities rename 'حزب الله' 'حزب الله (لبنان)'
+      archive entities hide 'صحيفة الوئام'
+      archive entities hide --country IL
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    with _open_service(ctx.obj) as service:
+        _check_curation(service)
+        found = service.top_entities(top)
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    for facet, title in (("actor", "actors"), ("country", "countries")):
+        click.echo(f"{title} (top {top}):")
+        for entry in found[facet]:
+            value = "" if entry["label"] == entry["value"] else f"  [{entry['value']}]"
+            click.echo(f"  {entry['count']:>7,}  {entry['label']}{value}")
+
+
+def _check_curation(service):
+    error = service.curation.error
+    if error is not None:
+        click.echo(f"warning: {error}; the last good version applies", err=True)
+
+
+def _curate(obj, action, facet, values):
+    from indexer import curation
+
+    with _open_service(obj) as service:
+        known = set(service.entity_values(facet))
+    # The first value is the one kept (merge) or changed (rename, hide): it
+    # must be in the index, or a typo would silently do nothing.
+    checked = values if action == "merge" else values[:1]
+    for value in checked:
+        if value not in known and not (action == "merge" and value == values[0]):
+            close = difflib.get_close_matches(value, list(known), n=3)
+            hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+            raise click.ClickException(f"no {facet} {value!r} in the index{hint}")
+    try:
+        curation.append(obj["index_dir"], action, facet, values)
+    except curation.CurationError as e:
+        raise click.ClickException(str(e))
+    click.echo(f"{action}: {' | '.join(values)} ({facet}); see {curation.path_of(obj['index_dir'])}")
+
+
+def _facet_of(country):
+    return "country" if country else "actor"
+
+
+@entities_group.command("merge")
+@index_dir_option
+@click.argument("value")
+@click.argument("others", nargs=-1, required=True)
+@click.option("--country", is_flag=True, help="VALUE and OTHERS are country codes.")
+@click.pass_obj
+def entities_merge(obj, value, others, country):
+    """Make OTHERS one facet value with VALUE (filtering by VALUE finds them all)."""
+    _curate(obj, "merge", _facet_of(country), [value, *others])
+
+
+@entities_group.command("rename")
+@index_dir_option
+@click.argument("value")
+@click.argument("label")
+@click.option("--country", is_flag=True, help="VALUE is a country code.")
+@click.pass_obj
+def entities_rename(obj, value, label, country):
+    """Show VALUE as LABEL (links and filters keep VALUE)."""
+    _curate(obj, "rename", _facet_of(country), [value, label])
+
+
+@entities_group.command("hide")
+@index_dir_option
+@click.argument("value")
+@click.option("--country", is_flag=True, help="VALUE is a country code.")
+@click.pass_obj
+def entities_hide(obj, value, country):
+    """Remove VALUE from facets, filters, document pages and the API."""
+    _curate(obj, "hide", _facet_of(country), [value])
+
+
+@entities_group.command("check")
+@index_dir_option
+@click.pass_obj
+def entities_check(obj):
+    """Check the index's curation.tsv; exit 1 with the bad line if it has one."""
+    from indexer import curation
+
+    try:
+        found = curation.load(obj["index_dir"])
+    except curation.CurationError as e:
+        raise click.ClickException(str(e))
+    merged = sum(len(v) for v in found.merged.values())
+    renamed = sum(len(v) for v in found.labels.values())
+    hidden = sum(len(v) for v in found.hidden.values())
+    click.echo(f"{curation.path_of(obj['index_dir'])}: {merged} merged, {renamed} renamed, {hidden} hidden")
+
+
+@entities_group.command("extract")
 @click.argument("sources", nargs=-1, required=True, type=click.Path())
 @click.option(
     "--map", "mappings", multiple=True, metavar="FIELD=NAME",
     help="Read FIELD (id, title, body, date, source, author, url) from column or key NAME.",
 )
-def entities_command(sources, mappings):
+def entities_extract(sources, mappings):
     """Print the countries and actors of every article in SOURCES.
 
     Reads what 'archive index' reads and prints one JSON object a line:

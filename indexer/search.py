@@ -15,13 +15,13 @@ search browses what the filters select, newest first.
 """
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 
 import numpy as np
 from whoosh.util.times import datetime_to_long
 
-from indexer import proximity
+from indexer import curation, proximity
 from indexer import schema as S
 from indexer.documents import document_dict, make_hit
 from indexer.errors import Notice, QueryError
@@ -119,6 +119,8 @@ class SearchService:
         self.parser = make_parser(self.schema)
         self.search_seconds = search_seconds
         self._snapshots = Snapshots(self.ix, LuceneBM25(), index_dir)
+        # The user's entity corrections, read again when the file changes.
+        self.curation = curation.Watcher(index_dir)
 
     def close(self):
         self._snapshots.close()
@@ -187,7 +189,10 @@ class SearchService:
             q, query_notices = read_query(self.parser, text)
             notices = query_notices + notices
         searcher, snapshot = self._current()
-        notices += self._unknown_sources(snapshot, filters)
+        curation = self.curation.current()
+        view = _View(snapshot, curation)
+        filters = _curated_filters(filters, curation)
+        notices += self._unknown_sources(view, filters)
         matched = snapshot.live.copy()
         scores = None
         if browse:
@@ -200,7 +205,7 @@ class SearchService:
             matched[ranked.docs[keep]] = True
             scores = np.zeros(snapshot.size)
             scores[ranked.docs] = ranked.scores
-        masks = self._filter_masks(snapshot, filters)
+        masks = self._filter_masks(view, filters)
         selected = matched
         for mask in masks.values():
             selected = selected & mask
@@ -229,7 +234,7 @@ class SearchService:
             for docnum, score in zip(page_docs[first:].tolist(), page_scores[first:]):
                 hits.append(make_hit(searcher.stored_fields(docnum), terms, score, snapshot.boilerplate))
         facet_counts, timeline = (
-            self._count_facets(snapshot, matched, masks, facet_limit) if facets else ({}, [])
+            self._count_facets(view, matched, masks, facet_limit) if facets else ({}, [])
         )
         return SearchResults(
             query=text,
@@ -244,18 +249,18 @@ class SearchService:
             notices=notices,
         )
 
-    def _filter_masks(self, snapshot, filters):
+    def _filter_masks(self, view, filters):
         """{facet name or "date": boolean array over docnums} for the filters.
 
         Facet filters read the same per-generation arrays the counts do
         (the country and actor facets are columns only, not indexed).
         """
         masks = {
-            name: snapshot.facet(name).mask(values)
+            name: view.facet(name).mask(values)
             for name, values in filters.facet_values().items()
         }
         if filters.date_from or filters.date_to:
-            dates = snapshot.dates
+            dates = view.snapshot.dates
             part = dates >= 0
             if filters.date_from:
                 part &= dates >= datetime_to_long(filters.date_from)
@@ -265,7 +270,7 @@ class SearchService:
             masks["date"] = part
         return masks
 
-    def _count_facets(self, snapshot, matched, masks, limit):
+    def _count_facets(self, view, matched, masks, limit):
         """Facet counts over the matches: a facet with a selection is counted
         with every filter but its own, the others with all of them."""
         def without(name):
@@ -280,10 +285,10 @@ class SearchService:
         for name in FACET_FIELDS:
             mask = without(name) if name in masks else everything
             counts[name] = [
-                facet_entry(name, value, count)
-                for value, count in snapshot.facet(name).count(mask, limit)
+                facet_entry(name, value, count, view.curation)
+                for value, count in view.facet(name).count(mask, limit)
             ]
-        months = snapshot.facet(TIMELINE).count(everything)
+        months = view.facet(TIMELINE).count(everything)
         timeline = [{"month": m, "count": c} for m, c in sorted(months)]
         return counts, timeline
 
@@ -310,12 +315,27 @@ class SearchService:
                 ))
         return notices
 
-    def _unknown_sources(self, snapshot, filters):
-        known = set(snapshot.facet("source").values)
+    def _unknown_sources(self, view, filters):
+        known = set(view.facet("source").values)
         return [
             Notice("unknown_source", f"no article comes from source {value!r}", value)
             for value in filters.sources if value not in known
         ]
+
+    def top_entities(self, limit=20):
+        """{"actor": [...], "country": [...]}: the most frequent values over
+        the whole index, as ``{value, label, count}`` (curation applied)."""
+        _, snapshot = self._current()
+        view = _View(snapshot, self.curation.current())
+        return {
+            name: [facet_entry(name, v, c, view.curation) for v, c in view.facet(name).count(snapshot.live, limit)]
+            for name in curation.FACETS
+        }
+
+    def entity_values(self, facet):
+        """Every value of ``facet`` ("actor" or "country") in the index, as stored."""
+        _, snapshot = self._current()
+        return snapshot.facet(facet).values
 
     def suggest(self, text, limit=3):
         """Return up to ``limit`` respellings of ``text`` whose words are in
@@ -341,7 +361,35 @@ class SearchService:
                 terms = self._highlight_terms(searcher, snapshot, self.parse(text))
             except QueryError:
                 terms = set()
-        return document_dict(stored, terms)
+        return document_dict(stored, terms, self.curation.current())
+
+
+class _View:
+    """A snapshot's facets as the user's curation shows them."""
+
+    def __init__(self, snapshot, curation):
+        self.snapshot = snapshot
+        self.curation = curation
+
+    def facet(self, name):
+        raw = self.snapshot.facet(name)
+        if name not in curation.FACETS or not self.curation:
+            return raw
+        key = ("curated", name, self.curation.version)
+        return self.snapshot.cached(key, lambda: raw.curated(self.curation, name))
+
+
+def _curated_filters(filters, curation):
+    """Filters on the values the curation shows (a link to a value merged
+    since finds its new value's articles)."""
+    if not curation or not (filters.actors or filters.countries):
+        return filters
+
+    def canonical(facet, values):
+        return list(dict.fromkeys(curation.canonical(facet, v) or v for v in values))
+
+    return replace(filters, actors=canonical("actor", filters.actors),
+                   countries=canonical("country", filters.countries))
 
 
 def _checked_filters(filters):

@@ -45,6 +45,10 @@ class Snapshot:
         self._segment_arrays = segment_arrays
         self._index_dir = index_dir
 
+    def cached(self, key, build):
+        """``build()``, once per generation for ``key``."""
+        return self._get(key, build)
+
     def _get(self, key, build):
         shared = self._generation
         with shared.lock:
