@@ -212,7 +212,11 @@ def _terminal_snippet(snippet_html):
 @click.option("--actor", "actors", multiple=True, help="Only articles naming this actor (repeatable).")
 @click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Only articles from this day on.")
 @click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Only articles up to this day.")
-@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
+@click.option("--sort", type=click.Choice(["relevance", "date", "recent"]), default="relevance", show_default=True,
+              help="relevance; date (newest first); recent (relevance halved every --half-life days "
+                   "before the newest match).")
+@click.option("--half-life", default=30.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              metavar="DAYS", help="Half-life of --sort recent, in days.")
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100), help="Hits per page.")
 @click.option("--page", default=1, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--json", "as_json", is_flag=True, help="Print results as one JSON object.")
@@ -222,7 +226,7 @@ def _terminal_snippet(snippet_html):
               help="Output of --queries: JSON lines or a TREC run.")
 @click.option("--run-tag", default="archive", show_default=True, help="Run name in --format trec.")
 @click.pass_obj
-def query_command(obj, text, sources, countries, actors, date_from, date_to, sort, limit, page,
+def query_command(obj, text, sources, countries, actors, date_from, date_to, sort, half_life, limit, page,
                   as_json, queries, fmt, run_tag):
     """Search the index for TEXT, or browse the filters' articles without it.
 
@@ -261,7 +265,7 @@ def query_command(obj, text, sources, countries, actors, date_from, date_to, sor
             # Facets are printed only in --json: counting them is most of a
             # short query's time in a fresh process.
             results = service.search(text, filters=filters, sort=sort, page=page, per_page=limit,
-                                     facets=as_json)
+                                     facets=as_json, half_life=half_life)
         except QueryError as e:
             raise click.ClickException(str(e))
         suggestions = service.suggest(text) if text and not results.total else []

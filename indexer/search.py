@@ -33,7 +33,11 @@ from indexer.snapshot import Snapshots
 from indexer.spelling import respellings
 from indexer.writer import open_index
 
-SORTS = ("relevance", "date")
+SORTS = ("relevance", "date", "recent")
+# "recent": relevance halved for every HALF_LIFE_DAYS an article is older
+# than the newest match (the archive's "now", not today's date).
+HALF_LIFE_DAYS = 30.0
+_USECS_A_DAY = 86_400_000_000
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
 FACET_LIMIT = 20
@@ -167,9 +171,13 @@ class SearchService:
         snippets=True,
         facet_limit=FACET_LIMIT,
         budget=None,
+        half_life=HALF_LIFE_DAYS,
     ):
         """Run a query; raise QueryError for one that cannot be read.
 
+        ``sort`` is "relevance", "date" (newest first) or "recent":
+        relevance times 2**(-age / ``half_life``), age in days before the
+        newest match (an article without a date counts as the oldest).
         With filters and no ``text``, browse what the filters select, newest
         first.  ``budget`` (a :class:`indexer.ranking.Budget`) bounds the
         time; by default ``search_seconds``.
@@ -181,6 +189,8 @@ class SearchService:
             raise QueryError(f"per page must be between 1 and {MAX_PER_PAGE}")
         if not 1 <= page <= MAX_PAGE:
             raise QueryError(f"page must be between 1 and {MAX_PAGE}")
+        if not half_life > 0:
+            raise QueryError("the half-life of 'recent' must be a positive number of days")
         budget = budget or Budget(self.search_seconds)
         filters, notices = _checked_filters(filters or Filters())
         browse = not (text or "").strip() and not filters.is_empty()
@@ -226,6 +236,8 @@ class SearchService:
         else:
             with snapshot.ranker.using(searcher, budget) as ranker:
                 doc_scores = proximity.rerank(ranker, q, docs, scores[docs])
+            if sort == "recent":
+                doc_scores = doc_scores * _recency(snapshot.dates[docs], half_life)
             best = top(docs, doc_scores, wanted)
             page_docs, page_scores = docs[best], doc_scores[best].tolist()
         hits = []
@@ -362,6 +374,19 @@ class SearchService:
             except QueryError:
                 terms = set()
         return document_dict(stored, terms, self.curation.current())
+
+
+def _recency(dates, half_life):
+    """2**(-age / half_life) per document, age in days before the newest of
+    ``dates`` (Whoosh longs; -1, no date, counts as the oldest)."""
+    if not len(dates):
+        return np.ones(0)
+    dated = dates >= 0
+    if not dated.any():
+        return np.ones(len(dates))
+    newest = dates[dated].max()
+    ages = (newest - np.where(dated, dates, dates[dated].min())) / _USECS_A_DAY
+    return np.exp2(-ages / half_life)
 
 
 class _View:

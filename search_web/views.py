@@ -292,7 +292,7 @@ def search():
         timeline=timeline_view(state, results.timeline),
         suggestions=suggestions,
         notices=notice_items(results.notices),
-        sort_links={s: search_url(state, sort=s) for s in ("relevance", "date")},
+        sort_links={s: search_url(state, sort=s) for s in ("relevance", "date", "recent")},
         state_args=state.query_string(page=1),
         export_limit=current_app.config["EXPORT_LIMIT"],
     )
