@@ -217,6 +217,8 @@ def _terminal_snippet(snippet_html):
                    "before the newest match).")
 @click.option("--half-life", default=30.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
               metavar="DAYS", help="Half-life of --sort recent, in days.")
+@click.option("--no-collapse", is_flag=True,
+              help="Show every near-copy of a story (the same wire story in several papers) as a hit.")
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100), help="Hits per page.")
 @click.option("--page", default=1, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--json", "as_json", is_flag=True, help="Print results as one JSON object.")
@@ -226,8 +228,8 @@ def _terminal_snippet(snippet_html):
               help="Output of --queries: JSON lines or a TREC run.")
 @click.option("--run-tag", default="archive", show_default=True, help="Run name in --format trec.")
 @click.pass_obj
-def query_command(obj, text, sources, countries, actors, date_from, date_to, sort, half_life, limit, page,
-                  as_json, queries, fmt, run_tag):
+def query_command(obj, text, sources, countries, actors, date_from, date_to, sort, half_life, no_collapse,
+                  limit, page, as_json, queries, fmt, run_tag):
     """Search the index for TEXT, or browse the filters' articles without it.
 
     \b
@@ -259,13 +261,13 @@ def query_command(obj, text, sources, countries, actors, date_from, date_to, sor
         text = ""
     with _open_service(obj) as service:
         if queries is not None:
-            _run_batch(service, queries, filters, sort, limit, fmt, run_tag)
+            _run_batch(service, queries, filters, sort, limit, fmt, run_tag, not no_collapse)
             return
         try:
             # Facets are printed only in --json: counting them is most of a
             # short query's time in a fresh process.
             results = service.search(text, filters=filters, sort=sort, page=page, per_page=limit,
-                                     facets=as_json, half_life=half_life)
+                                     facets=as_json, half_life=half_life, collapse=not no_collapse)
         except QueryError as e:
             raise click.ClickException(str(e))
         suggestions = service.suggest(text) if text and not results.total else []
@@ -279,7 +281,8 @@ def query_command(obj, text, sources, countries, actors, date_from, date_to, sor
     for notice in results.notices:
         click.echo(f"note: {notice.message}", err=True)
     first = (results.page - 1) * limit
-    click.echo(f"{results.total:,} articles match ({results.took_ms:.0f} ms)")
+    stories = f", {results.stories:,} stories" if results.collapsed and results.stories != results.total else ""
+    click.echo(f"{results.total:,} articles match{stories} ({results.took_ms:.0f} ms)")
     if suggestions:
         click.echo("did you mean: " + ", ".join(suggestions) + "?")
     for rank, hit in enumerate(results.hits, first + 1):
@@ -289,6 +292,12 @@ def query_command(obj, text, sources, countries, actors, date_from, date_to, sor
             click.echo(f"   {meta}")
         click.echo(f"   {_terminal_snippet(hit.snippet)}")
         click.echo(f"   id: {hit.id}" + (f"  {hit.url}" if hit.url else ""))
+        copies = [c for c in hit.copies if "id" in c]
+        if copies:
+            more = sum(c.get("more", 0) for c in hit.copies)
+            sources = ", ".join(dict.fromkeys(c["source"] or "?" for c in copies))
+            click.echo(f"   and {len(copies) + more} more {'copy' if len(copies) + more == 1 else 'copies'}"
+                       f" ({sources}): " + " ".join(c["id"] for c in copies[:3]) + (" ..." if len(copies) > 3 else ""))
     if results.total > first + len(results.hits):
         click.echo(f"\npage {results.page} of {results.pages}; next: --page {results.page + 1}")
 
@@ -307,7 +316,7 @@ def _resolve_countries(values):
     return codes
 
 
-def _run_batch(service, lines, filters, sort, limit, fmt, run_tag):
+def _run_batch(service, lines, filters, sort, limit, fmt, run_tag, collapse):
     for lineno, line in enumerate(lines, 1):
         line = line.rstrip("\n")
         if not line.strip():
@@ -317,7 +326,7 @@ def _run_batch(service, lines, filters, sort, limit, fmt, run_tag):
             raise click.ClickException(f"--queries line {lineno}: expected 'qid<TAB>query'")
         try:
             results = service.search(text, filters=filters, sort=sort, per_page=limit,
-                                     facets=False, snippets=False)
+                                     facets=False, snippets=False, collapse=collapse)
             hits = results.hits
         except QueryError as e:
             click.echo(f"--queries line {lineno} ({qid}): {e}", err=True)

@@ -1,7 +1,7 @@
 """Stored documents as the service returns them: hits with snippets, and
 whole documents with their matches marked and their entities."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from indexer import schema as S
 from indexer import snippets
@@ -23,6 +23,8 @@ class Hit:
     score: float | None
     snippet: str
     title_html: str = ""
+    # The other matches of this hit's near-copy cluster (when collapsed).
+    copies: list = field(default_factory=list)
 
 
 def make_hit(stored, terms, score, boilerplate=None):

@@ -41,6 +41,8 @@ _USECS_A_DAY = 86_400_000_000
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
 FACET_LIMIT = 20
+# Other copies of a story listed with its hit.
+MAX_COPIES = 20
 # Seconds a search may run before it stops with a message (the CLI's; the
 # web app sets its own).  Every query's cost is bounded (prefixes, phrase
 # checks): this is the backstop.
@@ -87,10 +89,14 @@ class SearchResults:
     timeline: list = field(default_factory=list)
     took_ms: float = 0.0
     notices: list = field(default_factory=list)
+    # Distinct stories among the matches (near-copies counted once), and
+    # whether hits were collapsed to them.
+    stories: int = 0
+    collapsed: bool = False
 
     @property
     def pages(self):
-        return max(1, -(-self.total // self.per_page))
+        return max(1, -(-(self.stories if self.collapsed else self.total) // self.per_page))
 
     def to_dict(self):
         return {
@@ -99,6 +105,8 @@ class SearchResults:
             "page": self.page,
             "per_page": self.per_page,
             "sort": self.sort,
+            "stories": self.stories,
+            "collapsed": self.collapsed,
             "took_ms": round(self.took_ms, 1),
             "notices": [n.to_dict() for n in self.notices],
             "hits": [asdict(h) for h in self.hits],
@@ -172,6 +180,7 @@ class SearchService:
         facet_limit=FACET_LIMIT,
         budget=None,
         half_life=HALF_LIFE_DAYS,
+        collapse=True,
     ):
         """Run a query; raise QueryError for one that cannot be read.
 
@@ -179,7 +188,10 @@ class SearchService:
         relevance times 2**(-age / ``half_life``), age in days before the
         newest match (an article without a date counts as the oldest).
         With filters and no ``text``, browse what the filters select, newest
-        first.  ``budget`` (a :class:`indexer.ranking.Budget`) bounds the
+        first.  With ``collapse``, near-copies of one story
+        (:mod:`indexer.nearcopy`) are one hit listing the others in
+        ``copies``, and pages count stories; ``total`` and the facets still
+        count articles.  ``budget`` (a :class:`indexer.ranking.Budget`) bounds the
         time; by default ``search_seconds``.
         """
         start = time.perf_counter()
@@ -221,30 +233,37 @@ class SearchService:
             selected = selected & mask
         docs = np.flatnonzero(selected)
         budget.check()
+        # The sort key of every match (largest first).
+        if sort == "date":
+            keys, doc_scores = snapshot.dates[docs], None
+        else:
+            with snapshot.ranker.using(searcher, budget) as ranker:
+                doc_scores = proximity.rerank(ranker, q, docs, scores[docs])
+            if sort == "recent":
+                doc_scores = doc_scores * _recency(snapshot.dates[docs], half_life)
+            keys = doc_scores
+        clusters = _cluster_keys(snapshot, docs) if collapse else None
+        stories = len(np.unique(clusters)) if collapse else len(docs)
         first = (page - 1) * per_page
-        if first >= len(docs) > 0:
-            last = -(-len(docs) // per_page)
+        if first >= stories > 0:
+            last = -(-stories // per_page)
             notices.append(Notice(
                 "page_past_end", f"page {page} is past the last page of results; showing page {last}",
                 str(page),
             ))
             page, first = last, (last - 1) * per_page
         wanted = page * per_page
-        if sort == "date":
-            best = top(docs, snapshot.dates[docs], wanted)
-            page_docs, page_scores = docs[best], [None] * len(best)
-        else:
-            with snapshot.ranker.using(searcher, budget) as ranker:
-                doc_scores = proximity.rerank(ranker, q, docs, scores[docs])
-            if sort == "recent":
-                doc_scores = doc_scores * _recency(snapshot.dates[docs], half_life)
-            best = top(docs, doc_scores, wanted)
-            page_docs, page_scores = docs[best], doc_scores[best].tolist()
+        best = _ranked_stories(docs, keys, clusters, wanted) if collapse else top(docs, keys, wanted)
+        page_docs = best[first:]
         hits = []
-        if first < len(page_docs):
+        if len(page_docs):
             terms = None if not snippets else set() if browse else self._highlight_terms(searcher, snapshot, q)
-            for docnum, score in zip(page_docs[first:].tolist(), page_scores[first:]):
-                hits.append(make_hit(searcher.stored_fields(docnum), terms, score, snapshot.boilerplate))
+            copies = self._copies(searcher, docs, clusters, page_docs, keys) if collapse else {}
+            for i in page_docs.tolist():
+                score = doc_scores[i] if doc_scores is not None else None
+                hit = make_hit(searcher.stored_fields(int(docs[i])), terms, score, snapshot.boilerplate)
+                hit.copies = copies.get(i, [])
+                hits.append(hit)
         facet_counts, timeline = (
             self._count_facets(view, matched, masks, facet_limit) if facets else ({}, [])
         )
@@ -259,7 +278,25 @@ class SearchService:
             timeline=timeline,
             took_ms=(time.perf_counter() - start) * 1000,
             notices=notices,
+            stories=stories,
+            collapsed=collapse,
         )
+
+    def _copies(self, searcher, docs, clusters, page_docs, keys, limit=MAX_COPIES):
+        """{index in docs of a page hit: [the other matches of its cluster]},
+        best first, each ``{id, title, source, date}``."""
+        wanted = clusters[page_docs]
+        members = np.flatnonzero(np.isin(clusters, wanted))
+        out = {}
+        by_cluster = {}
+        for i in members[np.lexsort((docs[members], -keys[members]))].tolist():
+            by_cluster.setdefault(int(clusters[i]), []).append(i)
+        for i in page_docs.tolist():
+            others = [j for j in by_cluster.get(int(clusters[i]), []) if j != i]
+            out[i] = [_copy_entry(searcher.stored_fields(int(docs[j]))) for j in others[:limit]]
+            if len(others) > limit:
+                out[i].append({"more": len(others) - limit})
+        return out
 
     def _filter_masks(self, view, filters):
         """{facet name or "date": boolean array over docnums} for the filters.
@@ -373,7 +410,51 @@ class SearchService:
                 terms = self._highlight_terms(searcher, snapshot, self.parse(text))
             except QueryError:
                 terms = set()
-        return document_dict(stored, terms, self.curation.current())
+        doc = document_dict(stored, terms, self.curation.current())
+        doc["copies"] = self._document_copies(searcher, snapshot, doc_id)
+        return doc
+
+    def _document_copies(self, searcher, snapshot, doc_id):
+        """The other live articles of a document's near-copy cluster."""
+        docnum = searcher.document_number(**{S.ID: doc_id})
+        if docnum is None:
+            return []
+        key = snapshot.arrays.clusters[docnum]
+        if key == 0:
+            return []
+        others = np.flatnonzero((snapshot.arrays.clusters == key) & snapshot.live)
+        others = others[others != docnum]
+        order = others[np.argsort(-snapshot.dates[others], kind="stable")]
+        return [_copy_entry(searcher.stored_fields(int(d))) for d in order[:MAX_COPIES].tolist()]
+
+
+def _cluster_keys(snapshot, docs):
+    """Each match's near-copy cluster (an article in none is its own)."""
+    keys = snapshot.arrays.clusters[docs]
+    alone = keys == 0
+    if alone.any():
+        keys = keys.copy()
+        keys[alone] = -1 - docs[alone]
+    return keys
+
+
+def _ranked_stories(docs, keys, clusters, k):
+    """Indexes into ``docs`` of the ``k`` best stories: each cluster's best
+    match, in order of ``keys`` (largest first, ties by smaller docnum)."""
+    fetch = k
+    while True:
+        best = top(docs, keys, fetch)
+        _, first = np.unique(clusters[best], return_index=True)
+        chosen = best[np.sort(first)]
+        if len(chosen) >= k or len(best) == len(docs):
+            return chosen[:k]
+        fetch *= 4
+
+
+def _copy_entry(stored):
+    date = stored.get(S.DATE)
+    return {"id": stored[S.ID], "title": stored.get(S.TITLE, ""), "source": stored.get(S.SOURCE, ""),
+            "date": date.isoformat() if date else None}
 
 
 def _recency(dates, half_life):

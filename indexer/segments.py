@@ -101,7 +101,7 @@ def fingerprint(article, entities):
     return hashlib.sha1("\0".join(parts).encode("utf-8")).hexdigest()[:20]
 
 
-def document_fields(article, entities=None, tokens=None, fingerprint=None):
+def document_fields(article, entities=None, tokens=None, fingerprint=None, nearcopy=None):
     """Return the Whoosh field values of one article; ``tokens`` are its
     text's tokens, if the entity recogniser split it already."""
     # Title and body searched as one field (see indexer.schema); its words
@@ -118,6 +118,8 @@ def document_fields(article, entities=None, tokens=None, fingerprint=None):
     }
     if fingerprint is not None:
         doc[S.FINGERPRINT] = fingerprint
+    if nearcopy is not None:
+        doc[S.NEARCOPY] = nearcopy
     if article.source:
         doc[S.SOURCE] = article.source
     if article.date is not None:
@@ -135,17 +137,19 @@ def document_fields(article, entities=None, tokens=None, fingerprint=None):
     return doc
 
 
-def build_segment(index_dir, indexname, articles, entities, limitmb, boilerplate=None):
+def build_segment(index_dir, indexname, articles, entities, limitmb, boilerplate=None, nearcopies=None):
     """Write ``articles`` into a new segment of the index; return the Segment.
 
     ``boilerplate`` is ``{source: keys}`` (:mod:`indexer.boilerplate`):
     those segments of an article are left out of entity recognition (they
-    stay searchable).  Runs in a worker process (or in the parent when there
+    stay searchable).  ``nearcopies`` maps an article's id to its packed
+    near-copy signature and cluster (:mod:`indexer.nearcopy`).  Runs in a worker process (or in the parent when there
     is one job).
     """
     ix = _index(index_dir, indexname)
     extract = _extractor(entities)
     boilerplate = boilerplate or {}
+    nearcopies = nearcopies or {}
     writer = ChunkWriter(ix, limitmb=limitmb)
     try:
         for start in range(0, len(articles), ENTITY_BATCH):
@@ -162,7 +166,8 @@ def build_segment(index_dir, indexname, articles, entities, limitmb, boilerplate
                 found = [(None, None)] * len(chunk)
             for article, (entities, tokens) in zip(chunk, found):
                 writer.add_document(**document_fields(
-                    article, entities, tokens, fingerprint(article, extract is not None)
+                    article, entities, tokens, fingerprint(article, extract is not None),
+                    nearcopies.get(article.id),
                 ))
         segment = writer.finish_segment()
     except BaseException:

@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 from whoosh import index
 from whoosh.filedb.filestore import FileStorage
 
-from indexer import columns
+from indexer import columns, nearcopy
 from indexer import schema as S
-from indexer.boilerplate import Boilerplate
+from indexer.boilerplate import Boilerplate, strip
 from indexer.whoosh_internals import clean_index_files, commit_segments, open_for_reading
 from analyzers.analysis import analysis_fingerprint
 from indexer.errors import IndexBusy, IndexMissing, IndexStale, NotAnArchiveIndex
@@ -319,6 +320,22 @@ def merge_plan(segments):
     return merge, [s for s in live if s not in merge]
 
 
+def _clusters(ix, index_dir):
+    """The near-copy clusters of the index's live articles (:mod:`indexer.nearcopy`)."""
+    signatures, keys = [], []
+    with ix.reader() as reader:
+        for leaf, _ in reader.leaf_readers():
+            arrays = columns.for_segment(index_dir, leaf)
+            live = np.ones(arrays.size, dtype=bool)
+            if leaf.has_deletions():
+                live[list(leaf.deleted_docs_set)] = False
+            signatures.append(np.asarray(arrays.signatures)[live])
+            keys.append(np.asarray(arrays.clusters)[live])
+    if not signatures:
+        return nearcopy.Clusters()
+    return nearcopy.Clusters(np.concatenate(signatures), np.concatenate(keys))
+
+
 def _chunks(articles, jobs):
     size = -(-len(articles) // jobs)
     return [articles[i:i + size] for i in range(0, len(articles), size)]
@@ -366,6 +383,7 @@ def index_articles(
     known = _indexed_ids(ix)
     held = _Known(ix, entities)
     boilerplate = Boilerplate.load(index_dir)
+    copies = _clusters(ix, index_dir)
     pool = None
     pending = None  # (ids, futures) of the batch being built
     build = partial(build_segment, str(index_dir), INDEX_NAME, entities=entities, limitmb=limitmb)
@@ -392,7 +410,14 @@ def index_articles(
         articles = list(batch.values())
         # Decided from every article read so far, this batch's included.
         table = boilerplate.table()
-        run = partial(build, boilerplate={a.source: table[a.source] for a in articles if a.source in table})
+        # Near-copy clusters are assigned here, in reading order, against
+        # every article indexed before (the body without its boilerplate).
+        found = {}
+        for a in articles:
+            sig = nearcopy.signature(strip(a.body, table.get(a.source)))
+            found[a.id] = nearcopy.pack(sig, copies.assign(a.id, sig))
+        run = partial(build, boilerplate={a.source: table[a.source] for a in articles if a.source in table},
+                      nearcopies=found)
         if jobs > 1 and len(articles) >= MIN_PARALLEL_BATCH and pool is None:
             pool = ProcessPoolExecutor(
                 jobs, mp_context=multiprocessing.get_context("spawn"),
