@@ -194,17 +194,35 @@ def news_corpus(docs, stripped):
     return [{**d, "title": ""} if d["id"] in stripped else d for d in docs]
 
 
+def question_qrels(questions, sources, judged):
+    """{qid: {docid: grade}} of the relevant documents: the article each
+    question was written for, and every pooled article judged relevant."""
+    qrels = {}
+    for qid, _ in questions:
+        relevant = {d: g for d, g in judged.get(qid, {}).items() if g > 0}
+        relevant.setdefault(sources[qid], 1)
+        qrels[qid] = relevant
+    return qrels
+
+
 def news_sets(docs):
     """(corpus, {set name: (queries, qrels)}) for the two news sets.
 
-    Qrels map a qid to ``{docid: grade}``, relevant documents only.
+    Qrels map a qid to ``{docid: grade}``, relevant documents only.  Before
+    the pool is judged (no QRELS file) the question set has only each
+    question's own article.
     """
-    questions, _ = load_questions()
-    judged = load_qrels()
-    picks = title_articles(docs, exclude=judged_ids(judged))
+    questions, sources = load_questions()
+    if QRELS.exists():
+        judged = load_qrels()
+    else:
+        print(f"note: {QRELS} not found; each question has only its own article",
+              file=sys.stderr)
+        judged = {}
+    qrels = question_qrels(questions, sources, judged)
+    picks = title_articles(docs, exclude=judged_ids(qrels))
     sets = {
-        "news-questions": (questions, {q: {d: g for d, g in judged.get(q, {}).items() if g > 0}
-                                       for q, _ in questions}),
+        "news-questions": (questions, qrels),
         "news-titles": ([(f"T{n:03d}", d["title"]) for n, d in enumerate(picks, 1)],
                         {f"T{n:03d}": {d["id"]: 1} for n, d in enumerate(picks, 1)}),
     }
@@ -233,24 +251,71 @@ def read_run(path):
     return {q: [d for _, d in sorted(hits)] for q, hits in run.items()}
 
 
-def print_pool(runs, depth, words):
-    """For each question, the pooled documents of ``runs`` not judged yet."""
-    docs = {d["id"]: d for d in read_news()}
+def _overlap(a, b):
+    """Share of the words of body ``a`` also in body ``b`` (a same-story hint)."""
+    words_a, words_b = set(a.split()), set(b.split())
+    return len(words_a & words_b) / max(1, len(words_a))
+
+
+def pool(runs, depth):
+    """{qid: [docid, ...]}: the top ``depth`` of each run not judged yet,
+    in run order, without each question's own article."""
     queries, sources = load_questions()
     judged = load_qrels() if QRELS.exists() else {}
     runs = [read_run(p) for p in runs]
-    for qid, question in queries:
-        pool = []
+    pooled = {}
+    for qid, _ in queries:
+        seen = [sources[qid], *judged.get(qid, {})]
         for run in runs:
-            pool += [d for d in run.get(qid, [])[:depth] if d not in pool]
-        fresh = [d for d in pool if d not in judged.get(qid, {}) and d != sources[qid]]
-        if not fresh:
+            seen += [d for d in run.get(qid, [])[:depth] if d not in seen]
+        pooled[qid] = seen[1 + len(judged.get(qid, {})):]
+    return pooled
+
+
+def print_pool(runs, depth, words, map_path):
+    """Print each question's pooled documents, numbered; write the numbers'
+    ids to ``map_path`` for ``write_judgments``."""
+    docs = {d["id"]: d for d in read_news()}
+    queries, sources = load_questions()
+    pooled = pool(runs, depth)
+    for qid, question in queries:
+        if not pooled[qid]:
             continue
-        print(f"## {qid} {question}\n   source: {docs[sources[qid]]['title']}")
-        for docid in fresh:
+        source = docs[sources[qid]]
+        print(f"## {qid} {question}\n   = {source['title']}")
+        for n, docid in enumerate(pooled[qid], 1):
             doc = docs[docid]
-            print(f"   - {docid}\n     {doc['title']} | {_lead(doc, words)}")
-        print()
+            print(f"   {n} [{_overlap(doc['body'], source['body']):.2f}] {doc['title']} | "
+                  f"{_lead(doc, words)}")
+    Path(map_path).write_text(json.dumps(pooled, ensure_ascii=False))
+
+
+def write_judgments(map_path, relevant_path):
+    """Merge a judged pool into QRELS: every pooled document gets grade 0,
+    the numbers listed in ``relevant_path`` (lines ``qid n n ...``) grade 1,
+    each question's own article grade 1; earlier judgments are kept."""
+    pooled = json.loads(Path(map_path).read_text())
+    relevant = {}
+    with open(relevant_path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            fields = line.split("#")[0].split()
+            if not fields:
+                continue
+            qid, *picks = fields
+            if qid not in pooled or not all(p.isdigit() and 0 < int(p) <= len(pooled[qid])
+                                            for p in picks):
+                raise ValueError(f"{relevant_path}:{number}: unknown question or number")
+            relevant[qid] = {pooled[qid][int(p) - 1] for p in picks}
+    queries, sources = load_questions()
+    qrels = load_qrels() if QRELS.exists() else {}
+    with open(QRELS, "w", encoding="utf-8") as f:
+        for qid, _ in queries:
+            judged = dict(qrels.get(qid, {}))
+            judged[sources[qid]] = 1
+            for docid in pooled.get(qid, []):
+                judged[docid] = int(docid in relevant.get(qid, ()))
+            for docid, grade in sorted(judged.items(), key=lambda item: (-item[1], item[0])):
+                f.write(f"{qid} 0 {docid} {grade}\n")
 
 
 def main(argv=None):
@@ -258,15 +323,21 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     cand = sub.add_parser("candidates", help="print the articles to write questions for")
     cand.add_argument("--words", type=int, default=150, help="words of each body to print")
-    pool = sub.add_parser("pool", help="print unjudged pooled documents of TREC runs")
-    pool.add_argument("runs", nargs="+")
-    pool.add_argument("--depth", type=int, default=10)
-    pool.add_argument("--words", type=int, default=40)
+    pooling = sub.add_parser("pool", help="print the unjudged pooled documents of TREC runs")
+    pooling.add_argument("runs", nargs="+")
+    pooling.add_argument("--depth", type=int, default=10)
+    pooling.add_argument("--words", type=int, default=20)
+    pooling.add_argument("--map", required=True, help="where to write the pool's numbering")
+    judge = sub.add_parser("judge", help="merge judgments of a printed pool into the qrels")
+    judge.add_argument("--map", required=True, help="the numbering 'pool' wrote")
+    judge.add_argument("relevant", help="lines 'qid n n ...': the relevant pool numbers")
     args = parser.parse_args(argv)
     if args.command == "candidates":
         print_candidates(args.words)
+    elif args.command == "pool":
+        print_pool(args.runs, args.depth, args.words, args.map)
     else:
-        print_pool(args.runs, args.depth, args.words)
+        write_judgments(args.map, args.relevant)
 
 
 if __name__ == "__main__":
