@@ -47,6 +47,7 @@ import math
 import os
 import random
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -787,8 +788,9 @@ def ablation_reading(rows, set_names):
     for row in rows:
         base = baselines.get(row.get("set"))
         if row.get("ablation") and "skipped" not in row and base:
+            # Rounded as printed, so that a listed +0.003 is a rise.
             deltas.setdefault(row["config"], {})[row["set"]] = (
-                row["mrr"] - base["mrr"], row["rr"] == base["rr"])
+                round(row["mrr"] - base["mrr"], 3), row["rr"] == base["rr"])
     helps, hurts, mixed, same, small = [], [], [], [], []
     for label, per_set in deltas.items():
         moved = {s: d for s, (d, _) in per_set.items() if abs(d) >= 0.003}
@@ -809,11 +811,12 @@ def ablation_reading(rows, set_names):
         notes.append("Changes that raise MRR@10 by 0.003 or more on some set and lower it by "
                      "as much on none (candidates to adopt): " + "; ".join(helps) + ".")
     if hurts:
-        notes.append("Changes that lower MRR@10 by 0.003 or more on some set and raise it on "
-                     "none (the feature they remove earns its place): " + "; ".join(hurts) + ".")
+        notes.append("Changes that lower MRR@10 by 0.003 or more on some set and raise it by "
+                     "as much on none (what the project ships is better): " + "; ".join(hurts)
+                     + ".")
     if mixed:
-        notes.append("Changes that help one set and hurt another (keep only what helps both): "
-                     + "; ".join(mixed) + ".")
+        notes.append("Changes that raise MRR@10 by 0.003 or more on one set and lower it by as "
+                     "much on another (keep only what helps both): " + "; ".join(mixed) + ".")
     if small:
         notes.append("Changes that moved MRR@10 by less than 0.003 on every set: "
                      + ", ".join(small) + ".")
@@ -865,7 +868,9 @@ def write_report(rows, set_names, facts, seconds):
     md = [
         "# Relevance benchmark", "",
         f"Measured {today} by `python bench/relevance.py` in {seconds / 60:.1f} min on "
-        f"{facts['cpus']} CPUs (two jobs at a time; times are indicative), Python "
+        f"{facts['cpus']} CPUs, two jobs at a time ({facts['cpu_s'] / 60:.1f} CPU-minutes in "
+        f"all; load average {facts['load'][0]:.1f} at the start, {facts['load'][1]:.1f} at the "
+        f"end: the machine is shared and times are indicative), Python "
         f"{facts['python']}, {packages}, {facts['java']}. Project code: {facts['source']}.",
         "", CORPUS_NOTE, "", "## Reading", "", *[f"- {n}" for n in reading(rows, set_names)], "",
     ]
@@ -945,7 +950,7 @@ def main(argv=None):
     set_names = [s for s in SETS if s in args.sets]
     names = args.only or [n for n, job in JOBS.items() if job.system or not args.quick]
     tasks = plan(names, set_names)
-    start = time.perf_counter()
+    start, load = time.perf_counter(), os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="relevance-") as tmp:
         tree, source = prepare_tree(args.commit, tmp)
         print(f"{len(tasks)} jobs, {args.workers} at a time, on {source}:", flush=True)
@@ -955,7 +960,10 @@ def main(argv=None):
     rows = [row for job_rows in results for row in job_rows]
     seconds = time.perf_counter() - start
     facts = machine_facts(["whoosh-reloaded", "pyserini", "pyjnius", "pyarabic"])
-    facts.update(java=java_version(), source=source)
+    # The jobs are waited-for children: their CPU time is all the run's work.
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    facts.update(java=java_version(), source=source, cpu_s=round(used.ru_utime + used.ru_stime),
+                 load=[round(load, 2), round(os.getloadavg()[0], 2)])
     for name in set_names:
         print(f"\n{SETS[name][1]}:")
         print(systems_table([r for r in on_set(rows, name) if not r.get("ablation")]))
