@@ -15,9 +15,11 @@ Both sets search one corpus: every SaudiNewsNet article with content
 (distinct URLs), the title articles' titles blanked (``news_corpus``).
 
 ``python bench/news_set.py candidates`` prints the articles the question
-set is written for; ``python bench/news_set.py pool RUN...`` prints, for each
-question, the pooled articles of TREC runs not judged yet (building aids:
-they print article text to the terminal, which stays out of the repository).
+set is written for; ``pool RUN...`` prints, for each question, the pooled
+articles of TREC runs not judged yet, and ``judge`` merges the judgments of
+such a pool into the qrels; ``unjudged RUN...`` gives the share of a run's top
+10 that no one has judged (building aids: they print article text to the
+terminal, which stays out of the repository).
 """
 
 import argparse
@@ -154,8 +156,9 @@ def title_articles(docs, exclude=(), count=TITLE_COUNT, seed=TITLE_SEED):
     return [d for d in order if d["id"] not in exclude][:count]
 
 
-def load_questions(path=QUESTIONS):
+def load_questions(path=None):
     """[(qid, question)] and {qid: url of the article it was written for}."""
+    path = path or QUESTIONS
     queries, sources = [], {}
     with open(path, encoding="utf-8") as f:
         for number, line in enumerate(f, 1):
@@ -170,8 +173,9 @@ def load_questions(path=QUESTIONS):
     return queries, sources
 
 
-def load_qrels(path=QRELS):
+def load_qrels(path=None):
     """{qid: {docid: grade}} with every judged document, grade 0 included."""
+    path = path or QRELS
     qrels = defaultdict(dict)
     with open(path, encoding="utf-8") as f:
         for number, line in enumerate(f, 1):
@@ -272,6 +276,15 @@ def pool(runs, depth):
     return pooled
 
 
+def print_unjudged(runs, depth):
+    """Print, for each run, the share of its top ``depth`` no one has judged."""
+    judged = load_qrels()
+    for path in runs:
+        ranked = [(qid, d) for qid, docs in read_run(path).items() for d in docs[:depth]]
+        unjudged = sum(d not in judged.get(qid, {}) for qid, d in ranked)
+        print(f"{unjudged / max(1, len(ranked)):6.1%} of {len(ranked)}  {path}")
+
+
 def print_pool(runs, depth, words, map_path):
     """Print each question's pooled documents, numbered; write the numbers'
     ids to ``map_path`` for ``write_judgments``."""
@@ -328,6 +341,9 @@ def main(argv=None):
     pooling.add_argument("--depth", type=int, default=10)
     pooling.add_argument("--words", type=int, default=20)
     pooling.add_argument("--map", required=True, help="where to write the pool's numbering")
+    unjudged = sub.add_parser("unjudged", help="the share of unjudged documents in TREC runs")
+    unjudged.add_argument("runs", nargs="+")
+    unjudged.add_argument("--depth", type=int, default=10)
     judge = sub.add_parser("judge", help="merge judgments of a printed pool into the qrels")
     judge.add_argument("--map", required=True, help="the numbering 'pool' wrote")
     judge.add_argument("relevant", help="lines 'qid n n ...': the relevant pool numbers")
@@ -336,6 +352,8 @@ def main(argv=None):
         print_candidates(args.words)
     elif args.command == "pool":
         print_pool(args.runs, args.depth, args.words, args.map)
+    elif args.command == "unjudged":
+        print_unjudged(args.runs, args.depth)
     else:
         write_judgments(args.map, args.relevant)
 

@@ -188,3 +188,46 @@ def test_plan_runs_the_news_corpus_first_and_skips_unrequested_sets():
     assert tasks[0] == ("project", "news", ["news-questions", "news-titles"])
     assert ("project-title-all", "news", ["news-questions", "news-titles"]) not in tasks
     assert relevance.plan(["project"], ["xquad"]) == [("project", "xquad", ["xquad"])]
+
+
+# --- Judging a pool ------------------------------------------------------------------
+
+
+@pytest.fixture
+def tiny_set(tmp_path, monkeypatch):
+    """One question and an empty qrels file in place of the committed ones."""
+    questions = tmp_path / "questions.tsv"
+    questions.write_text("qid\tquestion\turl\nN001\tمتى افتتحت القناة الجديدة؟\thttp://src\n",
+                         encoding="utf-8")
+    monkeypatch.setattr(news_set, "QUESTIONS", questions)
+    monkeypatch.setattr(news_set, "QRELS", tmp_path / "qrels.txt")
+    return tmp_path
+
+
+def _write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_judging_a_pool_grades_every_pooled_article(tiny_set):
+    pool = _write(tiny_set / "pool.json", '{"N001": ["http://a", "http://b", "http://c"]}')
+    picks = _write(tiny_set / "judged.txt", "N001 2  # the same story\n")
+    news_set.write_judgments(pool, picks)
+    assert news_set.load_qrels(news_set.QRELS) == {
+        "N001": {"http://src": 1, "http://b": 1, "http://a": 0, "http://c": 0}}
+
+
+def test_a_later_pool_keeps_the_earlier_judgments(tiny_set):
+    news_set.write_judgments(_write(tiny_set / "p1.json", '{"N001": ["http://a"]}'),
+                             _write(tiny_set / "j1.txt", "N001 1\n"))
+    news_set.write_judgments(_write(tiny_set / "p2.json", '{"N001": ["http://d"]}'),
+                             _write(tiny_set / "j2.txt", "N001\n"))
+    assert news_set.load_qrels(news_set.QRELS)["N001"] == {
+        "http://src": 1, "http://a": 1, "http://d": 0}
+
+
+def test_a_judgment_outside_the_pool_names_its_line(tiny_set):
+    pool = _write(tiny_set / "pool.json", '{"N001": ["http://a"]}')
+    with pytest.raises(ValueError, match=r"judged\.txt:2: unknown question or number"):
+        news_set.write_judgments(pool, _write(tiny_set / "judged.txt", "N001 1\nN001 4\n"))
+    assert not news_set.QRELS.exists()
