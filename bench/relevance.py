@@ -410,8 +410,8 @@ def coordination(value):
 
     rewrite = query._rewrite
 
-    def rewrite_with_scale(q):
-        out = rewrite(q)
+    def rewrite_with_scale(q, *args):
+        out = rewrite(q, *args)
         if isinstance(q, Q.Or) and isinstance(out, Q.Or):
             out.scale = value
         return out
@@ -425,21 +425,22 @@ def whoosh_idf(doc_count, doc_freq):
 
 
 def bm25(k1, b, use_whoosh_idf=False):
-    """BM25 settings for both of the service's scorers: Whoosh's weighting
-    (phrases, prefixes) and, where the code has it, the numpy Ranker."""
+    """BM25 settings for the service's scorer, the numpy Ranker (built per
+    index generation in indexer.snapshot), and Whoosh's weighting kept on
+    its searchers."""
     from functools import partial
 
     from whoosh.scoring import BM25F
 
-    import indexer.search
+    import indexer.snapshot
     from indexer.scoring import LuceneBM25
 
-    changes = {("indexer.search", "LuceneBM25"):
-               partial(BM25F if use_whoosh_idf else LuceneBM25, K1=k1, B=b)}
-    if hasattr(indexer.search, "Ranker"):
-        changes[("indexer.search", "Ranker")] = partial(indexer.search.Ranker, K1=k1, B=b)
-        if use_whoosh_idf:
-            changes[("indexer.ranking", "lucene_idf")] = whoosh_idf
+    changes = {
+        ("indexer.search", "LuceneBM25"): partial(BM25F if use_whoosh_idf else LuceneBM25, K1=k1, B=b),
+        ("indexer.snapshot", "Ranker"): partial(indexer.snapshot.Ranker, K1=k1, B=b),
+    }
+    if use_whoosh_idf:
+        changes[("indexer.ranking", "lucene_idf")] = whoosh_idf
     return changes
 
 
@@ -493,9 +494,23 @@ class Ablation:
 
 BASELINE = Ablation("as shipped")
 
+
+def _no_collapse():
+    """Every near-copy a hit of its own (the service collapses them by default)."""
+    import indexer.search
+
+    search = indexer.search.SearchService.search
+
+    def flat(self, *args, **kwargs):
+        kwargs["collapse"] = False
+        return search(self, *args, **kwargs)
+
+    return {("indexer.search", "SearchService.search"): flat}
+
 # To add an ablation, add a row: it runs on every set, in the job its index
 # needs, and gets a row in every table.
 ABLATIONS = [
+    Ablation("near-copies not collapsed", _no_collapse),
     Ablation("no proximity rerank", lambda: {("indexer.proximity", "WEIGHT"): 0.0}),
     Ablation("no spelling-variant expansion", lambda: {("indexer.query", "variants"): _no_variants}),
     Ablation("Whoosh idf", lambda: bm25(1.2, 0.75, use_whoosh_idf=True)),
