@@ -223,7 +223,8 @@ def _terminal_snippet(snippet_html):
 @click.option("--page", default=1, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--json", "as_json", is_flag=True, help="Print results as one JSON object.")
 @click.option("--queries", type=click.File("r", encoding="utf-8"),
-              help="Run each 'qid<TAB>query' line of this file; one JSON line per query.")
+              help="Run each 'qid<TAB>query' line of this file; one JSON line per query "
+                   "(documents, near-copies not collapsed).")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "trec"]), default="jsonl", show_default=True,
               help="Output of --queries: JSON lines or a TREC run.")
 @click.option("--run-tag", default="archive", show_default=True, help="Run name in --format trec.")
@@ -261,7 +262,8 @@ def query_command(obj, text, sources, countries, actors, date_from, date_to, sor
         text = ""
     with _open_service(obj) as service:
         if queries is not None:
-            _run_batch(service, queries, filters, sort, limit, fmt, run_tag, not no_collapse)
+            # A run ranks documents, each copy of a story in its own place.
+            _run_batch(service, queries, filters, sort, limit, fmt, run_tag, collapse=False)
             return
         try:
             # Facets are printed only in --json: counting them is most of a
