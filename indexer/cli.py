@@ -1,4 +1,8 @@
-"""The ``archive`` command line: index sources, query the index, inspect analysis."""
+"""The ``archive`` command line: index sources, query the index, inspect analysis.
+
+Each command imports what it needs when it runs: a query in a fresh process
+loads nothing of indexing.
+"""
 
 import difflib
 import html
@@ -12,7 +16,6 @@ from pathlib import Path
 import click
 
 from indexer.errors import ArchiveError, IndexBusy, QueryError, SourceError
-from indexer.readers import parse_field_map
 
 DEFAULT_INDEX_DIR = "index_data"
 
@@ -125,6 +128,7 @@ def index_command(obj, sources, mappings, no_entities, batch_size, jobs, memory_
     another 'archive index' is writing to the index (nothing was done; see
     --wait).
     """
+    from indexer.readers import parse_field_map
     from indexer.writer import index_sources, reason_kind
 
     try:
@@ -503,7 +507,7 @@ def entities_extract(sources, mappings):
     sources go to stderr, as with 'archive index'.
     """
     from analyzers.entities import extract_entities_many
-    from indexer.readers import Problem, read_sources
+    from indexer.readers import Problem, parse_field_map, read_sources
     from indexer.segments import ENTITY_BATCH, article_text
 
     def flush(batch):

@@ -7,7 +7,7 @@ from indexer import schema as S
 from indexer import snippets
 from indexer.boilerplate import strip
 from indexer.curation import EMPTY
-from indexer.segments import actor_facet_value
+from indexer.facets import actor_facet_value
 
 SNIPPET_CHARS = 240
 

@@ -10,6 +10,8 @@ stored-field read per hit.  Values come back in the shape datasette uses,
 
 import numpy as np
 
+from indexer import schema as S
+
 from indexer.columns import FacetArrays
 from indexer.curation import EMPTY
 
@@ -71,6 +73,11 @@ class FacetColumn:
         if limit is not None:
             order = order[:limit]
         return [(self.values[i], int(counts[i])) for i in order.tolist()]
+
+
+def actor_facet_value(name):
+    """The value an actor is stored under in the actor facet (no separators)."""
+    return name.replace(S.FACET_SEPARATOR, " ")
 
 
 def facet_entry(name, value, count, curation=EMPTY):

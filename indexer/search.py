@@ -31,7 +31,7 @@ from indexer.ranking import MAX_PREFIX_TERMS, Budget, top
 from indexer.scoring import LuceneBM25
 from indexer.snapshot import Snapshots
 from indexer.spelling import respellings
-from indexer.writer import open_index
+from indexer.store import open_index
 
 SORTS = ("relevance", "date", "recent")
 # "recent": relevance halved for every HALF_LIFE_DAYS an article is older

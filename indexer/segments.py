@@ -22,6 +22,7 @@ from whoosh.reading import SegmentReader
 from analyzers.tokenizer import is_word
 from indexer import columns
 from indexer.boilerplate import strip
+from indexer.facets import actor_facet_value
 from indexer import schema as S
 from indexer.cleaning import duplicate_key
 from indexer.whoosh_internals import ChunkWriter, PrivateTempStorage
@@ -69,11 +70,6 @@ def init_worker(entities):
         extract([""])
     gc.freeze()
     gc.set_threshold(GC_THRESHOLD, 20, 20)
-
-
-def actor_facet_value(name):
-    """The value an actor is stored under in the actor facet (no separators)."""
-    return name.replace(S.FACET_SEPARATOR, " ")
 
 
 def article_text(article):

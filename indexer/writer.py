@@ -25,15 +25,14 @@ from whoosh.filedb.filestore import FileStorage
 from indexer import columns, nearcopy
 from indexer import schema as S
 from indexer.boilerplate import Boilerplate, strip
-from indexer.whoosh_internals import clean_index_files, commit_segments, open_for_reading
+from indexer.store import INDEX_NAME, MARKER, check_index_dir, open_index  # noqa: F401  (the writer's API too)
+from indexer.whoosh_internals import clean_index_files, commit_segments
 from analyzers.analysis import analysis_fingerprint
 from indexer.errors import IndexBusy, IndexMissing, IndexStale, NotAnArchiveIndex
 from indexer.cleaning import duplicate_key
 from indexer.readers import Problem, read_sources
 from indexer.segments import build_segment, fingerprint, init_worker
 
-MARKER = "archive-index.json"
-INDEX_NAME = "MAIN"
 DEFAULT_BATCH = 4000
 DEFAULT_MEMORY_MB = 1024
 # Below this many articles a batch is built in the parent: starting worker
@@ -103,49 +102,6 @@ def reason_kind(reason):
 _QUOTED = re.compile(r"'([^']*)'")
 _NAME = re.compile(r"[\w.\-]{1,30}")
 _NUMBER = re.compile(r"(?<![\w\-'.])0x[0-9a-f]+|(?<![\w\-'.])\d[\d,]*")
-
-
-def _visible_entries(path):
-    return [p for p in path.iterdir() if not p.name.startswith(".")]
-
-
-def check_index_dir(index_dir):
-    """Return True if ``index_dir`` holds an archive index, False if it is
-    missing or empty; raise NotAnArchiveIndex for anything else.
-
-    Whoosh unpickles the schema it finds, so a folder this archive did not
-    create is untrusted code: it is refused, not opened.
-    """
-    path = Path(index_dir)
-    if not path.exists() or not _visible_entries(path):
-        return False
-    if not path.is_dir():
-        raise NotAnArchiveIndex(index_dir, "not a folder")
-    marker = path / MARKER
-    if not marker.exists():
-        raise NotAnArchiveIndex(index_dir, f"it has files but no {MARKER}")
-    try:
-        info = json.loads(marker.read_text("utf-8"))
-    except (OSError, ValueError) as e:
-        raise NotAnArchiveIndex(index_dir, f"unreadable {MARKER}: {e}") from None
-    if info.get("schema_version") != S.SCHEMA_VERSION:
-        raise NotAnArchiveIndex(
-            index_dir,
-            f"schema version {info.get('schema_version')} but this archive writes "
-            f"{S.SCHEMA_VERSION}; rebuild it into an empty folder",
-        )
-    if info.get("analysis") not in (None, analysis_fingerprint()):
-        raise IndexStale(index_dir)
-    return index.exists_in(index_dir, indexname=INDEX_NAME)
-
-
-def open_index(index_dir):
-    """Open an existing archive index for reading, or raise IndexMissing."""
-    if not check_index_dir(index_dir):
-        raise IndexMissing(index_dir)
-    # Segments are read through one memory map each, without the copies
-    # Whoosh's own storage makes (see indexer.whoosh_internals).
-    return open_for_reading(index_dir, INDEX_NAME)
 
 
 def _write_storage(index_dir):
