@@ -30,6 +30,7 @@ an index of a million articles are four sorted arrays.)
 
 import hashlib
 import zlib
+from functools import lru_cache
 
 import numpy as np
 
@@ -47,28 +48,27 @@ _rng = np.random.default_rng(20151)
 # Multiply-shift hashing: odd 64-bit multipliers, the high 32 bits kept.
 _A = (_rng.integers(1, 1 << 63, size=PERMUTATIONS, dtype=np.uint64) << np.uint64(1)) | np.uint64(1)
 _B = _rng.integers(0, 1 << 63, size=PERMUTATIONS, dtype=np.uint64)
-_TERM_HASHES = {}
 _MIX = np.uint64(0x9E3779B97F4A7C15)
+NO_TERM = -1
 
 
-def _term_hash(term):
-    found = _TERM_HASHES.get(term)
-    if found is None:
-        found = zlib.crc32(term.encode("utf-8"))
-        if len(_TERM_HASHES) < 1 << 18:
-            _TERM_HASHES[term] = found
-    return found
+@lru_cache(maxsize=1 << 18)
+def _word_hash(word):
+    """The 32-bit hash of a word's index term (NO_TERM for a stopword): one
+    cached call per word, as bodies repeat their words."""
+    term = index_term(word)
+    return NO_TERM if term is None else zlib.crc32(term.encode("utf-8"))
 
 
 def signature(body):
     """The MinHash signature of ``body`` (uint32 x PERMUTATIONS), or
     NO_SIGNATURE for a body too short to compare."""
-    terms = [t for t in map(index_term, WORD_PATTERN.findall(body)) if t is not None]
-    if len(terms) < MIN_TERMS:
+    hashes = np.fromiter(map(_word_hash, WORD_PATTERN.findall(body)), dtype=np.int64)
+    hashes = hashes[hashes != NO_TERM].astype(np.uint64)
+    if len(hashes) < MIN_TERMS:
         return NO_SIGNATURE
-    hashes = np.fromiter(map(_term_hash, terms), dtype=np.uint64, count=len(terms))
     # A shingle's hash: the polynomial of its terms' hashes (wrapping).
-    shingles = np.zeros(len(terms) - SHINGLE + 1, dtype=np.uint64)
+    shingles = np.zeros(len(hashes) - SHINGLE + 1, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for j in range(SHINGLE):
             shingles = shingles * _MIX + hashes[j:len(hashes) - SHINGLE + 1 + j]
