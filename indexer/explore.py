@@ -9,9 +9,10 @@ document's entries among the most frequent entities of the matches
 (:func:`pairs`), exactly.  Only the articles a page shows are read, and
 an actor's latest few for its other names.
 
-Actor values and labels are read through ``snapshot.facet("actor")`` and
-:func:`indexer.facets.facet_entry` only, so whatever the facet layer
-merges, renames or hides, these pages follow.
+Facets are read through the search's curated view (``view.facet``, see
+``_View`` in :mod:`indexer.search`) and labels through
+:func:`indexer.facets.facet_entry` with its curation, so whatever the user
+merges, renames or hides (:mod:`indexer.curation`), these pages follow.
 """
 
 import weakref
@@ -84,7 +85,7 @@ class EntityPage:
 
 # --- filters -----------------------------------------------------------------
 
-def required_masks(snapshot, filters):
+def required_masks(view, filters):
     """{"with_actor"/"with_country": mask} for the values that must all hold.
 
     A facet's own values are alternatives; these are conjunctions, one mask
@@ -93,8 +94,8 @@ def required_masks(snapshot, filters):
     out = {}
     for name, values in (("actor", filters.with_actors), ("country", filters.with_countries)):
         if values:
-            column = snapshot.facet(name)
-            mask = np.ones(snapshot.size, dtype=bool)
+            column = view.facet(name)
+            mask = np.ones(view.snapshot.size, dtype=bool)
             for value in values:
                 mask &= column.mask([value])
             out[f"with_{name}"] = mask
@@ -107,7 +108,8 @@ class _Entries:
     """One facet's entries in the selected documents (in document order),
     and each value's count there."""
 
-    def __init__(self, column, selected, docs):
+    def __init__(self, column, selected, docs, curation):
+        self.curation = curation
         self.values = column.values
         self.docs, self.vals = _entries_of(column, selected, docs)
         self.counts = np.bincount(self.vals, minlength=len(column.values))
@@ -142,7 +144,7 @@ class _Entries:
         return self._restricted[key]
 
     def entry(self, name, value_id):
-        return facet_entry(name, self.values[value_id], int(self.counts[value_id]))
+        return facet_entry(name, self.values[value_id], int(self.counts[value_id]), self.curation)
 
 
 # Per facet column (of one generation), where each document's entries
@@ -229,7 +231,7 @@ def _paired(left, left_ids, right, right_ids, limit):
     return _top_pairs(a, b, shape, same, limit)
 
 
-def pairs(snapshot, selected, limit=PAIR_LIMIT):
+def pairs(view, selected, limit=PAIR_LIMIT):
     """The pairs of entities named together most often in the ``selected``
     documents: ``{"actors": [...], "actor_country": [...]}``, each pair
     ``{"a": entry, "b": entry, "count": articles naming both}`` with
@@ -244,10 +246,10 @@ def pairs(snapshot, selected, limit=PAIR_LIMIT):
     going through each document's entries, not a product of matrices: most
     articles name few of the frequent entities.
     """
-    selected = selected & snapshot.live
+    selected = selected & view.snapshot.live
     docs = np.flatnonzero(selected)
-    actors = _Entries(snapshot.facet("actor"), selected, docs)
-    countries = _Entries(snapshot.facet("country"), selected, docs)
+    actors = _Entries(view.facet("actor"), selected, docs, view.curation)
+    countries = _Entries(view.facet("country"), selected, docs, view.curation)
 
     def best(left, right, same):
         left_ids = left.ranked(FIRST_K)
@@ -275,24 +277,25 @@ def pairs(snapshot, selected, limit=PAIR_LIMIT):
 
 # --- entity pages --------------------------------------------------------------
 
-def entity_page(snapshot, searcher, kind, value, latest=LATEST, limit=COMPANION_LIMIT):
-    """The :class:`EntityPage` of actor or country ``value``, or None when no
-    live article names it."""
+def entity_page(view, searcher, kind, value, latest=LATEST, limit=COMPANION_LIMIT):
+    """The :class:`EntityPage` of actor or country ``value`` (a curated
+    value), or None when no live article names it."""
+    snapshot, curation = view.snapshot, view.curation
     if kind not in KINDS:
         raise ValueError(f"no pages for {kind!r}")
-    mask = snapshot.facet(kind).mask([value]) & snapshot.live
+    mask = view.facet(kind).mask([value]) & snapshot.live
     total = int(mask.sum())
     if not total:
         return None
-    entry = facet_entry(kind, value, total)
+    entry = facet_entry(kind, value, total, curation)
 
     def counted(name, extra=0):
-        column = snapshot.facet(name)
-        return [facet_entry(name, v, c) for v, c in column.count(mask, limit + extra)]
+        column = view.facet(name)
+        return [facet_entry(name, v, c, curation) for v, c in column.count(mask, limit + extra)]
 
     actors = [e for e in counted("actor", 1) if not (kind == "actor" and e["value"] == value)][:limit]
     countries = [e for e in counted("country", 1) if not (kind == "country" and e["value"] == value)][:limit]
-    months = snapshot.facet(TIMELINE).count(mask)
+    months = view.facet(TIMELINE).count(mask)
     docs = np.flatnonzero(mask)
     dates = snapshot.dates[docs]
     newest = docs[top(docs, dates, max(latest, NAMES_FROM))]
@@ -305,7 +308,7 @@ def entity_page(snapshot, searcher, kind, value, latest=LATEST, limit=COMPANION_
         last_date=_day(dates.max()) if (dates >= 0).any() else None,
     )
     if kind == "actor":
-        page.names, page.actor_kind = _actor_names(searcher, newest.tolist(), value, page.label)
+        page.names, page.actor_kind = _actor_names(searcher, newest.tolist(), value, page.label, curation)
         if not page.label_en:
             page.label_en = known_actor_label(value)
     else:
@@ -319,16 +322,17 @@ def _day(long_date):
     return long_to_datetime(int(long_date)).date().isoformat()
 
 
-def _actor_names(searcher, docnums, value, label):
+def _actor_names(searcher, docnums, value, label, curation):
     """(other names, kind) of an actor, from the stored entities of
-    ``docnums``: the surface forms the articles used, most frequent first."""
-    from indexer.segments import actor_facet_value
+    ``docnums``: the surface forms the articles used, most frequent first
+    (those of the values the curation merged into ``value`` too)."""
+    from indexer.facets import actor_facet_value
 
     names, kinds = Counter(), Counter()
     for docnum in docnums:
         entities = searcher.stored_fields(docnum).get(S.ENTITIES) or {}
         for actor in entities.get("actors", []):
-            if actor_facet_value(actor["name"]) != value:
+            if curation.canonical("actor", actor_facet_value(actor["name"])) != value:
                 continue
             kinds[actor.get("kind", "")] += 1
             for name in [actor["name"], *actor.get("aliases", [])]:

@@ -29,6 +29,7 @@ def search():
     results = service.search(
         state.q, filters=state.filters(), sort=state.sort, page=state.page, per_page=state.per_page,
         cooccurrence=request.args.get("cooccurrence", "").lower() in ("1", "true", "yes"),
+        collapse=state.collapse,
     )
     out = results.to_dict()
     # The same shape as 'archive query --json', which leaves title_html out.

@@ -160,6 +160,8 @@ bp.add_app_template_filter(explain, "explain")
 # {{ total|count_phrase("result") }}: the number and the noun that agrees with it.
 bp.add_app_template_filter(count_phrase, "count_phrase")
 bp.add_app_template_global(source_labels, "source_labels")
+bp.add_app_template_filter(lambda value: source_labels(value)[0], "source_name")
+
 
 def search_url(state, **change):
     query = state.query_string(**change)
@@ -180,6 +182,7 @@ def run_search(service, state):
     results = service.search(
         state.q, filters=state.filters(), sort=state.sort, page=state.page, per_page=state.per_page,
         cooccurrence=True,
+        collapse=state.collapse,
     )
     return results, results.facets
 
@@ -306,7 +309,8 @@ def search():
         suggestions=suggestions,
         pair_tables=pair_rows(state, results.cooccurrence),
         notices=notice_items(results.notices),
-        sort_links={s: search_url(state, sort=s) for s in ("relevance", "date")},
+        collapse_link=search_url(state, collapse=not state.collapse),
+        sort_links={s: search_url(state, sort=s) for s in ("relevance", "date", "recent")},
         state_args=state.query_string(page=1),
         export_limit=current_app.config["EXPORT_LIMIT"],
     )
