@@ -5,7 +5,8 @@
 ``with_country`` values must all hold; no ``q`` but filters browses them,
 newest first; ``cooccurrence=1`` adds the pairs of entities named together
 most often in the results), ``GET /api/documents/<id>``, and the entity
-pages' twins ``GET /api/actor/<id>`` and ``GET /api/country/<code>``.  A search says what it
+pages' twins ``GET /api/actor/<id>`` and ``GET /api/country/<code>``, and
+``GET /api/entities?top=N``, the most frequent of each.  A search says what it
 repaired in ``notices`` and offers respellings of a query that found
 nothing in ``suggestions``.
 Errors are JSON too: ``{"error": {"status": 400, "message": "..."}}`` for a
@@ -57,6 +58,14 @@ def _entity(page, what):
     for hit in out["latest"]:
         hit.pop("title_html", None)
     return jsonify(out)
+
+
+@bp.get("/entities")
+def entities():
+    from search_web.explore import top_param
+
+    # The shape of 'archive entities --top N --json'.
+    return jsonify(get_service().top_entities(top_param()))
 
 
 @bp.get("/actor/<path:actor_id>")

@@ -1,6 +1,8 @@
 """Exploring by entity: the actor and country pages and the pairs under a search.
 
-``/actor/<id>`` (the id is the actor's facet value, URL-encoded) and
+``/entities`` lists the most frequent actors and countries of the whole
+index (the curated counts ``archive entities --top N`` prints), each
+linking to its page.  ``/actor/<id>`` (the id is the actor's facet value, URL-encoded) and
 ``/country/<code>`` render the service's :class:`indexer.explore.EntityPage`:
 names, article count, timeline, the actors and countries named with it,
 its sources and latest articles.  A companion's name links to the
@@ -15,6 +17,7 @@ from urllib.parse import quote, urlencode
 
 from flask import abort, redirect, render_template, request, url_for
 
+from indexer.errors import QueryError
 from search_web.service import get_service
 from search_web.state import FACET_PARAMS, SearchState
 from search_web.views import bp, search_path, search_url, timeline_view
@@ -130,3 +133,36 @@ def country(code):
     if page is None:
         abort(404)
     return render_entity(page)
+
+
+# How many of each kind /entities lists by default, and at most.
+TOP_DEFAULT = 50
+TOP_MAX = 1000
+
+
+def top_param():
+    """The ``top`` parameter of /entities; QueryError (a 400 naming the
+    value) for one that is not a whole number from 1 to TOP_MAX."""
+    raw = request.args.get("top", "").strip()
+    if not raw:
+        return TOP_DEFAULT
+    if not raw.isdigit() or not 1 <= int(raw) <= TOP_MAX:
+        raise QueryError(f"top must be a whole number from 1 to {TOP_MAX}, not {raw!r}")
+    return int(raw)
+
+
+def _top_rows(kind, entries):
+    most = max((e["count"] for e in entries), default=0)
+    return [
+        {**e, "page": entity_href(kind, e["value"]), "bar": _bar(e["count"], most),
+         "href": search_url(SearchState(**{FACET_PARAMS[FILTER_PARAM[kind]]: [e["value"]]}))}
+        for e in entries
+    ]
+
+
+@bp.get("/entities")
+def entities():
+    top = top_param()
+    found = get_service().top_entities(top)
+    return render_template("entities.html", top=top, actors=_top_rows("actor", found["actor"]),
+                           countries=_top_rows("country", found["country"]))

@@ -253,6 +253,19 @@ def test_open_an_actor_page_and_follow_a_companion(page, tmp_path):
     assert pair.locator("xpath=ancestor::tr").locator("td.count").inner_text() == str(count)
 
 
+def test_from_the_main_page_to_the_most_named_actor(page):
+    page.goto("/")
+    page.locator("footer a.all-entities").click()
+    page.wait_for_url("**/entities")
+    row = page.locator("table.top-actor tbody tr").first
+    name = row.locator("a.entity-name .label").inner_text()
+    count = int(row.locator("td.count").inner_text().replace(",", ""))
+    row.locator("a.entity-name").click()
+    page.wait_for_url("**/actor/**")
+    assert page.locator(".entity-head h1 .label").inner_text() == name
+    assert int(page.locator(".entity-total").get_attribute("data-total")) == count >= 1
+
+
 def test_hostile_documents_render_as_text(page):
     page.goto(f"/?q={OIL}&source={XSS_SOURCE}")
     titles = set(page.locator("ol.hits h3").all_inner_texts())
@@ -290,6 +303,7 @@ def layout_pages(page):
         ("document", f"/documents/{doc_id}?q=الاستخبارات"),
         ("actor", "/actor/تحسين الخفاجي"),
         ("country", "/country/IQ"),
+        ("entities", "/entities"),
         ("no-results", f"/?q={LONG_WORD}"),
         ("bad-date", f"/?q={OIL}&from=21/07/2015"),
         ("error", "/export.csv?q="),

@@ -414,3 +414,58 @@ def test_with_filters_round_trip_and_explain_bad_values(client):
     assert [c.select_one(".chip-label").get_text(strip=True) for c in chips] == ["العراق", "المملكة العربية السعودية"]
     removed = parse_qs(urlsplit(chips[0].select_one("a.chip-remove")["href"]).query)
     assert removed == {"with_country": ["SA"]}
+
+
+def test_entities_page_lists_the_most_named_with_their_counts(client, corpus):
+    soup = soup_of(client, "/entities?top=8")
+    for kind in ("actor", "country"):
+        rows = soup.select(f"table.top-{kind} tbody tr")
+        expected = corpus.counts(kind)
+        assert [int(r.select_one("td.count").get_text().replace(",", "")) for r in rows] == \
+            sorted(expected.values(), reverse=True)[:8]
+        for row in rows:
+            value = row.th.a["data-value"]
+            count = int(row.select_one("td.count").get_text().replace(",", ""))
+            assert expected[value] == count
+        # A name opens its page, with the same count; the count, its articles.
+        name = rows[0].th.a
+        page = soup_of(client, name["href"])
+        assert int(page.select_one(".entity-total")["data-total"]) == expected[name["data-value"]]
+        assert page_total(soup_of(client, rows[0].select_one("td.count a")["href"])) == expected[name["data-value"]]
+    twin = client.get("/api/entities?top=8").get_json()
+    assert [e["value"] for e in twin["actor"]] == [r.th.a["data-value"] for r in soup.select("table.top-actor tbody tr")]
+    assert len(soup_of(client, "/entities").select("table.top-actor tbody tr")) == 50
+    # The main page links it.
+    assert soup_of(client, "/").select_one("footer a.all-entities")["href"] == "/entities"
+
+
+@pytest.mark.parametrize("top", ["0", "x", "1001", "-3"])
+def test_entities_page_explains_a_bad_top(client, top):
+    soup = soup_of(client, f"/entities?top={top}", status=400)
+    assert top in soup.get_text()
+    assert client.get(f"/api/entities?top={top}").get_json()["error"]["status"] == 400
+
+
+def test_entities_page_follows_the_curation(news_index, corpus, tmp_path):
+    import shutil
+
+    from indexer import curation
+
+    index = tmp_path / "ix"
+    shutil.copytree(news_index, index)
+    first, second, third = corpus.most_named("actor", 3)
+    curation.append(index, "merge", "actor", [first, second])
+    curation.append(index, "hide", "actor", [third])
+    curation.append(index, "rename", "actor", [first, "اسم جديد"])
+    app = create_app({"INDEX_DIR": str(index), "TESTING": True})
+    try:
+        soup = soup_of(app.test_client(), "/entities?top=5")
+    finally:
+        shutdown(app)
+    rows = soup.select("table.top-actor tbody tr")
+    values = [r.th.a["data-value"] for r in rows]
+    assert second not in values and third not in values
+    merged = rows[values.index(first)]
+    assert merged.select_one(".label").get_text() == "اسم جديد"
+    both = len(corpus.matching(any_of={"actor": [first, second]}))
+    assert int(merged.select_one("td.count").get_text().replace(",", "")) == both
