@@ -459,7 +459,17 @@ def test_entities_page_follows_the_curation(news_index, corpus, tmp_path):
     curation.append(index, "rename", "actor", [first, "اسم جديد"])
     app = create_app({"INDEX_DIR": str(index), "TESTING": True})
     try:
-        soup = soup_of(app.test_client(), "/entities?top=5")
+        client = app.test_client()
+        soup = soup_of(client, "/entities?top=5")
+        # The actor pages follow too: the merged one counts both, the
+        # address of the name merged into it shows it, the hidden one is gone.
+        both = len(corpus.matching(any_of={"actor": [first, second]}))
+        for name in (first, second):
+            page = soup_of(client, f"/actor/{quote(name, safe='')}")
+            assert int(page.select_one(".entity-total")["data-total"]) == both
+            assert page.select_one(".entity-head h1 .label").get_text() == "اسم جديد"
+        assert client.get(f"/actor/{quote(third, safe='')}").status_code == 404
+        assert client.get(f"/api/actor/{quote(third, safe='')}").status_code == 404
     finally:
         shutdown(app)
     rows = soup.select("table.top-actor tbody tr")
@@ -467,5 +477,4 @@ def test_entities_page_follows_the_curation(news_index, corpus, tmp_path):
     assert second not in values and third not in values
     merged = rows[values.index(first)]
     assert merged.select_one(".label").get_text() == "اسم جديد"
-    both = len(corpus.matching(any_of={"actor": [first, second]}))
     assert int(merged.select_one("td.count").get_text().replace(",", "")) == both
