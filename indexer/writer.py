@@ -388,6 +388,7 @@ def index_articles(
 
     try:
         batch = {}
+        submitted = set()   # ids of the batches handed to workers so far
         seen = 0
         for item in items:
             if isinstance(item, Problem):
@@ -399,7 +400,14 @@ def index_articles(
             if on_progress:
                 on_progress(seen)
             verdict = held.classify(item)
+            if verdict == "unchanged" and item.id in submitted:
+                # An earlier record of this id went into the index in this
+                # run; this last one is what the index held, and it wins.
+                verdict = "index"
             if verdict == "unchanged":
+                # An earlier record of the id in this batch is superseded:
+                # the index already holds this last one.
+                batch.pop(item.id, None)
                 report.unchanged += 1
                 continue
             if verdict != "index":
@@ -413,6 +421,7 @@ def index_articles(
             batch.pop(item.id, None)
             batch[item.id] = item
             if len(batch) >= batch_size:
+                submitted.update(batch)
                 submit(batch)
                 batch = {}
         if batch:
