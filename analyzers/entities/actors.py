@@ -85,6 +85,9 @@ class Mention:
     # but not a named entity as NER corpora tag them; bench/entities.py
     # scores named mentions apart.
     descriptive: bool = False
+    # The rule that found it (gazetteer, crf, head, title, repeat, surname,
+    # acronym): for tests and error analysis.
+    source: str = ""
 
 
 # Per-type predicates, cached: extraction runs on every article at index
@@ -441,7 +444,7 @@ def find_mentions(norms, recogniser=None, chunks=None, kinds=None, hits=None):
             start, end = _name_bounds(norms, taken, start, end)
         elif end - start > 1 and _head(norms[start]) and _names_same(norms, start + 1, end, known):
             start += 1  # حركة | حماس: the head noun describes the name
-        _claim(mentions, taken, start, end, known.kind, known=known, weak=weak,
+        _claim(mentions, taken, start, end, known.kind, known=known, weak=weak, source="gazetteer",
                descriptive=known.kind == ORGANIZATION and _national_body(known.name))
 
     if chunks is None:
@@ -465,9 +468,9 @@ def find_mentions(norms, recogniser=None, chunks=None, kinds=None, hits=None):
             start, end = _name_bounds(norms, taken, start, end)
             cut = next((j for j in range(start + 1, end) if _conjoined_name(norms[j])), None)
             if cut is not None:
-                _claim(mentions, taken, start, cut, kind)   # ريد وموساوي: two people
+                _claim(mentions, taken, start, cut, kind, source="crf")   # ريد وموساوي: two people
                 start = cut
-        _claim(mentions, taken, start, end, kind,
+        _claim(mentions, taken, start, end, kind, source="crf",
                descriptive=kind == ORGANIZATION and _national_words(tuple(norms[start:end])))
 
     # Only a head noun can start an organisation name.
@@ -481,12 +484,12 @@ def find_mentions(norms, recogniser=None, chunks=None, kinds=None, hits=None):
             continue  # وزيرة الخارجية السويدية: a person's title, not the ministry
         end = _org_at(norms, i)
         if end:
-            _claim(mentions, taken, i, end, ORGANIZATION, descriptive=True)
+            _claim(mentions, taken, i, end, ORGANIZATION, descriptive=True, source="head")
 
     for i in [i for i in marked if TITLE_RULE and kinds[i] & TITLE]:
         hit = _person_after(norms, i)
         if hit:
-            _claim(mentions, taken, *hit, PERSON)
+            _claim(mentions, taken, *hit, PERSON, source="title")
 
     types = set(norms)
     _repeat_names(norms, types, mentions, taken)
@@ -544,7 +547,8 @@ def _repeat_names(norms, types, mentions, taken):
         for rest, owner in sorted(firsts[norm], key=lambda item: -len(item[0])):
             end = i + 1 + len(rest)
             if tuple(norms[i + 1:end]) == rest and not any(taken[i:end]):
-                mentions.append(Mention(i, end, owner.kind, owner=owner, descriptive=owner.descriptive))
+                mentions.append(Mention(i, end, owner.kind, owner=owner, descriptive=owner.descriptive,
+                                        source="repeat"))
                 taken[i:end] = [True] * (end - i)
                 break
 
@@ -582,7 +586,7 @@ def _resolve_surnames(norms, types, mentions, taken):
     for i in compress(count(), map(owners.__contains__, norms)):
         owner = owners[norms[i]]
         if not taken[i]:
-            mentions.append(Mention(i, i + 1, PERSON, owner.known, owner=owner))
+            mentions.append(Mention(i, i + 1, PERSON, owner.known, owner=owner, source="surname"))
             taken[i] = True
 
 
@@ -627,7 +631,7 @@ def _resolve_acronyms(norms, types, mentions, taken):
         if not taken[i]:
             owner = owners[norms[i]]
             mentions.append(Mention(i, i + 1, ORGANIZATION, owner.known, owner=owner,
-                                    descriptive=owner.descriptive))
+                                    descriptive=owner.descriptive, source="acronym"))
             taken[i] = True
 
 
