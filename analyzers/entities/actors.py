@@ -388,17 +388,18 @@ def _surface_offset(word, letters):
     return len(word)
 
 
-def find_actors(tokens, norms, chunks=None, kinds=None, hits=None):
+def find_actors(tokens, norms, chunks=None, kinds=None, hits=None, skip=frozenset()):
     """Return ``(actors, person_token_indexes)`` for one tokenized document.
 
     ``chunks`` are the CRF's spans of ``norms`` when the caller tagged
     several documents at once; ``kinds`` (:func:`token_kind`) and ``hits``
     (candidates in the actor gazetteer) are per token, if the caller has
-    them.
+    them; ``skip`` holds the tokens no mention may take (a dateline:
+    :func:`analyzers.entities.layout.boilerplate`).
     """
     from analyzers.entities import Actor
 
-    mentions = find_mentions(norms, chunks=chunks, kinds=kinds, hits=hits)
+    mentions = find_mentions(norms, chunks=chunks, kinds=kinds, hits=hits, skip=skip)
     return _group(tokens, norms, mentions, Actor)
 
 
@@ -413,16 +414,18 @@ def crf_chunks(docs, recogniser=None, rows=None):
     return recogniser.spans_many(docs, rows)
 
 
-def find_mentions(norms, recogniser=None, chunks=None, kinds=None, hits=None):
+def find_mentions(norms, recogniser=None, chunks=None, kinds=None, hits=None, skip=frozenset()):
     """Return the document's actor :class:`Mention` s, in text order.
 
     ``recogniser`` is the CRF to use (the packaged one by default); the
     benchmark passes one trained on other folds.  ``chunks`` are its spans,
-    and ``kinds`` and ``hits`` are as in :func:`find_actors`, if already
-    computed.
+    and ``kinds``, ``hits`` and ``skip`` are as in :func:`find_actors`, if
+    already computed.
     """
     n = len(norms)
     taken = [False] * n
+    for i in skip:
+        taken[i] = True   # no rule claims a dateline's words, nor repeats them
     mentions = []
 
     found = list(actor_table().find(norms, hits))
