@@ -57,7 +57,7 @@ NAME_CLITICS = ("ولل", "فلل", "وب", "ول", "وك", "فب", "فل", "ل�
 # علي there is left to the CRF; in CV this raised PERS precision.
 NOT_A_NAME_START = frozenset(normalize(w) for w in "على وعلى فعلى".split())
 
-MAX_ORG_COMPLEMENTS = 4
+MAX_ORG_COMPLEMENTS = 6
 MAX_TITLE_GAP = 7   # tokens between a title and the name it introduces
 # The title rule is off: with the span fixes below, 5-fold CV on ANERcorp
 # (bench/entities.py) scored PERS F1 0.750 without it, 0.749 with it at a
@@ -66,6 +66,15 @@ TITLE_RULE = False
 ORDINALS = frozenset(normalize(w) for w in "الأول الثاني الثالث الرابع".split())
 ORDINAL_WORDS = TRIGGERS["ordinal"]
 ORG_ADJECTIVES = TRIGGERS["org_adjective"]
+GOVERNMENT = TRIGGERS["government"]
+VERBAL_HEADS = TRIGGERS["verbal"] | {ARTICLE + w for w in TRIGGERS["verbal"]}
+NAMED_AFTER = TRIGGERS["named_after"]
+ORG_STOP = TRIGGERS["org_stop"]
+PERSON_TITLES = TRIGGERS["person"]
+REGIONAL = TRIGGERS["regional"]
+# Prepositions that open a complement inside a name (الاتحاد السعودي لكرة
+# القدم، المرصد السوري لحقوق الإنسان), after at least one complement.
+NAME_PREPOSITIONS = ("لل", "ل")
 MAX_NAME_PARTS = 3
 TAA_MARBUTA = normalize("ة")   # the feminine ending, as normalization writes it
 OPEN_BRACKET, CLOSE_BRACKET = "(", ")"
@@ -169,22 +178,53 @@ def _org_at(norms, i):
     head = _head(norms[i])
     if head is None:
         return None
+    n = len(norms)
     j = i + 1
-    while j < len(norms) and j - i <= MAX_ORG_COMPLEMENTS:
+    prepositional = False   # a ل complement seen: لكرة القدم
+    construct, noun = False, head
+    while j < n and j - i <= MAX_ORG_COMPLEMENTS:
         norm = norms[j]
         # Complements are definite words as written: a preposition clitic
-        # (بالبرلمان، للتعاون) starts a new phrase; وال joins a pair
-        # (لجنة الأمن والدفاع).
-        if not _is_word(norm) or norm in STOP or norm in SPEECH:
+        # (بالبرلمان) starts a new phrase; وال joins a pair (لجنة الأمن
+        # والدفاع); ل after a complement opens one that belongs to the name.
+        if not _is_word(norm) or norm in STOP or norm in SPEECH or _org_stop(norm):
             break
+        if norm in PERSON_TITLES:
+            end = _named_person_end(norms, j)
+            if end is None:
+                break   # نادي الهلال الأمير ...: the title starts a person
+            j = end     # جامعة الملك سعود: a person the body is named after
+            continue
+        if j > i + 1 and norm.startswith("و" + ARTICLE) and _head(norm[1:]) is not None:
+            break   # المرصد ... والفرقة 30: a second body
         definite = norm.startswith(ARTICLE) or (norm.startswith("و" + ARTICLE) and j > i + 1)
+        if not definite and not prepositional and head.startswith(ARTICLE) and j > i + 1 \
+                and _prepositional(norm):
+            # الهيئة السعودية | للمواصفات: a definite head and adjectives,
+            # then what the body is for.  After a construct (وزارة الصحة)
+            # a ل phrase is the sentence's (لتعزيز الوعي).
+            prepositional = True
+            # لكرة wants its complement (القدم); للمواصفات is definite.
+            construct = not norm.startswith("لل")
+            noun = ARTICLE + norm[2 if norm.startswith("لل") else 1:]
+            j += 1
+            continue
+        if prepositional:
+            if construct and definite:
+                construct = False   # لحقوق | الإنسان
+            elif not norm.startswith("و" + ARTICLE) and not _qualifies(noun, norm):
+                # A pair (للمواصفات والمقاييس) or an adjective may follow;
+                # not another noun (لحقوق الإنسان | الغارات).
+                break
+        elif head.startswith(ARTICLE) and not _qualifies(head, norm):
+            break   # الكلية | الراغبين، المحكمة | الأشرطة: no adjective of the head
         # An indefinite noun continues a construct chain only when a
         # definite word follows (هيئة تنمية الصادرات).
         if not definite and not (
             j == i + 1
             and not head.startswith(ARTICLE)
             and norm[0] not in "لبك"
-            and j + 1 < len(norms)
+            and j + 1 < n
             and norms[j + 1].startswith(ARTICLE)
             and norms[j + 1] not in STOP
         ):
@@ -192,7 +232,79 @@ def _org_at(norms, i):
         j += 1
     if j == i + 1:
         return None  # a bare head: الوزارة، الشركة
+    if head in VERBAL_HEADS and not prepositional:
+        return None  # تنظيم الحفل، حركة الشاحنات، إدارة النادي
     return j if not _generic(norms, i, j, head) else None
+
+
+@CACHED
+def _prepositional(norm):
+    """Tell ل + noun (لكرة، للتدريب, with the article hidden) from a word
+    that starts with lam (لجنة) or a pronoun after ل (لها، لذلك)."""
+    if not norm.startswith(NAME_PREPOSITIONS) or norm in ORG_HEADS or norm in FIRST_NAMES:
+        return False
+    rest = norm[2:] if norm.startswith("لل") else norm[1:]
+    # ل + ي is a verb (ليتولى, ليكون), not a noun.
+    return len(rest) >= 3 and rest[0] != "ي" and rest not in STOP and ARTICLE + rest not in STOP
+
+
+@CACHED
+def _org_stop(norm):
+    # والجهات ends a name as الجهات does.
+    return norm in ORG_STOP or (norm.startswith("و") and norm[1:] in ORG_STOP)
+
+
+# Adjectives that qualify a head without the nisba ending (المجلس الأعلى،
+# الجيش الحر).
+PLAIN_ADJECTIVES = frozenset(normalize(w) for w in "الأعلى العليا الحر الحرة الكبير الكبرى الأهلي الأحمر".split())
+
+
+@CACHED
+def _qualifies(head, norm):
+    """Tell whether ``norm`` can follow a definite head in a name: an
+    adjective that agrees with it (الاتحاد السعودي، الهيئة الوطنية،
+    المجلس الأعلى), as a nisba does (-ي, -ية), alone or after و."""
+    word = norm[1:] if norm.startswith("و" + ARTICLE) else norm
+    if not word.startswith(ARTICLE):
+        return False
+    if word in PLAIN_ADJECTIVES:
+        return True
+    if not (word.endswith("ي") or word.endswith("يه") or word in GENERIC or is_demonym(word)):
+        return False
+    feminine = word.endswith(TAA_MARBUTA)
+    # The head's gender: ة, or a feminine plural (القوات), takes ية.
+    return feminine == head.endswith((TAA_MARBUTA, "ات"))
+
+
+@CACHED
+def _names_after(norm):
+    """Tell a noun whose complement a person names (مطار، كأس، مدائن),
+    clitics allowed (بمطار، لكأس).  Only in construct, without the
+    article: رئيس المهرجان | عيسى العمراني is a person."""
+    return any(f in NAMED_AFTER for f in _forms(norm)) and not _definite(norm)
+
+
+def _inside_a_name(norms, start):
+    """Tell a person's name that is part of a place's, a body's or an
+    event's (مطار الملك | خالد، كأس | خادم الحرمين الشريفين، مدائن | صالح):
+    a named-after noun before it, or before its title."""
+    i = start - 1
+    if i > 0 and norms[i] in PERSON_TITLES:
+        i -= 1
+    return i >= 0 and _names_after(norms[i])
+
+
+def _named_person_end(norms, j):
+    """Return the end of a title and a given name at ``j`` that name a body
+    or place after a person (جامعة الملك سعود، مركز الأمير سلطان بن
+    عبدالعزيز), or None when no given name follows the title."""
+    k = j + 1
+    if k >= len(norms) or not _is_first_name(norms[k]):
+        return None
+    k += 1
+    while k + 1 < len(norms) and norms[k] in NAME_LINKS and _is_word(norms[k + 1]):
+        k += 2
+    return k
 
 
 @CACHED
@@ -233,7 +345,13 @@ def _national_body(name):
 
 
 def _national_words(words):
-    return len(words) > 1 and _head(words[0]) in NATIONAL_HEADS and all(map(is_demonym, words[1:]))
+    return len(words) > 1 and _head(words[0]) in NATIONAL_HEADS and all(map(_nationality, words[1:]))
+
+
+def _nationality(norm):
+    """A demonym, or a region's adjective that names a body like one
+    (البرلمان العربي)."""
+    return norm in REGIONAL or is_demonym(norm)
 
 
 def _generic(norms, start, end, head=None):
@@ -242,6 +360,8 @@ def _generic(norms, start, end, head=None):
     if head is None:
         return False
     words = [head] + list(norms[start + 1:end])
+    if head.startswith(ARTICLE) and len(words) > 2 and any(map(_prepositional, words[2:])):
+        return False   # الاتحاد السعودي لكرة القدم: what the body is for names it
     with_demonym = False
     while len(words) > 1 and is_demonym(words[-1]):
         words.pop()  # قوات الأمن العراقية -> قوات الأمن
@@ -249,6 +369,8 @@ def _generic(norms, start, end, head=None):
     if " ".join(words) in GENERIC_PHRASES:
         return True
     complements = words[1:]
+    if head in NATIONAL_HEADS and complements and all(c in REGIONAL for c in complements):
+        return False   # البرلمان العربي: one body, as with a demonym
     if complements and complements[-1] in ORDINAL_WORDS:
         return True
     if with_demonym and not complements and head.endswith(TAA_MARBUTA) \
@@ -435,6 +557,8 @@ def find_mentions(norms, recogniser=None, chunks=None, kinds=None, hits=None, sk
             continue  # مجلس الأمن الروسي is Russia's council, not the UN's
         if common and end < n and _describes(norms[end - 1], norms[end]):
             continue  # القاعدة العسكرية: the base, not al-Qaeda
+        if known.kind == PERSON and _inside_a_name(norms, start):
+            continue   # كأس خادم الحرمين الشريفين: the cup, not the king
         if known.kind == PERSON:
             if weak and known not in named:
                 # A weak alias (الأسد) with no full name in the document:
@@ -463,6 +587,7 @@ def find_mentions(norms, recogniser=None, chunks=None, kinds=None, hits=None, sk
         if kind == PERSON and (
             not any(_name_part(x) and not is_demonym(x) for x in norms[start:end])
             or is_place(norms, start, end)
+            or _inside_a_name(norms, start)
         ):
             continue
         if kind == PERSON:

@@ -1,0 +1,66 @@
+"""Document-level actor rules added for issue 13: what is and is not an
+actor, spans, and one canonical actor per person or body.
+
+Every sentence here is written for the test; none comes from a corpus.
+"""
+
+import pytest
+
+from analyzers.entities import extract_entities
+
+
+def names(text, kind=None):
+    return {a.name for a in extract_entities(text).actors if kind is None or a.kind == kind}
+
+
+# (text, an actor that must be found, note)
+FOUND = [
+    ("قرر الاتحاد السعودي لكرة القدم تأجيل المباراة", "الاتحاد السعودي لكرة القدم",
+     "a definite head, a demonym, then what the body is for"),
+    ("حذرت الهيئة السعودية للمواصفات والمقاييس والجودة من الأجهزة", "الهيئة السعودية للمواصفات والمقاييس والجودة",
+     "a prepositional complement with pairs joined by و"),
+    ("أعلنت المؤسسة العامة للتدريب التقني عن برامج", "المؤسسة العامة للتدريب التقني",
+     "a generic adjective before the prepositional complement"),
+    ("قال رئيس نادي الشباب الحالي إن الفريق جاهز", "نادي الشباب", "a temporal adjective ends the name"),
+    ("استقبلت جامعة الملك سعود الطلاب الجدد", "جامعة الملك سعود", "a body named after a king"),
+    ("وثق المرصد السوري لحقوق الإنسان الغارات", "المرصد السوري لحقوق الإنسان", "مرصد is a head"),
+    ("أدان البرلمان العربي التفجير", "البرلمان العربي", "a region's adjective makes a national head one body"),
+]
+
+
+@pytest.mark.parametrize("text, name, note", FOUND, ids=[r[2] for r in FOUND])
+def test_organisations_found(text, name, note):
+    assert name in names(text, "organization")
+
+
+# (text, a word that must be in no actor's name, note)
+NOT_ACTORS = [
+    ("تولت اللجنة تنظيم الحفل في الساحة", "الحفل", "تنظيم as a verbal noun"),
+    ("خففت الجسور حركة الشاحنات على الطريق", "الشاحنات", "حركة as a verbal noun"),
+    ("أنهت إدارة النادي التعاقد مع المدرب", "التعاقد", "إدارة as a verbal noun, then its object"),
+    ("رفعت شركات التكرير أسعارها", "التكرير", "a plural head describes"),
+    ("رفضت الحكومة التركية الاتهامات", "الحكومة", "a government is its country"),
+    ("انسحب الجيش الموالية للرئيس من المدينة", "الموالية", "an adjective that does not agree with the head"),
+    ("دعت الكلية الراغبين في التقديم", "الراغبين", "the head's object, not its adjective"),
+]
+
+
+@pytest.mark.parametrize("text, word, note", NOT_ACTORS, ids=[r[2] for r in NOT_ACTORS])
+def test_not_actors(text, word, note):
+    assert not any(word in name for name in names(text)), names(text)
+
+
+@pytest.mark.parametrize("text, note", [
+    ("استقبلت جامعة الملك سعود الطلاب الجدد", "a body's name"),
+    ("فاز الفريق بكأس خادم الحرمين الشريفين أمس", "a competition's name"),
+    ("زار الوفد مدائن صالح الأثرية", "a place's name"),
+    ("هبطت الطائرة في مطار الملك خالد الدولي", "an airport's name"),
+])
+def test_no_person_inside_a_name(text, note):
+    assert names(text, "person") == set()
+
+
+def test_a_government_counts_as_its_country():
+    ents = extract_entities("رفضت الحكومة التركية الاتهامات")
+    assert [c.code for c in ents.countries] == ["TR"]
+    assert ents.actors == []
