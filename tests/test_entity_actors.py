@@ -64,3 +64,30 @@ def test_a_government_counts_as_its_country():
     ents = extract_entities("رفضت الحكومة التركية الاتهامات")
     assert [c.code for c in ents.countries] == ["TR"]
     assert ents.actors == []
+
+
+def actor_of(ents, surface):
+    """The one actor that has ``surface`` among its aliases."""
+    found = [a for a in ents.actors if surface in a.aliases or a.name == surface]
+    assert len(found) == 1, (surface, [(a.name, a.aliases) for a in ents.actors])
+    return found[0]
+
+
+@pytest.mark.parametrize("text, short, full, note", [
+    ("وقع اللاعب أرتورو فيدال عقده. وقال فيدال إنه سعيد.", "فيدال", "أرتورو فيدال", "a lone surname"),
+    ("أكد المدافع سيرخيو راموس بقاءه. وقال سيرخيو إنه باق.", "سيرخيو", "سيرخيو راموس", "a lone given name"),
+    ("وأوضح المهندس خالد محمد الغامدي أن المشروع اكتمل. وقال خالد الغامدي إن التكلفة بلغت مليونا.",
+     "خالد الغامدي", "خالد محمد الغامدي", "first and last names"),
+    ("أعلن الاتحاد السعودي للسباحة قائمته. وقال اتحاد السباحة إن المعسكر يبدأ غدا.",
+     "اتحاد السباحة", "الاتحاد السعودي للسباحة", "a body's head and nouns, the demonym left out"),
+])
+def test_short_forms_join_the_full_name(text, short, full, note):
+    ents = extract_entities(text)
+    assert actor_of(ents, short) is actor_of(ents, full)
+    assert actor_of(ents, full).name == full
+
+
+def test_two_bodies_that_share_a_noun_stay_apart():
+    ents = extract_entities("اجتمعت اللجنة الوطنية للتدريب بمجلس الغرف. وقال رئيس لجنة التدريب بغرفة الشرقية إن الاجتماع مفيد.")
+    orgs = {a.name for a in ents.actors if a.kind == "organization"}
+    assert "اللجنة الوطنية للتدريب" in orgs and "لجنة التدريب" in orgs

@@ -787,10 +787,10 @@ def _group(tokens, norms, mentions, actor_type):
         else:
             key = keys.get(id(root))
             if key is None:
-                key = keys[id(root)] = (root.kind, normalize(text(root)))
+                key = keys[id(root)] = normalize(text(root))
         groups.setdefault(key, []).append(m)
     actors, person_tokens = [], set()
-    for key, group in groups.items():
+    for group in _merge_aliases(groups, text):
         known = next((m.known for m in group if m.known), None)
         if known is not None and all(m.weak for m in group):
             continue  # المالكي alone may be anyone of that name
@@ -799,10 +799,110 @@ def _group(tokens, norms, mentions, actor_type):
             name, kind, label_en = known.name, known.kind, known.label_en
         else:
             longest = max(group, key=lambda m: (m.end - m.start, -m.start))
-            name, kind, label_en = text(longest), group[0].kind, ""
+            name, kind, label_en = text(longest), _kind_of(group), ""
         if kind == PERSON:
             for m in group:
                 person_tokens.update(range(m.start, m.end))
         actors.append(actor_type(name, kind, sorted(set(surfaces)), len(group), label_en))
     actors.sort(key=lambda a: (-a.count, a.name))
     return actors, frozenset(person_tokens)
+
+
+def _kind_of(group):
+    """Return the kind of an actor's mentions: that of its longest ones (a
+    full name says more than a lone surname the CRF typed otherwise), then
+    of most of them."""
+    most = max(m.end - m.start for m in group)
+    votes = [m.kind for m in group if m.end - m.start == most]
+    return max((PERSON, ORGANIZATION), key=votes.count)
+
+
+def _merge_aliases(groups, text):
+    """Return the groups of mentions with the aliases of one actor merged.
+
+    ``groups`` maps a key to the mentions whose root is one name (or one
+    gazetteer actor).  A group whose name is another's short form joins it
+    when exactly one group fits, across kinds (the CRF may type a lone
+    surname as an organisation):
+
+    * the same words (فيدال typed person once and organisation once);
+    * a surname or a given name alone, for a person named in full
+      (راموس، سيرخيو -> سيرخيو راموس);
+    * a person's first and last names (عيسى العمراني -> عيسى أحمد
+      العمراني) or last names (عبد الغني -> حسين عبد الغني);
+    * an organisation's first words (مطار الملك خالد -> مطار الملك خالد
+      الدولي), or its head and nouns without the adjectives (اتحاد السباحة
+      -> الاتحاد السعودي للسباحة).
+    """
+    if len(groups) < 2:
+        return list(groups.values())
+    infos = []
+    for key, group in groups.items():
+        known = next((m.known for m in group if m.known), None)
+        longest = max(group, key=lambda m: (m.end - m.start, -m.start))
+        name = known.name if known else text(longest)
+        kind = known.kind if known else _kind_of(group)
+        words = tuple(bare(w) for w in normalize(name).split())
+        infos.append((key, kind, words, known))
+    parent = list(range(len(infos)))
+
+    def find(a):
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    def join(short, full):
+        a, b = find(short), find(full)
+        if a != b:
+            parent[a] = b
+
+    by_words = {}
+    for n, (_, _, words, _) in enumerate(infos):
+        by_words.setdefault(words, []).append(n)
+    for same in by_words.values():
+        for n in same[1:]:
+            join(n, same[0])
+    people = [(n, words) for n, (_, kind, words, _) in enumerate(infos) if kind == PERSON and len(words) > 1]
+    orgs = [(n, words) for n, (_, kind, words, _) in enumerate(infos) if kind == ORGANIZATION and len(words) > 1]
+    for n, (_, kind, words, known) in enumerate(infos):
+        if known is not None:
+            continue   # a gazetteer actor's aliases are its own
+        fits = [m for m, full in people if m != n and len(full) > len(words) and _short_person(words, full)]
+        if kind == ORGANIZATION and not fits:
+            fits = [m for m, full in orgs if m != n and len(full) > len(words) and full[:len(words)] == words]
+            if not fits:
+                fits = [m for m, full in orgs if m != n and _short_org(words, full)]
+        if len({find(m) for m in fits}) == 1:
+            join(n, fits[0])
+    merged = {}
+    for n, (key, _, _, _) in enumerate(infos):
+        merged.setdefault(find(n), []).extend(groups[key])
+    return list(merged.values())
+
+
+def _short_person(words, full):
+    """Tell a short form of the person ``full`` (words without articles)."""
+    if len(words) == 1:
+        return words[0] == full[-1] or words[0] == full[0]
+    return full[-len(words):] == words or (len(words) == 2 and (full[0], full[-1]) == words)
+
+
+@CACHED
+def _org_nouns(words):
+    """Return an organisation name's head and nouns, demonyms left out and
+    ل taken off (الاتحاد السعودي للسباحة and اتحاد السباحة: اتحاد، سباحه)."""
+    out = []
+    for n, word in enumerate(words):
+        if n and (is_demonym(word) or is_demonym(ARTICLE + word)):
+            continue   # not an adjective: لجنة التدريب is not اللجنة الوطنية للتدريب
+        if n and word.startswith("ل") and _prepositional(word):
+            word = bare(ARTICLE + word[2:]) if word.startswith("لل") else word[1:]
+        out.append(word)
+    return tuple(out)
+
+
+def _short_org(words, full):
+    short = _org_nouns(words)
+    return len(short) > 1 and short == _org_nouns(full) and words != full
+
