@@ -91,3 +91,65 @@ def test_two_bodies_that_share_a_noun_stay_apart():
     ents = extract_entities("اجتمعت اللجنة الوطنية للتدريب بمجلس الغرف. وقال رئيس لجنة التدريب بغرفة الشرقية إن الاجتماع مفيد.")
     orgs = {a.name for a in ents.actors if a.kind == "organization"}
     assert "اللجنة الوطنية للتدريب" in orgs and "لجنة التدريب" in orgs
+
+
+# Clubs: found in sports texts, or after نادي/فريق.
+@pytest.mark.parametrize("text, club, note", [
+    ("فاز الهلال على النصر في مباراة الدوري وسجل المهاجم هدفين", "الهلال", "a common-word club in a sports text"),
+    ("أعلن نادي الشباب تعاقده مع مدافع جديد", "الشباب", "after نادي in any text"),
+    ("تأهل السد القطري بعد ركلات الترجيح أمام المدرب الجديد", "السد", "with its demonym"),
+    ("خسر مانشستر يونايتد أمام ليستر سيتي وغاب المهاجم عن الملعب", "ليستر سيتي", "X سيتي kept whole"),
+    ("انتقل اللاعب إلى باريس سان جيرمان بعد مباراة الكأس", "باريس سان جيرمان", "a three-word club"),
+])
+def test_clubs_found(text, club, note):
+    assert club in names(text, "organization")
+
+
+@pytest.mark.parametrize("text, word, note", [
+    ("تحقق النصر للجيش بعد معارك طويلة", "النصر", "victory, in a text about no sport"),
+    ("شارك الشباب في حملة النظافة", "الشباب", "youth, in a text about no sport"),
+    ("استعاد المدرب تركيزه مع اللاعبين الشباب قبل المباراة", "الشباب", "an adjective of a definite noun"),
+    ("وزع الهلال الأحمر المساعدات على اللاعبين في الملعب", "الهلال", "another adjective follows: الهلال الأحمر"),
+    ("أعلن الاتحاد السعودي لكرة القدم أن اللاعب والمدرب غابا", "الاتحاد", "a federation, not the club"),
+])
+def test_club_names_that_are_words(text, word, note):
+    clubs = [a for a in extract_entities(text).actors if a.label_en.startswith("Al-") or a.name == word]
+    assert all(a.name != word for a in clubs), clubs
+
+
+def test_a_shared_club_name_follows_its_demonym_in_the_text():
+    ents = extract_entities("واجه الأهلي المصري الزمالك في مباراة القمة، وسجل لاعب الأهلي هدفين")
+    ahly = [a for a in ents.actors if a.name == "الأهلي"]
+    assert len(ahly) == 1 and ahly[0].label_en == "Al Ahly"
+
+
+# Titles that stand for one person (2015 office holders).
+@pytest.mark.parametrize("text, person, note", [
+    ("قال وزير الخارجية الأمريكي إن المحادثات مستمرة", "جون كيري", "a title alone"),
+    ("أكدت المستشارة الألمانية دعمها للاتفاق", "أنجيلا ميركل", "a feminine title"),
+    ("وجه خادم الحرمين الشريفين بصرف المساعدات", "سلمان بن عبدالعزيز", "a title without a demonym"),
+    ("التقى وزير خارجية روسيا نظيره", "سيرغي لافروف", "the country's name in the title"),
+])
+def test_titles_stand_for_their_holder(text, person, note):
+    assert person in names(text, "person")
+
+
+@pytest.mark.parametrize("text, note", [
+    ("قال الرئيس الأمريكي السابق إن الحرب كانت خطأ", "a former holder"),
+    ("قال مستشار الرئيس الأمريكي إن الاجتماع مثمر", "the complement of a role"),
+    ("فاز الفريق بكأس خادم الحرمين الشريفين", "inside a competition's name"),
+])
+def test_titles_that_stand_for_no_holder(text, note):
+    assert names(text, "person") == set()
+
+
+def test_a_title_with_a_name_once_is_that_person_in_the_text():
+    ents = extract_entities("زار رئيس الوزراء العراقي السابق نوري المالكي المخيم. "
+                            "ولم يكن رئيس الوزراء العراقي في الكشوف.")
+    people = {a.name for a in ents.actors if a.kind == "person"}
+    assert "حيدر العبادي" not in people
+    # (السابق after the first title: the name still introduces it.)
+
+
+def test_a_title_does_not_hide_its_country():
+    assert [c.code for c in extract_entities("قال وزير الخارجية المصري").countries] == ["EG"]

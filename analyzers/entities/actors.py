@@ -31,7 +31,7 @@ from itertools import compress, count
 
 from analyzers.entities.countries import is_demonym, is_place
 from analyzers.entities.crf import default_recogniser
-from analyzers.entities.gazetteer import actor_table
+from analyzers.entities.gazetteer import actor_table, club_table, office_table
 from analyzers.entities.resources import FIRST_NAMES, TRIGGERS, read_lines
 from analyzers.entities.tokens import ARTICLE, INTERMEDIATE_CACHE, NEWLINE, bare, clitic_variants
 from analyzers.normalize import normalize
@@ -72,6 +72,17 @@ NAMED_AFTER = TRIGGERS["named_after"]
 ORG_STOP = TRIGGERS["org_stop"]
 PERSON_TITLES = TRIGGERS["person"]
 REGIONAL = TRIGGERS["regional"]
+SPORTS_CUES = TRIGGERS["sports"]
+NOT_AFTER_CLUB = TRIGGERS["not_after_club"]
+# A text with this many different sports words is a sports text (club
+# names that are common words count there); one is enough with two clubs.
+MIN_SPORTS_CUES = 2
+# Words after an office's title that make it another holder's (الرئيس
+# الأمريكي السابق) or name the holder (handled by the name's own rule).
+OFFICE_FOLLOWERS = frozenset(normalize(w) for w in (
+    "السابق السابقة الأسبق الراحل الراحلة المقبل المقبلة المنتخب المنتخبة الجديد الجديدة "
+    "المؤقت المؤقتة الأول الأولى الثاني الثالث المنتهية باسم"
+).split())
 # Prepositions that open a complement inside a name (الاتحاد السعودي لكرة
 # القدم، المرصد السوري لحقوق الإنسان), after at least one complement.
 NAME_PREPOSITIONS = ("لل", "ل")
@@ -574,6 +585,10 @@ def find_mentions(norms, recogniser=None, chunks=None, kinds=None, hits=None, sk
         _claim(mentions, taken, start, end, known.kind, known=known, weak=weak, source="gazetteer",
                descriptive=known.kind == ORGANIZATION and _national_body(known.name))
 
+    # Clubs before the CRF: in a sports text the table is surer than the
+    # CRF's spans (ليستر | سيتي).
+    _find_clubs(norms, mentions, taken)
+
     if chunks is None:
         chunks = crf_chunks([norms], recogniser)[0]
     for start, end, tag in chunks:
@@ -601,6 +616,8 @@ def find_mentions(norms, recogniser=None, chunks=None, kinds=None, hits=None, sk
         _claim(mentions, taken, start, end, kind, source="crf",
                descriptive=kind == ORGANIZATION and _national_words(tuple(norms[start:end])))
 
+    _find_offices(norms, mentions, taken)
+
     # Only a head noun can start an organisation name.
     if kinds is None:
         kinds = _kinds(norms)
@@ -625,6 +642,115 @@ def find_mentions(norms, recogniser=None, chunks=None, kinds=None, hits=None, sk
     _resolve_acronyms(norms, types, mentions, taken)
     mentions.sort(key=lambda m: m.start)
     return mentions
+
+
+def _sports_text(norms, clubs):
+    """Tell a sports text: two different sports words, or one and two
+    different clubs (``clubs``: the canonical names found)."""
+    cues = len(SPORTS_CUES.intersection(norms))
+    return cues >= MIN_SPORTS_CUES or cues == MIN_SPORTS_CUES - 1 and len(clubs) >= 2
+
+
+def _find_clubs(norms, mentions, taken):
+    """Claim the clubs of a sports text (الهلال، ريال مدريد, with نادي or
+    فريق before or a demonym after), or named with نادي/فريق anywhere.
+
+    Not a club: a name after an age group (منتخب الشباب) or a definite
+    noun it describes (اللاعبين الشباب), nor one another adjective or a
+    prepositional phrase follows (الهلال الأحمر، الاتحاد الآسيوي،
+    الاتحاد السعودي لكرة القدم).
+    """
+    found = list(club_table().find(norms))
+    if not found:
+        return
+    if not _sports_text(norms, {c[0][0].name for _, _, c, _ in found}):
+        found = [hit for hit in found if _prefixed(norms, hit)]
+    n = len(norms)
+    # A club named with its demonym (الأهلي المصري) is the one its bare
+    # name means elsewhere in the text.
+    named = {cands[0][0] for _, _, cands, _ in found if len(cands) == 1}
+    for start, end, candidates, _ in found:
+        if any(taken[start:end]):
+            continue
+        if start and (_names_after(norms[start - 1]) or any(f in NOT_AFTER_CLUB for f in _forms(norms[start - 1]))
+                      or _describes_noun(norms[start - 1], norms[start])):
+            continue
+        if end < n and (_prepositional(norms[end])
+                        or norms[end].startswith(ARTICLE) and norms[end] not in STOP and not _is_title(norms[end])):
+            continue
+        actor, nickname = next((c for c in candidates if c[0] in named), candidates[0])
+        if nickname and start and _definite(norms[start - 1]):
+            continue   # المستوى العالمي: the word, not النصر's nickname
+        qualified = _prefixed(norms, (start, end)) or (end - start > 1 and _nationality(norms[end - 1]))
+        if not qualified and not _near_sports(norms, start, end, found):
+            continue   # التعاون مع ...: the word, in a sports text
+        # The mention is the name: نادي | الهلال | السعودي, as NER corpora
+        # tag it (the words around it say what it is).
+        if _forms(norms[start])[-1] in CLUB_HEADS and end - start > 1:
+            start += 1
+        while end - start > 1 and _nationality(norms[end - 1]):
+            end -= 1
+        _claim(mentions, taken, start, end, ORGANIZATION, known=actor, source="club")
+
+
+# A club's name alone needs a sports word or another club this close.
+SPORTS_WINDOW = 8
+
+
+def _near_sports(norms, start, end, found):
+    lo, hi = max(0, start - SPORTS_WINDOW), min(len(norms), end + SPORTS_WINDOW)
+    if SPORTS_CUES.intersection(norms[lo:hi]):
+        return True
+    return any(lo <= s < hi and (s, e) != (start, end) for s, e, _, _ in found)
+
+
+def _prefixed(norms, hit):
+    # نادي الهلال، فريق سباهان: a club in any text.
+    return hit[1] - hit[0] > 1 and _forms(norms[hit[0]])[-1] in CLUB_HEADS
+
+
+CLUB_HEADS = frozenset(normalize(w) for w in "نادي فريق".split())
+
+
+def _describes_noun(prev, norm):
+    """Tell a club name that is an adjective of the definite noun before it
+    (اللاعبين الشباب); a club follows an indefinite one (لاعبي الهلال)."""
+    return norm.startswith(ARTICLE) and _definite(prev)
+
+
+def _find_offices(norms, mentions, taken):
+    """Claim the titles that stand for one person (وزير الخارجية الأمريكي,
+    خادم الحرمين الشريفين: :func:`analyzers.entities.gazetteer.office_table`)
+    where no name follows them and they are no complement of a role or of
+    another name (مستشار الرئيس الأمريكي، كأس خادم الحرمين الشريفين).
+    The mentions are descriptive: a title is no name."""
+    found = list(office_table().find(norms))
+    if not found:
+        return
+    n = len(norms)
+    people = {m.start: m for m in mentions if m.kind == PERSON}
+    # One text, one holder: where the title introduces a name once (رئيس
+    # الوزراء العراقي نوري المالكي, writing of a former one), the bare title
+    # is that person elsewhere in the text too.
+    named = {}
+    for _, end, actor, _ in found:
+        while end < n and norms[end] in OFFICE_FOLLOWERS:
+            end += 1   # رئيس الوزراء العراقي السابق | نوري المالكي
+        if end in people:
+            named.setdefault(actor, people[end])
+    for start, end, actor, _ in found:
+        if any(taken[start:end]):
+            continue
+        if end < n and (end in people or norms[end] in OFFICE_FOLLOWERS or _starts_name(norms[end])):
+            continue
+        if start and (_is_title(norms[start - 1]) or _names_after(norms[start - 1])):
+            continue
+        holder = named.get(actor)
+        if holder is not None:
+            _claim(mentions, taken, start, end, PERSON, known=holder.known, owner=holder,
+                   descriptive=True, source="office")
+        else:
+            _claim(mentions, taken, start, end, PERSON, known=actor, descriptive=True, source="office")
 
 
 def _name_bounds(norms, taken, start, end):
@@ -699,7 +825,8 @@ def _resolve_surnames(norms, types, mentions, taken):
     """Tie bare surnames to people named in full (وأوضح الخفاجي، للخفاجي)."""
     surnames = {}
     for m in mentions:
-        if m.kind == PERSON and m.end - m.start >= 2 and not m.weak:
+        # Not a title's last word (رئيس الوزراء العراقي): a demonym.
+        if m.kind == PERSON and m.end - m.start >= 2 and not m.weak and m.source != "office":
             last = norms[m.end - 1]
             if _not_a_surname(last):
                 continue
@@ -727,6 +854,8 @@ def _not_a_surname(norm):
     (الخفاجي)."""
     if norm in NOT_A_NAME_START or norm in ORDINALS or norm in NAME_LINKS or norm.isascii():
         return True
+    if _head(norm) is not None or _is_title(norm):
+        return True   # a CRF span run into a head noun (لي وللنادي) or a title
     if is_place([norm], 0, 1):
         return True
     return _definite(norm) and not norm.endswith("ي") and not _unknown_word(norm)
@@ -801,8 +930,10 @@ def _group(tokens, norms, mentions, actor_type):
             longest = max(group, key=lambda m: (m.end - m.start, -m.start))
             name, kind, label_en = text(longest), _kind_of(group), ""
         if kind == PERSON:
+            # A title's demonym (وزير الخارجية المصري) still names its country.
             for m in group:
-                person_tokens.update(range(m.start, m.end))
+                if m.source != "office":
+                    person_tokens.update(range(m.start, m.end))
         actors.append(actor_type(name, kind, sorted(set(surfaces)), len(group), label_en))
     actors.sort(key=lambda a: (-a.count, a.name))
     return actors, frozenset(person_tokens)
@@ -873,12 +1004,26 @@ def _merge_aliases(groups, text):
             fits = [m for m, full in orgs if m != n and len(full) > len(words) and full[:len(words)] == words]
             if not fits:
                 fits = [m for m, full in orgs if m != n and _short_org(words, full)]
+            if not fits:
+                # نادي الاتحاد السعودي is the club الاتحاد.
+                core = _club_core(words)
+                fits = [m for m, (_, _, other, _) in enumerate(infos) if m != n and core and other == core]
         if len({find(m) for m in fits}) == 1:
             join(n, fits[0])
     merged = {}
     for n, (key, _, _, _) in enumerate(infos):
         merged.setdefault(find(n), []).extend(groups[key])
     return list(merged.values())
+
+
+def _club_core(words):
+    """Return a club's name without نادي/فريق and a demonym after it, or ()."""
+    if len(words) < 2 or words[0] not in CLUB_HEADS:
+        return ()
+    core = list(words[1:])
+    while len(core) > 1 and (is_demonym(core[-1]) or is_demonym(ARTICLE + core[-1])):
+        core.pop()
+    return tuple(core)
 
 
 def _short_person(words, full):

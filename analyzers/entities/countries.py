@@ -103,7 +103,9 @@ def _tables():
         for base in dict.fromkeys(bases):
             for form in _nisba_forms(base):
                 entries.append((form, code, "demonym"))
-                demonyms.setdefault(code, set()).add(form)
+                # A nisba is bare, even one that starts like the article
+                # (الماني): its definite form takes one more.
+                demonyms.setdefault(code, set()).update((form, _definite(form)))
     for text, code, kind in entries:
         if kind == "plural":
             demonyms.setdefault(code, set()).add(text)
@@ -121,6 +123,10 @@ def _tables():
         if code != BLOCK and kind in ("name", "demonym"):
             lookup.setdefault(text, code)
     demonyms = {code: frozenset(forms) for code, forms in demonyms.items()}
+    country_names = {}
+    for text, code, kind in entries:
+        if kind == "name":
+            country_names.setdefault(code, set()).add(text)
     # The CRF's country flag: words that are country evidence alone, and
     # the first words of multi-word names (الولايات المتحدة).  Not the first
     # words of multi-word cities or blocks: مدينة، باب، خام are no evidence.
@@ -128,7 +134,8 @@ def _tables():
         text.split()[0] for text, code, kind in entries
         if code != BLOCK and (" " not in text or kind in ("name", "demonym"))
     )
-    return _Tables(labels, table, lookup, demonyms, ambiguous, implicit, flag_words)
+    return _Tables(labels, table, lookup, demonyms, ambiguous, implicit, flag_words,
+                   {code: frozenset(n) for code, n in country_names.items()})
 
 
 class _Tables(NamedTuple):
@@ -139,6 +146,7 @@ class _Tables(NamedTuple):
     ambiguous: dict   # shared name -> the code whose city it also is
     implicit: dict    # code -> the codes whose mention voids its implicit phrase
     flag_words: frozenset
+    names: dict       # code -> its normalized names
 
 
 # A country name's last letters and what the nisba puts in their place
@@ -201,12 +209,21 @@ def demonym_forms(code):
     >>> {"الاميركيه", "امريكيون", "الامريكان"} <= demonym_forms("US")
     True
     """
-    forms = _tables().demonyms.get(code.upper(), ())
-    return frozenset(forms) | {_definite(f) for f in forms}
+    return _tables().demonyms.get(code.upper(), frozenset())
+
+
+def country_names(code):
+    """Return the normalized names of a country (CLDR's and the table's
+    spellings: أمريكا، أميركا، الولايات المتحدة ...)."""
+    return _tables().names.get(code.upper(), frozenset())
 
 
 def _definite(phrase):
-    return " ".join(w if w.startswith(ARTICLE) else ARTICLE + w for w in phrase.split())
+    """The definite form of a bare nisba phrase (كوري شمالي -> الكوري
+    الشمالي); a word that already has the article (the partial form كوري
+    الشمالي) keeps it."""
+    words = phrase.split()
+    return " ".join([ARTICLE + words[0]] + [w if w.startswith(ARTICLE) else ARTICLE + w for w in words[1:]])
 
 
 def country_label(code):
