@@ -153,3 +153,34 @@ def test_a_title_with_a_name_once_is_that_person_in_the_text():
 
 def test_a_title_does_not_hide_its_country():
     assert [c.code for c in extract_entities("قال وزير الخارجية المصري").countries] == ["EG"]
+
+
+# Spans of people: the words of the name as written, and the name whole.
+@pytest.mark.parametrize("text, surface, note", [
+    ("وسجل المهاجم واين روني هدف الفوز للفريق", "واين روني", "و that is the name's own letter"),
+    ("وأشرك المدرب اللاعب كايل ووكر في المباراة", "كايل ووكر", "ك that is the name's own letter"),
+])
+def test_a_names_first_letter_is_no_clitic(text, surface, note):
+    ents = extract_entities(text)
+    assert any(surface in a.aliases for a in ents.actors), [(a.name, a.aliases) for a in ents.actors]
+
+
+def test_a_table_match_strips_exactly_its_clitic():
+    ents = extract_entities("وأعلن لخادم الحرمين الشريفين المواطنون ولاءهم")
+    king = [a for a in ents.actors if a.name == "سلمان بن عبدالعزيز"]
+    assert king and "خادم الحرمين الشريفين" in king[0].aliases
+
+
+def test_family_name_after_the_fathers_name_joins_the_span():
+    ents = extract_entities("وضمت البعثة اللاعبين سعود إبراهيم المولد وحمد مبروك المبروك وأحمد المولد.")
+    assert "حمد مبروك المبروك" in {a.name for a in ents.actors}
+
+
+def test_a_nationality_introduces_a_player_in_a_sports_text():
+    ents = extract_entities("سجل البرازيلي أوزفالدو هدف المباراة الخامس وأضاف المدافع هدفين للفريق في الملعب")
+    assert "أوزفالدو" in {a.name for a in ents.actors if a.kind == "person"}
+
+
+def test_a_nationality_is_followed_by_no_adverb():
+    ents = extract_entities("يلعب الفريق البرازيلي حاليا مباراة ودية في الملعب مع اللاعب الجديد")
+    assert "حاليا" not in {a.name for a in ents.actors}

@@ -105,9 +105,12 @@ class Mention:
     # but not a named entity as NER corpora tag them; bench/entities.py
     # scores named mentions apart.
     descriptive: bool = False
-    # The rule that found it (gazetteer, crf, head, title, repeat, surname,
-    # acronym): for tests and error analysis.
+    # The rule that found it (gazetteer, club, office, crf, head, title,
+    # repeat, surname, acronym): for tests and error analysis.
     source: str = ""
+    # The proclitic a table match peeled off the first word (و in وللهلال
+    # ...), None where no table read the word (the surface guesses).
+    clitic: object = None
 
 
 # Per-type predicates, cached: extraction runs on every article at index
@@ -463,50 +466,82 @@ def _claim(mentions, taken, start, end, kind, **extra):
 _INVISIBLE = str.maketrans("", "", "\u200c\u200d\u200e\u200f")
 
 
-def _surface(tokens, norms, start, end):
+def _surface(tokens, norms, start, end, types=frozenset(), clitic=None):
     """Return the mention's words as written, without the first word's
-    clitics or invisible marks."""
+    clitics or invisible marks; ``types`` are the document's word types,
+    ``clitic`` the proclitic a table match peeled off, if known."""
     words = [w for w in tokens[start:end] if w not in QUOTES]
     if words:
-        words[0] = _strip_clitic(tokens[start], norms[start])
+        if clitic is None:
+            words[0] = _strip_clitic(tokens[start], norms[start], types)
+        elif clitic:
+            words[0] = _strip_known_clitic(tokens[start], clitic)
     return " ".join(words).translate(_INVISIBLE)
 
 
-def _strip_clitic(word, norm):
-    stripped = _STRIPPED.get(word)
-    if stripped is None:
-        stripped = _strip_clitic_uncached(word, norm)
-        if len(_STRIPPED) < 1 << 16:
-            _STRIPPED[word] = stripped
-    return stripped
+def _strip_known_clitic(word, clitic):
+    """Drop a proclitic a table match peeled (normalized letters): the
+    article stays (وبالعراق -> العراق, للعراق -> العراق)."""
+    if clitic.endswith(ARTICLE):
+        return word[_surface_offset(word, len(clitic) - len(ARTICLE)):] if len(clitic) > len(ARTICLE) else word
+    if clitic.endswith("لل"):
+        return ARTICLE[0] + word[_surface_offset(word, len(clitic) - 1):]
+    return word[_surface_offset(word, len(clitic)):]
 
 
-_STRIPPED = {}  # word as written -> _strip_clitic (its norm follows from it)
-
-
-def _strip_clitic_uncached(word, norm):
+def _strip_clitic(word, norm, types=frozenset()):
     """Drop a conjunction or preposition from the start of a name's first word.
 
-    The letter is only taken for a clitic when what remains is a known word
-    (article form, head noun, given name, clustered word): و in وزارة and
-    ب in بغداد belong to the word.
+    The letter is taken for a clitic, in this order, when what remains is a
+    given name or a head noun, or stands alone elsewhere in the document
+    (وكيانو where كيانو recurs; للويس as ل + لويس); not when the whole word
+    is one the cluster map knows (واين روني، كايل، ليستر، وست، باير،
+    فالنسيا: the و or ب is the name's); else when what remains is an
+    article form or a known word (والخفاجي).  و in وزارة and ب in بغداد
+    belong to the word.
     """
+    keep, readings = _clitic_readings(word, norm)
+    if keep or not readings:
+        return word
+    for stripped, rest, strong in readings:
+        if strong or (rest in types and rest not in STOP and len(rest) >= 3):
+            return stripped
+    if _known_word(norm):
+        return word
+    for stripped, rest, strong in readings:
+        if rest.startswith(ARTICLE) or _known_word(rest):
+            return stripped
+    return word
+
+
+def _known_word(norm):
     from analyzers.entities.crf import clusters
 
+    return norm in clusters()
+
+
+@lru_cache(maxsize=INTERMEDIATE_CACHE)
+def _clitic_readings(word, norm):
+    """Return ``(keep, readings)``: whether ``word`` is never stripped (a
+    head, given name or title), and each ``(word without the clitic, what
+    remains normalized, remains a given name or head)``, in NAME_CLITICS
+    order.  لل reads both as ل + ال (the article's alef dropped) and as ل +
+    a word starting with lam."""
     if norm in ORG_HEADS or norm in FIRST_NAMES or norm in TITLES:
-        return word
-    known = clusters()
+        return True, ()
+    readings = []
     for prefix in NAME_CLITICS:
         if not norm.startswith(prefix) or len(norm) - len(prefix) < 2:
             continue
-        hides_article = prefix.endswith("لل")
-        rest = ARTICLE + norm[len(prefix):] if hides_article else norm[len(prefix):]
-        if rest.startswith(ARTICLE) or rest in ORG_HEADS or rest in FIRST_NAMES or rest in known:
-            if hides_article:
-                # لل = ل + ال with the alef dropped: keep the second lam.
-                return ARTICLE[0] + word[_surface_offset(word, len(prefix) - 1):]
-            return word[_surface_offset(word, len(prefix)):]
-    return word
+        if prefix.endswith("لل"):
+            # لل = ل + ال with the alef dropped: keep the second lam.
+            options = [(ARTICLE + norm[len(prefix):], ARTICLE[0] + word[_surface_offset(word, len(prefix) - 1):]),
+                       (norm[len(prefix) - 1:], word[_surface_offset(word, len(prefix) - 1):])]
+        else:
+            options = [(norm[len(prefix):], word[_surface_offset(word, len(prefix)):])]
+        for rest, stripped in options:
+            readings.append((stripped, rest, rest in FIRST_NAMES or rest in ORG_HEADS))
+    return False, tuple(readings)
 
 
 def _surface_offset(word, letters):
@@ -563,7 +598,7 @@ def find_mentions(norms, recogniser=None, chunks=None, kinds=None, hits=None, sk
 
     found = list(actor_table().find(norms, hits))
     named = {known for _, _, (known, weak, _), _ in found if not weak}
-    for start, end, (known, weak, common), _ in found:
+    for start, end, (known, weak, common), clitic in found:
         if known.kind == ORGANIZATION and end < n and is_demonym(norms[end]):
             continue  # مجلس الأمن الروسي is Russia's council, not the UN's
         if common and end < n and _describes(norms[end - 1], norms[end]):
@@ -574,16 +609,20 @@ def find_mentions(norms, recogniser=None, chunks=None, kinds=None, hits=None, sk
             if weak and known not in named:
                 # A weak alias (الأسد) with no full name in the document:
                 # not a mention (_group would drop it), but its words stay
-                # out of the other rules (الأسد the lion).
-                taken[start:end] = [True] * (end - start)
+                # out of the other rules (الأسد the lion), unless a given
+                # name before makes it someone else's (محمد توفيق مدني).
+                if not (start and _is_first_name(norms[start - 1])):
+                    taken[start:end] = [True] * (end - start)
                 continue
             if end - start > 1 and _is_title(norms[start]):
-                start += 1  # الملك عبدالله: the title is not part of the name
-            start, end = _name_bounds(norms, taken, start, end)
+                start, clitic = start + 1, ""  # الملك عبدالله: the title is not part of the name
+            widened, end = _name_bounds(norms, taken, start, end)
+            if widened != start:
+                start, clitic = widened, None
         elif end - start > 1 and _head(norms[start]) and _names_same(norms, start + 1, end, known):
-            start += 1  # حركة | حماس: the head noun describes the name
+            start, clitic = start + 1, ""  # حركة | حماس: the head noun describes the name
         _claim(mentions, taken, start, end, known.kind, known=known, weak=weak, source="gazetteer",
-               descriptive=known.kind == ORGANIZATION and _national_body(known.name))
+               descriptive=known.kind == ORGANIZATION and _national_body(known.name), clitic=clitic)
 
     # Clubs before the CRF: in a sports text the table is surer than the
     # CRF's spans (ليستر | سيتي).
@@ -599,6 +638,12 @@ def find_mentions(norms, recogniser=None, chunks=None, kinds=None, hits=None, sk
             start += 1
         if kind == ORGANIZATION and _generic(norms, start, end):
             continue
+        if kind == ORGANIZATION and _head(norms[start]) is None:
+            if end - start > 1 and _nationality_noun(norms[start]):
+                start += 1   # الاكوادوري | انطونيو فالنسيا: the nationality describes
+            if _is_first_name(norms[start]) or (start and _nationality_noun(norms[start - 1])
+                                                and all(map(_name_like, norms[start:end]))):
+                kind = PERSON   # البرازيلي أوزفالدو، خالد البلطان: a person
         if kind == PERSON and (
             not any(_name_part(x) and not is_demonym(x) for x in norms[start:end])
             or is_place(norms, start, end)
@@ -608,6 +653,9 @@ def find_mentions(norms, recogniser=None, chunks=None, kinds=None, hits=None, sk
         if kind == PERSON:
             if all(x.isascii() for x in norms[start:end]):
                 continue  # Latin script in Arabic news: titles, terms, not people
+            start, end = _repair_person(norms, taken, start, end)
+            if start >= end:
+                continue
             start, end = _name_bounds(norms, taken, start, end)
             cut = next((j for j in range(start + 1, end) if _conjoined_name(norms[j])), None)
             if cut is not None:
@@ -635,6 +683,9 @@ def find_mentions(norms, recogniser=None, chunks=None, kinds=None, hits=None, sk
         hit = _person_after(norms, i)
         if hit:
             _claim(mentions, taken, *hit, PERSON, source="title")
+
+    if _sports_text(norms, ()):
+        _people_after_demonyms(norms, mentions, taken)
 
     types = set(norms)
     _repeat_names(norms, types, mentions, taken)
@@ -669,7 +720,7 @@ def _find_clubs(norms, mentions, taken):
     # A club named with its demonym (الأهلي المصري) is the one its bare
     # name means elsewhere in the text.
     named = {cands[0][0] for _, _, cands, _ in found if len(cands) == 1}
-    for start, end, candidates, _ in found:
+    for start, end, candidates, clitic in found:
         if any(taken[start:end]):
             continue
         if start and (_names_after(norms[start - 1]) or any(f in NOT_AFTER_CLUB for f in _forms(norms[start - 1]))
@@ -681,16 +732,19 @@ def _find_clubs(norms, mentions, taken):
         actor, nickname = next((c for c in candidates if c[0] in named), candidates[0])
         if nickname and start and _definite(norms[start - 1]):
             continue   # المستوى العالمي: the word, not النصر's nickname
-        qualified = _prefixed(norms, (start, end)) or (end - start > 1 and _nationality(norms[end - 1]))
-        if not qualified and not _near_sports(norms, start, end, found):
-            continue   # التعاون مع ...: the word, in a sports text
+        if start and _is_first_name(norms[start - 1]):
+            continue   # انطونيو فالنسيا: a surname
+        # A one-word name alone is a club near a sports word or another
+        # club (not التعاون مع ...); مان يونايتد is one anywhere in the text.
+        if end - start == 1 and not _near_sports(norms, start, end, found):
+            continue
         # The mention is the name: نادي | الهلال | السعودي, as NER corpora
         # tag it (the words around it say what it is).
         if _forms(norms[start])[-1] in CLUB_HEADS and end - start > 1:
-            start += 1
+            start, clitic = start + 1, ""
         while end - start > 1 and _nationality(norms[end - 1]):
             end -= 1
-        _claim(mentions, taken, start, end, ORGANIZATION, known=actor, source="club")
+        _claim(mentions, taken, start, end, ORGANIZATION, known=actor, source="club", clitic=clitic)
 
 
 # A club's name alone needs a sports word or another club this close.
@@ -738,19 +792,129 @@ def _find_offices(norms, mentions, taken):
             end += 1   # رئيس الوزراء العراقي السابق | نوري المالكي
         if end in people:
             named.setdefault(actor, people[end])
-    for start, end, actor, _ in found:
+    for start, end, actor, clitic in found:
         if any(taken[start:end]):
             continue
         if end < n and (end in people or norms[end] in OFFICE_FOLLOWERS or _starts_name(norms[end])):
             continue
-        if start and (_is_title(norms[start - 1]) or _names_after(norms[start - 1])):
-            continue
+        if start and (_is_title(norms[start - 1]) or _names_after(norms[start - 1])
+                      or any(f in GOVERNMENT for f in _forms(norms[start - 1]))):
+            continue   # مستشار / كأس / حكومة خادم الحرمين الشريفين
         holder = named.get(actor)
         if holder is not None:
             _claim(mentions, taken, start, end, PERSON, known=holder.known, owner=holder,
-                   descriptive=True, source="office")
+                   descriptive=True, source="office", clitic=clitic)
         else:
-            _claim(mentions, taken, start, end, PERSON, known=actor, descriptive=True, source="office")
+            _claim(mentions, taken, start, end, PERSON, known=actor, descriptive=True, source="office",
+                   clitic=clitic)
+
+
+# Words after a nationality that are no name: adverbs, prepositions and
+# nouns the press puts there (البرازيلي مقابل، الإيراني حاليا).
+NOT_A_NAME_AFTER = frozenset(normalize(w) for w in (
+    "مقابل أمام مساء صباح أربع أربعة ثلاث خمس أصبح عندما إضافة حاليا سابقا قوله كافة فيما "
+    "وذلك دوام حامل خطورة برصيد بعقد مؤخرا أيضا بشكل ضمن لصالح "
+    "أولا ثانيا ثالثا رابعا خامسا سادسا سابعا ثامنا تاسعا عاشرا أخيرا"
+).split())
+
+
+def _people_after_demonyms(norms, mentions, taken):
+    """Claim the player a nationality introduces in a sports text (البرازيلي
+    أوزفالدو، بالبرازيليين أدواردو وألميدا): the first word after the
+    demonym when it looks like a name (see :func:`_name_like`), a second
+    one if it does too, and a name after و that follows."""
+    n = len(norms)
+    for i in range(n - 1):
+        if not _nationality_noun(norms[i]) or taken[i + 1] or not _name_like(norms[i + 1]):
+            continue
+        end = i + 2
+        # A second word only if no common word (not أوزفالدو | مهرجان).
+        if end < n and not taken[end] and _name_like(norms[end]) and not norms[end].startswith("و") \
+                and (norms[end] in FIRST_NAMES or _unknown_word(norms[end])
+                     or end + 1 == n or norms[end + 1] in LIST_BREAKS):
+            end += 1
+        if _claim(mentions, taken, i + 1, end, PERSON, source="demonym"):
+            nxt = norms[end] if end < n else ""
+            if nxt.startswith("و") and end + 1 <= n and not taken[end] and _name_like(nxt[1:]):
+                _claim(mentions, taken, end, end + 1, PERSON, source="demonym", clitic="و")
+
+
+@CACHED
+def _nationality_noun(norm):
+    """A demonym that can stand for a person: masculine, singular or
+    plural, with the article (البرازيلي، والأرجنتيني، بالبرازيليين)."""
+    for form in _forms(norm):
+        if form.startswith(ARTICLE) and is_demonym(form) and form.endswith(("ي", "يين", "يون")):
+            return True
+    return False
+
+
+@CACHED
+def _name_like(norm):
+    """Tell a word that may be a (foreign) given name or surname after a
+    nationality: no article, no clitic before it, not a function word, an
+    imperfect verb (يعلن), a feminine noun (خطورة) or an adverb (حاليا)."""
+    if norm in FIRST_NAMES:
+        return True
+    if len(norm) < 4 or not norm.isalpha() or norm.startswith(ARTICLE):
+        return False
+    if norm in STOP or norm in SPEECH or norm in GENERIC or norm in NOT_A_NAME_AFTER or _is_title(norm) \
+            or _head(norm) is not None or is_demonym(norm):
+        return False
+    if norm[0] in "لبوفك" and any(map(_known_word, _forms(norm)[1:])) or norm[0] in "يتن" \
+            or norm.endswith(TAA_MARBUTA):
+        return False   # لكرة، بهدف، والذي (not فابيان)؛ يعلن، تصدر؛ خطورة
+    if norm.endswith("يا") and _known_word(norm[:-1]):
+        return False   # حاليا، وديا: an adverb (not مورا)
+    if norm.startswith("است") or (len(norm) == 5 and norm[0] == "ا" and norm[2] == "ت"):
+        return False   # استعاد، اعتبر: verbs
+    return True
+
+
+# Tokens that end a name in a list (الصحيح ، / المبروك وعبدالإله).
+LIST_BREAKS = frozenset(("،", ",", "؛", ";", ".", ":", NEWLINE, ")", "("))
+
+
+def _repair_person(norms, taken, start, end):
+    """Mend a CRF person span: drop leading function words (بأن عبدالغني),
+    and take in the family name the CRF left out after a father's name
+    (عبدالهادي محمد | الصحيح، حمد مبروك | المبروك) or the given name it left
+    out before (، عقيل | عبدالمحسن آل سالم)."""
+    while start < end and any(f in STOP for f in _forms(norms[start])):
+        start += 1
+    if start >= end:
+        return start, end
+    n = len(norms)
+    if end < n and not taken[end] and _family_name_after(norms, start, end):
+        end += 1
+    prev = start - 1
+    if prev >= 0 and not taken[prev] and _given_name(norms[prev]) and (
+            prev == 0 or norms[prev - 1] in LIST_BREAKS or norms[prev][0] == "و" and norms[prev] not in FIRST_NAMES):
+        start = prev
+    return start, end
+
+
+def _given_name(norm):
+    """A given name, alone or after و (وعايض)."""
+    return norm in FIRST_NAMES or (norm.startswith("و") and norm[1:] in FIRST_NAMES)
+
+
+def _family_name_after(norms, start, end):
+    """Tell a definite family name right after a person span that ends on
+    a given name (the father's: حمد مبروك | المبروك): a nisba (الأسمري), a
+    word the cluster map does not know, or the father's name with the
+    article (مبروك المبروك), and then the name ends (a list break, و, a
+    verb's object does not follow a family name)."""
+    word, last = norms[end], norms[end - 1]
+    if not (word.startswith(ARTICLE) and _name_part(word)) or is_demonym(word) or word in GENERIC \
+            or word in ORDINALS or _head(word) is not None:
+        return False
+    if not (_is_first_name(last) or bare(word) == bare(last)):
+        return False
+    if not (bare(word) == bare(last) or word.endswith("ي") or _unknown_word(word)):
+        return False
+    after = norms[end + 1] if end + 1 < len(norms) else NEWLINE
+    return after in LIST_BREAKS or after.startswith("و") or after in STOP
 
 
 def _name_bounds(norms, taken, start, end):
@@ -900,11 +1064,14 @@ def _root(m):
 
 def _group(tokens, norms, mentions, actor_type):
     texts = {}   # (start, end) -> the words as written, each made once
+    types = set()
 
     def text(m):
         span = (m.start, m.end)
         if span not in texts:
-            texts[span] = _surface(tokens, norms, m.start, m.end)
+            if not types:
+                types.update(norms)
+            texts[span] = _surface(tokens, norms, m.start, m.end, types, m.clitic)
         return texts[span]
 
     groups, keys = {}, {}   # keys: root -> its group's key, made once
