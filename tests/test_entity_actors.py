@@ -184,3 +184,27 @@ def test_a_nationality_introduces_a_player_in_a_sports_text():
 def test_a_nationality_is_followed_by_no_adverb():
     ents = extract_entities("يلعب الفريق البرازيلي حاليا مباراة ودية في الملعب مع اللاعب الجديد")
     assert "حاليا" not in {a.name for a in ents.actors}
+
+
+@pytest.mark.parametrize("text, absent, note", [
+    ("التقى الوزير المستشار بالديوان الملكي", "الديوان الملكي", "a body in an adviser's title"),
+    ("وصل الزوار إلى دبي مول مساء أمس", "دبي مول", "a mall is a place"),
+    ("بلغت التكلفة 90 مليون ريال", "ريال", "a unit after a number"),
+    ("سافر المنتخب للمشاركة في كأس الأمم الآسيوية", "الأمم", "a body inside an event's name"),
+])
+def test_filters(text, absent, note):
+    assert not any(absent in a.name for a in extract_entities(text).actors)
+
+
+def test_a_branch_takes_its_place_into_its_name():
+    ents = extract_entities("عززت الغرفة التجارية الصناعية بالمدينة المنورة حضورها")
+    assert "الغرفة التجارية الصناعية بالمدينة المنورة" in names(ents and "عززت الغرفة التجارية الصناعية بالمدينة المنورة حضورها")
+    assert [c.code for c in ents.countries] == ["SA"]
+
+
+@pytest.mark.parametrize("text, name", [
+    ("قال البيت الأبيض إن الرئيس سيزور المنطقة", "البيت الأبيض"),
+    ("نشر اللاعب صورته عبر حسابه في تويتر", "تويتر"),
+])
+def test_well_known_bodies_without_a_head_noun(text, name):
+    assert name in names(text, "organization")
