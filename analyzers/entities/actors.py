@@ -546,7 +546,9 @@ def _strip_clitic(word, norm, types=frozenset()):
     return word
 
 
+@CACHED
 def _known_word(norm):
+    """A word the cluster map knows (seen five times in SaudiNewsNet)."""
     from analyzers.entities.crf import clusters
 
     return norm in clusters()
@@ -741,11 +743,20 @@ MEMBERSHIP = frozenset(normalize(w) for w in (
 ).split())
 
 
+@lru_cache(maxsize=1)
+def _membership_words():
+    from analyzers.entities.tokens import clitic_closure
+
+    return clitic_closure(MEMBERSHIP)
+
+
 def _mark_titles(norms, mentions):
     """Mark the organisations named in a person's job title: right after a
     membership role (عضو | مجلس الشورى، المستشار | بالديوان الملكي), or
     linked by ب or في to one that is (رئيس اللجنة الفنية | بالاتحاد
     السعودي للتايكوندو)."""
+    if _membership_words().isdisjoint(norms):
+        return
     previous = None
     for m in mentions:
         if m.kind == ORGANIZATION and m.start:
@@ -775,7 +786,9 @@ def _find_clubs(norms, mentions, taken):
     prepositional phrase follows (الهلال الأحمر، الاتحاد الآسيوي،
     الاتحاد السعودي لكرة القدم).
     """
-    found = list(club_table().find(norms))
+    if SPORTS_CUES.isdisjoint(norms) and _club_prefix_words().isdisjoint(norms):
+        return   # no football word and no نادي/فريق: most texts
+    found = list(club_table().find_sparse(norms))
     if not found:
         return
     if not _sports_text(norms, {c[0][0].name for _, _, c, _ in found}):
@@ -830,6 +843,13 @@ def _prefixed(norms, hit):
 CLUB_HEADS = frozenset(normalize(w) for w in "نادي فريق".split())
 
 
+@lru_cache(maxsize=1)
+def _club_prefix_words():
+    from analyzers.entities.tokens import clitic_closure
+
+    return clitic_closure(CLUB_HEADS)
+
+
 def _describes_noun(prev, norm):
     """Tell a club name that is an adjective of the definite noun before it
     (اللاعبين الشباب); a club follows an indefinite one (لاعبي الهلال)."""
@@ -842,7 +862,7 @@ def _find_offices(norms, mentions, taken):
     where no name follows them and they are no complement of a role or of
     another name (مستشار الرئيس الأمريكي، كأس خادم الحرمين الشريفين).
     The mentions are descriptive: a title is no name."""
-    found = list(office_table().find(norms))
+    found = list(office_table().find_sparse(norms))
     if not found:
         return
     n = len(norms)
@@ -1201,27 +1221,34 @@ def _group(tokens, norms, mentions, actor_type):
             if key is None:
                 key = keys[id(root)] = normalize(text(root))
         groups.setdefault(key, []).append(m)
+    summaries = {key: _summary(group, text) for key, group in groups.items()}
     actors, person_tokens = [], set()
-    for group in _merge_aliases(groups, text):
-        known = next((m.known for m in group if m.known), None)
+    for keys_ in _merge_aliases(summaries):
+        group = groups[keys_[0]] if len(keys_) == 1 else [m for k in keys_ for m in groups[k]]
+        known, name, kind = summaries[keys_[0]] if len(keys_) == 1 else _summary(group, text)
         if known is not None and all(m.weak for m in group):
             continue  # المالكي alone may be anyone of that name
         if all(m.in_title for m in group):
             continue  # عضو مجلس الشورى: the person's title, not an actor of the text
-        surfaces = list(map(text, group))
-        if known is not None:
-            name, kind, label_en = known.name, known.kind, known.label_en
-        else:
-            longest = max(group, key=lambda m: (m.end - m.start, -m.start))
-            name, kind, label_en = text(longest), _kind_of(group), ""
         if kind == PERSON:
             # A title's demonym (وزير الخارجية المصري) still names its country.
             for m in group:
                 if m.source != "office":
                     person_tokens.update(range(m.start, m.end))
-        actors.append(actor_type(name, kind, sorted(set(surfaces)), len(group), label_en))
+        label_en = known.label_en if known is not None else ""
+        actors.append(actor_type(name, kind, sorted(set(map(text, group))), len(group), label_en))
     actors.sort(key=lambda a: (-a.count, a.name))
     return actors, frozenset(person_tokens)
+
+
+def _summary(group, text):
+    """Return ``(known actor or None, name, kind)`` of a group of mentions:
+    the gazetteer's, else the longest mention's words and the group's kind."""
+    known = next((m.known for m in group if m.known), None)
+    if known is not None:
+        return known, known.name, known.kind
+    longest = max(group, key=lambda m: (m.end - m.start, -m.start)) if len(group) > 1 else group[0]
+    return None, text(longest), _kind_of(group)
 
 
 def _kind_of(group):
@@ -1233,13 +1260,14 @@ def _kind_of(group):
     return max((PERSON, ORGANIZATION), key=votes.count)
 
 
-def _merge_aliases(groups, text):
-    """Return the groups of mentions with the aliases of one actor merged.
+def _merge_aliases(summaries):
+    """Return the keys of ``summaries`` in groups, one group per actor: the
+    aliases of one actor merged.
 
-    ``groups`` maps a key to the mentions whose root is one name (or one
-    gazetteer actor).  A group whose name is another's short form joins it
-    when exactly one group fits, across kinds (the CRF may type a lone
-    surname as an organisation):
+    ``summaries`` maps a key (one name, or one gazetteer actor) to its
+    ``(known, name, kind)``.  A name that is another's short form joins it
+    when exactly one fits, across kinds (the CRF may type a lone surname
+    as an organisation):
 
     * the same words (فيدال typed person once and organisation once);
     * a surname or a given name alone, for a person named in full
@@ -1247,19 +1275,12 @@ def _merge_aliases(groups, text):
     * a person's first and last names (عيسى العمراني -> عيسى أحمد
       العمراني) or last names (عبد الغني -> حسين عبد الغني);
     * an organisation's first words (مطار الملك خالد -> مطار الملك خالد
-      الدولي), or its head and nouns without the adjectives (اتحاد السباحة
+      الدولي), or its head and nouns without the demonym (اتحاد السباحة
       -> الاتحاد السعودي للسباحة).
     """
-    if len(groups) < 2:
-        return list(groups.values())
-    infos = []
-    for key, group in groups.items():
-        known = next((m.known for m in group if m.known), None)
-        longest = max(group, key=lambda m: (m.end - m.start, -m.start))
-        name = known.name if known else text(longest)
-        kind = known.kind if known else _kind_of(group)
-        words = tuple(bare(w) for w in normalize(name).split())
-        infos.append((key, kind, words, known))
+    if len(summaries) < 2:
+        return [[key] for key in summaries]
+    infos = [(key, kind, _name_words(name), known) for key, (known, name, kind) in summaries.items()]
     parent = list(range(len(infos)))
 
     def find(a):
@@ -1273,31 +1294,39 @@ def _merge_aliases(groups, text):
         if a != b:
             parent[a] = b
 
-    by_words = {}
-    for n, (_, _, words, _) in enumerate(infos):
+    by_words, by_last, by_first, org_prefix, org_nouns = {}, {}, {}, {}, {}
+    for n, (_, kind, words, _) in enumerate(infos):
         by_words.setdefault(words, []).append(n)
+        if len(words) > 1 and kind == PERSON:
+            by_last.setdefault(words[-1], []).append(n)
+            by_first.setdefault(words[0], []).append(n)
+        elif len(words) > 1 and kind == ORGANIZATION:
+            org_prefix.setdefault(words[0], []).append(n)
+            org_nouns.setdefault(_org_nouns(words), []).append(n)
     for same in by_words.values():
         for n in same[1:]:
             join(n, same[0])
-    people = [(n, words) for n, (_, kind, words, _) in enumerate(infos) if kind == PERSON and len(words) > 1]
-    orgs = [(n, words) for n, (_, kind, words, _) in enumerate(infos) if kind == ORGANIZATION and len(words) > 1]
     for n, (_, kind, words, known) in enumerate(infos):
         if known is not None:
             continue   # a gazetteer actor's aliases are its own
-        fits = [m for m, full in people if m != n and len(full) > len(words) and _short_person(words, full)]
+        people = by_last.get(words[-1], []) + (by_first.get(words[0], []) if len(words) == 1 else [])
+        fits = [m for m in people if m != n and len(infos[m][2]) > len(words) and _short_person(words, infos[m][2])]
         if kind == ORGANIZATION and not fits:
-            fits = [m for m, full in orgs if m != n and len(full) > len(words) and full[:len(words)] == words]
+            fits = [m for m in org_prefix.get(words[0], ())
+                    if m != n and len(infos[m][2]) > len(words) and infos[m][2][:len(words)] == words]
             if not fits:
-                fits = [m for m, full in orgs if m != n and _short_org(words, full)]
+                short = _org_nouns(words)
+                fits = [m for m in org_nouns.get(short, ()) if m != n and infos[m][2] != words] \
+                    if len(short) > 1 else []
             if not fits:
                 # نادي الاتحاد السعودي is the club الاتحاد.
                 core = _club_core(words)
-                fits = [m for m, (_, _, other, _) in enumerate(infos) if m != n and core and other == core]
+                fits = [m for m in by_words.get(core, ()) if m != n] if core else []
         if len({find(m) for m in fits}) == 1:
             join(n, fits[0])
     merged = {}
     for n, (key, _, _, _) in enumerate(infos):
-        merged.setdefault(find(n), []).extend(groups[key])
+        merged.setdefault(find(n), []).append(key)
     return list(merged.values())
 
 
@@ -1332,7 +1361,20 @@ def _org_nouns(words):
     return tuple(out)
 
 
-def _short_org(words, full):
-    short = _org_nouns(words)
-    return len(short) > 1 and short == _org_nouns(full) and words != full
+@CACHED
+def _name_words(name):
+    """Return a name's words as _merge_aliases compares them: normalized,
+    without clitics or article, عبد and أبو joined to the next word as
+    they are written either way (عبد الغني, عبدالغني)."""
+    words = normalize(name).split()
+    out = []
+    for n, word in enumerate(words):
+        if out and out[-1][1] and word:
+            out[-1] = (out[-1][0] + word, False)
+        else:
+            out.append((word, word in JOINED_NAMES and n + 1 < len(words)))
+    return tuple(bare(w) for w, _ in out)
+
+
+JOINED_NAMES = frozenset(normalize(w) for w in "عبد أبو ابو".split())
 

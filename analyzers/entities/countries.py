@@ -296,7 +296,7 @@ def find_countries(norms, person_tokens=frozenset(), hits=None, skip=frozenset()
         and not _is_surname(norms, start, prefix, kind, person_tokens)
         and not _is_language(norms, start, kind)
     ]
-    if found and _tables().ambiguous:
+    if found and not _ambiguous_words().isdisjoint(norms):
         found = _resolve_ambiguous(norms, found)
     if any(kind == "implicit" for _, _, _, kind in found):
         # المملكة is Saudi Arabia in Saudi papers, unless another kingdom is named.
@@ -321,6 +321,14 @@ def _is_language(norms, i, kind):
     # The nisba before و may be no country's (العربية).
     return (norms[i].startswith("و") and i >= 2 and prev.endswith("يه")
             and any(form in LANGUAGE_NOUNS for form, _ in clitic_variants(norms[i - 2])))
+
+
+@lru_cache(maxsize=1)
+def _ambiguous_words():
+    """Every word an ambiguous name's first word can be written as."""
+    from analyzers.entities.tokens import clitic_closure
+
+    return clitic_closure({text.split()[0] for text in _tables().ambiguous})
 
 
 def _resolve_ambiguous(norms, found):

@@ -20,7 +20,8 @@ DASHES = frozenset(("-", "–", "—", ""))
 COLON = ":"
 # A first body line this short, with a dash or an agency's mark, is a
 # dateline or byline; one of at most SHORT_LINE words is one even without
-# («الاقتصادية» من الرياض).
+# («الاقتصادية» من الرياض).  Only when a story follows it: a body of one
+# short line is the story itself.
 MAX_DATELINE = 16
 SHORT_LINE = 4
 # A byline that opens the body's first line ends with a colon this close
@@ -53,15 +54,16 @@ def boilerplate(norms):
         colon = next((i for i in range(start, min(end, start + MAX_BYLINE)) if norms[i] == COLON), None)
         if colon is not None and any(norms[i] in DASHES for i in range(start, colon)):
             skip.update(range(start, colon + 1))
-        elif end - start <= MAX_DATELINE and (
+        elif len(body) > 1 and end - start <= MAX_DATELINE and (
             any(w in DASHES or w in AGENCY_MARKS for w in words)
             or sum(map(str.isalpha, words)) <= SHORT_LINE
         ):
             skip.update(range(start, end))
-    for start, end in body:
-        if tuple(norms[start:start + len(FOOTER_START)]) == FOOTER_START:
-            skip.update(range(start, end))
-    if body:
+    if FOOTER_START[0] in norms:
+        for start, end in body:
+            if tuple(norms[start:start + len(FOOTER_START)]) == FOOTER_START:
+                skip.update(range(start, end))
+    if body and TAGS in norms:
         # The tag list ends the last line, after a sentence: "... . سمات a b c".
         start, end = body[-1]
         for i in range(end - 1, start - 1, -1):
