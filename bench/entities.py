@@ -32,6 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analyzers.entities import crf, extract_entities_many  # noqa: E402
+from analyzers.entities.conll import read_conll, spans  # noqa: E402
+from analyzers.entities.crfmodel import MODEL  # noqa: E402
+from analyzers.entities.resources import data_path  # noqa: E402
+from analyzers.entities.training import train  # noqa: E402
 from analyzers.entities.actors import find_mentions  # noqa: E402
 from analyzers.entities.tokens import normalize_tokens, tokenize  # noqa: E402
 
@@ -106,8 +110,8 @@ def score(gold_sents, pred_sents):
     """Return ``{type: (tp, fp, fn)}`` over CoNLL chunks, plus "ALL"."""
     counts = {t: [0, 0, 0] for t in TYPES + ("ALL",)}
     for gold, pred in zip(gold_sents, pred_sents):
-        g = set(crf.spans(gold))
-        p = set(crf.spans(pred))
+        g = set(spans(gold))
+        p = set(spans(pred))
         for kind in TYPES:
             gk = {s for s in g if s[2] == kind}
             pk = {s for s in p if s[2] == kind}
@@ -171,11 +175,11 @@ def run_fold(args):
         model = Path(keep[0])
         if not model.is_file():
             model.parent.mkdir(parents=True, exist_ok=True)
-            crf.train(train_sents, model)
+            train(train_sents, model)
         return score_both(model, test_sents)
     with tempfile.TemporaryDirectory() as tmp:
         model = Path(tmp) / "fold.crfsuite"
-        crf.train(train_sents, model)
+        train(train_sents, model)
         return score_both(model, test_sents)
 
 
@@ -196,7 +200,7 @@ def report(title, counts):
 
 
 def cross_validate(k, workers, only=None, models=None):
-    sentences = crf.read_conll(ANERCORP)
+    sentences = read_conll(ANERCORP)
     bounds = fold_bounds(sentences, k)
     jobs = []
     for fold in only or range(k):
@@ -223,7 +227,7 @@ def read_aqmar():
                "MIS2": "MISC", "MIS3": "MISC", "MIS-1": "MISC", "MIS-2": "MISC"}
     out = []
     for path in sorted(AQMAR.glob("*.txt")):
-        out += crf.read_conll(path, tag_map)
+        out += read_conll(path, tag_map)
     return out
 
 
@@ -231,9 +235,9 @@ def evaluate_aqmar(retrain):
     """Score AQMAR with the packaged model (built by scripts/train_ner.py from
     all of the ANERcorp train part), or a fresh one with ``retrain``."""
     test_sents = read_aqmar()
-    model = crf.data_path(crf.MODEL)
+    model = data_path(MODEL)
     if retrain or not model.is_file():
-        counts, full, names = run_fold((crf.read_conll(ANERCORP), test_sents))
+        counts, full, names = run_fold((read_conll(ANERCORP), test_sents))
     else:
         counts, full, names = score_both(model, test_sents)
     report("AQMAR (Wikipedia), model trained on all of the ANERcorp train part, CRF alone", counts)

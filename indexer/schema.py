@@ -24,6 +24,15 @@ COUNTRY = "country"
 ACTOR = "actor"
 ENTITIES = "entities"
 ORIGIN = "origin"
+# A hash of everything an article is indexed from (see
+# indexer.segments.fingerprint): a rerun skips articles whose fingerprint
+# the index holds.  CONTENT hashes title and text alone: another id with
+# the same content is an exact duplicate.
+FINGERPRINT = "fingerprint"
+CONTENT = "content"
+# The MinHash signature of the body and the near-copy cluster key, packed
+# (indexer.nearcopy); read into each segment's arrays.
+NEARCOPY = "nearcopy"
 
 # Multi-valued facets (country, actor) are joined with this separator into
 # one column value per document.  Names never contain an ASCII comma (the
@@ -32,7 +41,9 @@ FACET_SEPARATOR = ","
 
 # Bumped whenever the schema or the analysis changes in a way that needs a
 # rebuild; written into the index folder's marker file.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
+# 32 MinHash minima (uint32) and an int64 cluster key.
+NEARCOPY_BYTES = 32 * 4 + 8
 
 
 class ArabicText(fields.TEXT):
@@ -95,5 +106,8 @@ def build_schema():
             ACTOR: FacetColumn(),
             ENTITIES: fields.STORED(),
             ORIGIN: fields.STORED(),
+            FINGERPRINT: fields.ID(stored=False),
+            CONTENT: fields.ID(stored=False),
+            NEARCOPY: fields.COLUMN(columns.FixedBytesColumn(NEARCOPY_BYTES)),
         }
     )

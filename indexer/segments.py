@@ -13,9 +13,18 @@ The segment-level writer (Whoosh's private API) is in
 """
 
 import gc
+import hashlib
+from functools import lru_cache
+from importlib import resources
+
+from whoosh.reading import SegmentReader
 
 from analyzers.tokenizer import is_word
+from indexer import columns
+from indexer.boilerplate import strip
+from indexer.facets import actor_facet_value
 from indexer import schema as S
+from indexer.cleaning import duplicate_key
 from indexer.whoosh_internals import ChunkWriter, PrivateTempStorage
 
 # Container allocations between two garbage collections in a worker.
@@ -63,17 +72,32 @@ def init_worker(entities):
     gc.set_threshold(GC_THRESHOLD, 20, 20)
 
 
-def actor_facet_value(name):
-    """The value an actor is stored under in the actor facet (no separators)."""
-    return name.replace(S.FACET_SEPARATOR, " ")
-
-
 def article_text(article):
     """The text an article is searched and recognised in: title, then body."""
     return f"{article.title}\n{article.body}"
 
 
-def document_fields(article, entities=None, tokens=None):
+@lru_cache(maxsize=1)
+def entity_version():
+    """A hash of the entity recogniser's data (tables and model): articles
+    indexed with other data are not unchanged, their entities may differ."""
+    digest = hashlib.sha1()
+    data = resources.files("analyzers.entities").joinpath("data")
+    for entry in sorted(data.iterdir(), key=lambda e: e.name):
+        if entry.is_file():
+            digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def fingerprint(article, entities):
+    """A hash of everything ``article`` is indexed from: its fields, and the
+    entity data when ``entities`` are recognised."""
+    parts = (article.id, article.title, article.body, article.date.isoformat() if article.date else "",
+             article.source, article.author, article.url, entity_version() if entities else "")
+    return hashlib.sha1("\0".join(parts).encode("utf-8")).hexdigest()[:20]
+
+
+def document_fields(article, entities=None, tokens=None, fingerprint=None, nearcopy=None):
     """Return the Whoosh field values of one article; ``tokens`` are its
     text's tokens, if the entity recogniser split it already."""
     # Title and body searched as one field (see indexer.schema); its words
@@ -86,7 +110,12 @@ def document_fields(article, entities=None, tokens=None):
         S.AUTHOR: article.author,
         S.URL: article.url,
         S.ORIGIN: article.origin,
+        S.CONTENT: duplicate_key(article.title, article.body),
     }
+    if fingerprint is not None:
+        doc[S.FINGERPRINT] = fingerprint
+    if nearcopy is not None:
+        doc[S.NEARCOPY] = nearcopy
     if article.source:
         doc[S.SOURCE] = article.source
     if article.date is not None:
@@ -104,24 +133,50 @@ def document_fields(article, entities=None, tokens=None):
     return doc
 
 
-def build_segment(index_dir, indexname, articles, entities, limitmb):
+def build_segment(index_dir, indexname, articles, entities, limitmb, boilerplate=None, nearcopies=None):
     """Write ``articles`` into a new segment of the index; return the Segment.
 
-    Runs in a worker process (or in the parent when there is one job).
+    ``boilerplate`` is ``{source: keys}`` (:mod:`indexer.boilerplate`):
+    those segments of an article are left out of entity recognition (they
+    stay searchable).  ``nearcopies`` maps an article's id to its packed
+    near-copy signature and cluster (:mod:`indexer.nearcopy`).  Runs in a worker process (or in the parent when there
+    is one job).
     """
     ix = _index(index_dir, indexname)
     extract = _extractor(entities)
+    boilerplate = boilerplate or {}
+    nearcopies = nearcopies or {}
     writer = ChunkWriter(ix, limitmb=limitmb)
     try:
         for start in range(0, len(articles), ENTITY_BATCH):
             chunk = articles[start:start + ENTITY_BATCH]
+            texts = [article_text(a) for a in chunk]
             if extract:
-                found = extract([article_text(a) for a in chunk], with_tokens=True)
+                # Entities are recognised without the source's boilerplate;
+                # where some was cut, the recogniser's tokens are not the
+                # whole text's, which is then split again for its terms.
+                stripped = [strip(t, boilerplate.get(a.source)) for a, t in zip(chunk, texts)]
+                found = extract(stripped, with_tokens=True)
+                found = [(e, tokens if s is t else None) for (e, tokens), s, t in zip(found, stripped, texts)]
             else:
                 found = [(None, None)] * len(chunk)
             for article, (entities, tokens) in zip(chunk, found):
-                writer.add_document(**document_fields(article, entities, tokens))
-        return writer.finish_segment()
+                writer.add_document(**document_fields(
+                    article, entities, tokens, fingerprint(article, extract is not None),
+                    nearcopies.get(article.id),
+                ))
+        segment = writer.finish_segment()
     except BaseException:
         writer.abandon()
         raise
+    write_arrays(index_dir, ix, segment)
+    return segment
+
+
+def write_arrays(index_dir, ix, segment):
+    """Save the search arrays of a new segment beside it (:mod:`indexer.columns`)."""
+    reader = SegmentReader(ix.storage, ix.schema, segment)
+    try:
+        columns.write(index_dir, segment.segment_id(), columns.compute(reader))
+    finally:
+        reader.close()

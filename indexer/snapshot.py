@@ -12,11 +12,12 @@ import threading
 
 import numpy as np
 
+from indexer import columns
 from indexer import schema as S
+from indexer.boilerplate import Boilerplate
 from indexer.facets import FacetColumn
 from indexer.ranking import Ranker
 
-_MAX_LONG = 1 << 63
 # Generations whose arrays are kept: threads may briefly straddle a commit.
 KEPT_GENERATIONS = 2
 
@@ -26,7 +27,9 @@ class Generation:
 
     def __init__(self, generation):
         self.generation = generation
-        self.lock = threading.Lock()
+        # Re-entrant: an array built from another (the ranker from the
+        # lengths) builds that one first, under the same lock.
+        self.lock = threading.RLock()
         self.cache = {}
 
 
@@ -35,10 +38,16 @@ class Snapshot:
     through this thread's searcher, since Whoosh's file objects must not be
     shared between threads."""
 
-    def __init__(self, generation, searcher):
+    def __init__(self, generation, searcher, segment_arrays, index_dir=None):
         self._generation = generation
         self.searcher = searcher
         self.size = searcher.doc_count_all()
+        self._segment_arrays = segment_arrays
+        self._index_dir = index_dir
+
+    def cached(self, key, build):
+        """``build()``, once per generation for ``key``."""
+        return self._get(key, build)
 
     def _get(self, key, build):
         shared = self._generation
@@ -61,36 +70,27 @@ class Snapshot:
         return self._get("live", build)
 
     @property
-    def dates(self):
-        """Each document's date as Whoosh's long, or -1 when it has none."""
+    def arrays(self):
+        """The generation's :class:`indexer.columns.SegmentArrays`, joined
+        from each segment's (loaded once per segment, across generations)."""
 
         def build():
-            dates = np.full(self.size, -1, dtype=np.int64)
-            reader = self.searcher.reader()
-            if reader.has_column(S.DATE):
-                column = reader.column_reader(S.DATE, translate=False)
-                for docnum in range(self.size):
-                    value = column[docnum]
-                    # Raw values are datetime_to_long(date); a document
-                    # without a date reads back as the column's default,
-                    # outside that range (0 or past 2**63).
-                    if 0 < value < _MAX_LONG:
-                        dates[docnum] = value
-            return dates
+            parts = [
+                (self._segment_arrays(sub.reader()), offset)
+                for sub, offset in self.searcher.leaf_searchers()
+            ]
+            return columns.Joined(parts)
 
-        return self._get("dates", build)
+        return self._get("arrays", build)
+
+    @property
+    def dates(self):
+        """Each document's date as Whoosh's long, or -1 when it has none."""
+        return self.arrays.dates
 
     @property
     def ranker(self):
-        def build():
-            reader = self.searcher.reader()
-            lengths = np.fromiter(
-                (reader.doc_field_length(d, S.TEXT, 0) for d in range(self.size)),
-                dtype=np.float64, count=self.size,
-            )
-            return Ranker(self.searcher, S.TEXT, lengths)
-
-        return self._get("ranker", build)
+        return self._get("ranker", lambda: Ranker(self.searcher, S.TEXT, self.arrays.lengths))
 
     @property
     def vocabulary(self):
@@ -107,17 +107,29 @@ class Snapshot:
 
         return self._get("vocabulary", build)
 
-    def facet(self, name, spec):
-        fieldname, multi = spec
-        return self._get(("facet", name), lambda: FacetColumn(self.searcher.reader(), fieldname, multi))
+    @property
+    def boilerplate(self):
+        """{source: boilerplate keys} as the indexer last saved them
+        (:mod:`indexer.boilerplate`), for snippets."""
+        def build():
+            if self._index_dir is None:
+                return {}
+            return Boilerplate.load(self._index_dir).table()
+
+        return self._get("boilerplate", build)
+
+    def facet(self, name):
+        return self._get(("facet", name), lambda: FacetColumn(self.arrays.facet(name), self.size))
 
 
 class Snapshots:
     """Hands each thread its searcher and snapshot of the latest commit."""
 
-    def __init__(self, ix, weighting):
+    def __init__(self, ix, weighting, index_dir=None):
         self.ix = ix
         self.weighting = weighting
+        self.index_dir = index_dir
+        self._segments = {}   # segment id -> SegmentArrays
         self._lock = threading.Lock()
         self._local = threading.local()
         self._searchers = []
@@ -141,12 +153,15 @@ class Snapshots:
         if searcher is None:
             searcher = self._local.searcher = self._open_searcher()
         elif not searcher.up_to_date():
-            # Refreshing reuses the readers of unchanged segments, but
-            # Whoosh's refresh of an empty index's reader fails.  The old
-            # searcher's files close when it is garbage collected.
-            fresh = searcher.refresh() if searcher.doc_count_all() else self.ix.searcher(weighting=self.weighting)
+            # A new searcher, not searcher.refresh(): whoosh-reloaded 2.7.5's
+            # reader reuse adds back every segment the new commit dropped
+            # (merged away), so its documents would count twice.  The
+            # expensive part, each segment's arrays, is kept by segment.
+            # The old searcher was this thread's alone: closed now.
+            fresh = self.ix.searcher(weighting=self.weighting)
             with self._lock:
                 self._searchers = [s for s in self._searchers if s is not searcher] + [fresh]
+            searcher.close()
             searcher = self._local.searcher = fresh
         generation = searcher.reader().generation()
         with self._lock:
@@ -155,4 +170,25 @@ class Snapshots:
                 shared = self._generations[generation] = Generation(generation)
                 for old in sorted(self._generations)[:-KEPT_GENERATIONS]:
                     del self._generations[old]
-        return searcher, Snapshot(shared, searcher)
+                # Segments merged away are not needed again.
+                current = {_segment_id(sub.reader()) for sub, _ in searcher.leaf_searchers()}
+                self._segments = {k: v for k, v in self._segments.items() if k in current}
+        return searcher, Snapshot(shared, searcher, self._arrays_of, self.index_dir)
+
+    def _arrays_of(self, reader):
+        """A segment's arrays, loaded once while the segment lives."""
+        segment_id = _segment_id(reader)
+        if segment_id is None:   # an empty index's reader
+            return columns.compute(reader)
+        with self._lock:
+            found = self._segments.get(segment_id)
+        if found is None:
+            found = columns.for_segment(self.index_dir, reader)
+            with self._lock:
+                self._segments[segment_id] = found
+        return found
+
+
+def _segment_id(reader):
+    segment = reader.segment()
+    return segment.segment_id() if segment is not None else None

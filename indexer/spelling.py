@@ -54,8 +54,8 @@ def respellings(text, vocabulary, doc_frequency, limit=3):
 def one_edit(term):
     """Every string one deletion, transposition, replacement or insertion from ``term``.
 
-    >>> sorted(one_edit("اب"))[:3]
-    ['', 'ا', 'اا']
+    >>> {"ا", "با", "ابت", "اث"} <= one_edit("اب"), len(one_edit("اب"))
+    (True, 154)
     """
     splits = [(term[:i], term[i:]) for i in range(len(term) + 1)]
     edits = {a + b[1:] for a, b in splits if b}

@@ -51,7 +51,7 @@ from whoosh.index import TOC, FileIndex, clean_files
 from whoosh.matching import ListMatcher
 from whoosh.reading import SegmentReader
 from whoosh.scoring import BM25F
-from whoosh.writing import MERGE_SMALL, PostingPool, SegmentWriter
+from whoosh.writing import PostingPool, SegmentWriter
 
 DISTRIBUTION = "whoosh-reloaded"
 SUPPORTED_VERSION = "2.7.5"
@@ -439,19 +439,28 @@ class ChunkWriter(SegmentWriter):
 
 # --- 4. committing prebuilt segments --------------------------------------
 
-def commit_segments(ix, segments, delete):
+def commit_segments(ix, segments, delete, plan=None, limitmb=128):
     """Make ``segments`` part of the index in one atomic commit.
 
     ``delete(writer)`` deletes the documents the new segments replace (with
     ``writer.delete_by_term``) and returns what it likes, which is returned.
-    Tiny segments left by small runs are merged (Whoosh's MERGE_SMALL); the
-    new segments are taken as they are.  The table of contents is written
-    last, so a crash before it leaves the previous index whole.
+    ``plan(old segments)`` returns ``(to merge, to keep)``: the index's
+    segments that are rewritten into one (their deleted documents left
+    out), and those kept as they are; a segment in neither is dropped (it
+    must have no live document).  The new segments are taken as they are.
+    The table of contents is written last, so a crash before it leaves the
+    previous index whole.
     """
-    writer = SegmentWriter(ix, _lk=False)
+    writer = ChunkWriter(ix, limitmb)
     try:
         result = delete(writer)
-        kept = MERGE_SMALL(writer, writer.segments)
+        merge, kept = plan(list(writer.segments)) if plan else ([], list(writer.segments))
+        for segment in merge:
+            reader = SegmentReader(writer.storage, writer.schema, segment)
+            try:
+                writer.add_reader(reader)
+            finally:
+                reader.close()
         if writer._added:
             kept.append(writer._finalize_segment())
         else:

@@ -18,18 +18,21 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 from whoosh import index
 from whoosh.filedb.filestore import FileStorage
 
+from indexer import columns, nearcopy
 from indexer import schema as S
-from indexer.whoosh_internals import clean_index_files, commit_segments, open_for_reading
+from indexer.boilerplate import Boilerplate, strip
+from indexer.store import INDEX_NAME, MARKER, check_index_dir, open_index  # noqa: F401  (the writer's API too)
+from indexer.whoosh_internals import clean_index_files, commit_segments
 from analyzers.analysis import analysis_fingerprint
 from indexer.errors import IndexBusy, IndexMissing, IndexStale, NotAnArchiveIndex
+from indexer.cleaning import duplicate_key
 from indexer.readers import Problem, read_sources
-from indexer.segments import build_segment, init_worker
+from indexer.segments import build_segment, fingerprint, init_worker
 
-MARKER = "archive-index.json"
-INDEX_NAME = "MAIN"
 DEFAULT_BATCH = 4000
 DEFAULT_MEMORY_MB = 1024
 # Below this many articles a batch is built in the parent: starting worker
@@ -46,6 +49,11 @@ MAX_EXAMPLES = 1000
 class IndexReport:
     added: int = 0
     updated: int = 0
+    # Already in the index as they are (a rerun), and exact copies (same
+    # title and text) of another article, which are left out.
+    unchanged: int = 0
+    duplicates: int = 0
+    duplicate_examples: list = field(default_factory=list)
     skipped_count: int = 0
     warning_count: int = 0
     skipped: list = field(default_factory=list)
@@ -77,51 +85,23 @@ class IndexReport:
 
 
 def reason_kind(reason):
-    """A problem's reason without its particulars (names, numbers), for counting."""
-    return re.sub(r"'[^']*'|0x[0-9a-f]+|\d[\d,]*", "…", reason)
+    """A problem's reason without its particulars, for counting: numbers and
+    quoted values go, a quoted field name or file type stays.
 
-
-def _visible_entries(path):
-    return [p for p in path.iterdir() if not p.name.startswith(".")]
-
-
-def check_index_dir(index_dir):
-    """Return True if ``index_dir`` holds an archive index, False if it is
-    missing or empty; raise NotAnArchiveIndex for anything else.
-
-    Whoosh unpickles the schema it finds, so a folder this archive did not
-    create is untrusted code: it is refused, not opened.
+    >>> reason_kind("missing text: field 'content' is empty, and no title")
+    "missing text: field 'content' is empty, and no title"
+    >>> reason_kind("field 'date': no date in '2015-99-99 12:00'; row 3 of 5")
+    "field 'date': no date in …; row … of …"
     """
-    path = Path(index_dir)
-    if not path.exists() or not _visible_entries(path):
-        return False
-    if not path.is_dir():
-        raise NotAnArchiveIndex(index_dir, "not a folder")
-    marker = path / MARKER
-    if not marker.exists():
-        raise NotAnArchiveIndex(index_dir, f"it has files but no {MARKER}")
-    try:
-        info = json.loads(marker.read_text("utf-8"))
-    except (OSError, ValueError) as e:
-        raise NotAnArchiveIndex(index_dir, f"unreadable {MARKER}: {e}") from None
-    if info.get("schema_version") != S.SCHEMA_VERSION:
-        raise NotAnArchiveIndex(
-            index_dir,
-            f"schema version {info.get('schema_version')} but this archive writes "
-            f"{S.SCHEMA_VERSION}; rebuild it into an empty folder",
-        )
-    if info.get("analysis") not in (None, analysis_fingerprint()):
-        raise IndexStale(index_dir)
-    return index.exists_in(index_dir, indexname=INDEX_NAME)
+    def quoted(match):
+        return match.group(0) if _NAME.fullmatch(match.group(1)) else "…"
+
+    return _NUMBER.sub("…", _QUOTED.sub(quoted, reason))
 
 
-def open_index(index_dir):
-    """Open an existing archive index for reading, or raise IndexMissing."""
-    if not check_index_dir(index_dir):
-        raise IndexMissing(index_dir)
-    # Segments are read through one memory map each, without the copies
-    # Whoosh's own storage makes (see indexer.whoosh_internals).
-    return open_for_reading(index_dir, INDEX_NAME)
+_QUOTED = re.compile(r"'([^']*)'")
+_NAME = re.compile(r"[\w.\-]{1,30}")
+_NUMBER = re.compile(r"(?<![\w\-'.])0x[0-9a-f]+|(?<![\w\-'.])\d[\d,]*")
 
 
 def _write_storage(index_dir):
@@ -181,6 +161,64 @@ def _indexed_ids(ix):
         return set(reader.field_terms(S.ID))
 
 
+def _live_terms(ix, fieldname):
+    """The terms of ``fieldname`` that a live document holds (a deleted
+    document's terms stay in the term list until its segment is merged)."""
+    found = set()
+    with ix.reader() as reader:
+        for leaf, _ in reader.leaf_readers():
+            if not leaf.has_deletions():
+                found.update(leaf.field_terms(fieldname))
+                continue
+            for term in leaf.field_terms(fieldname):
+                if leaf.postings(fieldname, term).is_active():
+                    found.add(term)
+    return found
+
+
+class _Known:
+    """What the index already holds, to skip unchanged articles and exact
+    copies of another article.
+
+    An article is unchanged when its fingerprint (every field, and the
+    entity data, see :func:`indexer.segments.fingerprint`) is in the index;
+    a duplicate when another id has its title and text (white space aside,
+    :func:`indexer.cleaning.duplicate_key`), in the index or
+    earlier in this run.
+    """
+
+    def __init__(self, ix, entities):
+        self.ix = ix
+        self.entities = entities
+        self.fingerprints = _live_terms(ix, S.FINGERPRINT)
+        self.contents = _live_terms(ix, S.CONTENT)
+        self.run = {}   # content hash -> id, in this run
+        self._searcher = None
+
+    def classify(self, article):
+        """Return "unchanged", ("duplicate", id of the original) or "index"."""
+        if fingerprint(article, self.entities) in self.fingerprints:
+            return "unchanged"
+        content = duplicate_key(article.title, article.body)
+        other = self.run.get(content)
+        if other is None and content in self.contents:
+            other = self._holder(content)
+        if other is not None and other != article.id:
+            return "duplicate", other
+        self.run[content] = article.id
+        return "index"
+
+    def _holder(self, content):
+        if self._searcher is None:
+            self._searcher = self.ix.searcher()
+        stored = self._searcher.document(**{S.CONTENT: content})
+        return stored[S.ID] if stored else None
+
+    def close(self):
+        if self._searcher is not None:
+            self._searcher.close()
+
+
 def _commit(ix, ids, segments, known):
     """Make ``segments`` part of the index, replacing older copies of ``ids``.
 
@@ -194,9 +232,64 @@ def _commit(ix, ids, segments, known):
     def delete(writer):
         return sum(1 for doc_id in ids if doc_id in known and writer.delete_by_term(S.ID, doc_id))
 
-    updated = commit_segments(ix, segments, delete)
+    updated = commit_segments(ix, segments, delete, plan=merge_plan)
     known.update(ids)
+    # A segment Whoosh merged at the commit has no search arrays yet.
+    with ix.reader() as reader:
+        for leaf, _ in reader.leaf_readers():
+            columns.ensure(ix.storage.folder, leaf)
     return updated
+
+
+# Segments with fewer live documents are merged together at a commit (runs
+# of a few articles each would otherwise pile up segments, and every query
+# term is looked up in each); so is a segment that is more deleted than live
+# (a re-index in place), which rewriting purges.
+SMALL_SEGMENT = 1000
+
+
+def merge_plan(segments):
+    """The index's merge policy: ``(segments to merge, segments to keep)``.
+
+    A segment with no live document is dropped (in neither list); one that
+    is mostly deleted, or small, is merged, when there is more than one
+    small one or any mostly deleted one.  Large segments are never merged:
+    a merge costs about half of indexing its documents again (Whoosh copies
+    postings one at a time), and the search reads every segment's postings
+    a block at a time, so a few dozen segments cost a query little
+    (bench/results/indexing.md).
+
+    >>> class Seg:
+    ...     def __init__(self, live, total): self.live, self.total = live, total
+    ...     def doc_count(self): return self.live
+    ...     def doc_count_all(self): return self.total
+    ...     def __repr__(self): return f"{self.live}/{self.total}"
+    >>> merge_plan([Seg(2000, 2000), Seg(0, 2000), Seg(900, 2000), Seg(10, 10), Seg(20, 20)])
+    ([900/2000, 10/10, 20/20], [2000/2000])
+    >>> merge_plan([Seg(2000, 2000), Seg(10, 10)])
+    ([], [2000/2000, 10/10])
+    """
+    live = [s for s in segments if s.doc_count()]
+    sparse = [s for s in live if s.doc_count() * 2 < s.doc_count_all()]
+    small = [s for s in live if s not in sparse and s.doc_count() < SMALL_SEGMENT]
+    merge = sparse + (small if sparse or len(small) > 1 else [])
+    return merge, [s for s in live if s not in merge]
+
+
+def _clusters(ix, index_dir):
+    """The near-copy clusters of the index's live articles (:mod:`indexer.nearcopy`)."""
+    signatures, keys = [], []
+    with ix.reader() as reader:
+        for leaf, _ in reader.leaf_readers():
+            arrays = columns.for_segment(index_dir, leaf)
+            live = np.ones(arrays.size, dtype=bool)
+            if leaf.has_deletions():
+                live[list(leaf.deleted_docs_set)] = False
+            signatures.append(np.asarray(arrays.signatures)[live])
+            keys.append(np.asarray(arrays.clusters)[live])
+    if not signatures:
+        return nearcopy.Clusters()
+    return nearcopy.Clusters(np.concatenate(signatures), np.concatenate(keys))
 
 
 def _chunks(articles, jobs):
@@ -244,6 +337,9 @@ def index_articles(
     ix = create_or_open(index_dir)
     lock = _acquire_lock(ix, index_dir, lock_timeout, on_wait)
     known = _indexed_ids(ix)
+    held = _Known(ix, entities)
+    boilerplate = Boilerplate.load(index_dir)
+    copies = _clusters(ix, index_dir)
     pool = None
     pending = None  # (ids, futures) of the batch being built
     build = partial(build_segment, str(index_dir), INDEX_NAME, entities=entities, limitmb=limitmb)
@@ -261,21 +357,32 @@ def index_articles(
             pool.shutdown()
             pool = None
         updated = _commit(ix, ids, segments, known)
+        boilerplate.save(index_dir)
         report.updated += updated
         report.added += len(ids) - updated
 
     def submit(batch):
         nonlocal pool, pending
         articles = list(batch.values())
+        # Decided from every article read so far, this batch's included.
+        table = boilerplate.table()
+        # Near-copy clusters are assigned here, in reading order, against
+        # every article indexed before (the body without its boilerplate).
+        found = {}
+        for a in articles:
+            sig = nearcopy.signature(strip(a.body, table.get(a.source)))
+            found[a.id] = nearcopy.pack(sig, copies.assign(a.id, sig))
+        run = partial(build, boilerplate={a.source: table[a.source] for a in articles if a.source in table},
+                      nearcopies=found)
         if jobs > 1 and len(articles) >= MIN_PARALLEL_BATCH and pool is None:
             pool = ProcessPoolExecutor(
                 jobs, mp_context=multiprocessing.get_context("spawn"),
                 initializer=init_worker, initargs=(entities,),
             )
         if pool is None:
-            futures = [_Done(build(articles))]
+            futures = [_Done(run(articles))]
         else:
-            futures = [pool.submit(build, chunk) for chunk in _chunks(articles, jobs)]
+            futures = [pool.submit(run, chunk) for chunk in _chunks(articles, jobs)]
         finish_pending()
         pending = (list(batch), futures)
 
@@ -288,13 +395,23 @@ def index_articles(
                 if on_problem:
                     on_problem(item)
                 continue
+            seen += 1
+            if on_progress:
+                on_progress(seen)
+            verdict = held.classify(item)
+            if verdict == "unchanged":
+                report.unchanged += 1
+                continue
+            if verdict != "index":
+                report.duplicates += 1
+                if len(report.duplicate_examples) < MAX_EXAMPLES:
+                    report.duplicate_examples.append((item.origin, item.id, verdict[1]))
+                continue
+            boilerplate.observe(item.source, item.body)
             # Within a batch the last copy of an id wins; across batches
             # the commit replaces the committed copy.
             batch.pop(item.id, None)
             batch[item.id] = item
-            seen += 1
-            if on_progress:
-                on_progress(seen)
             if len(batch) >= batch_size:
                 submit(batch)
                 batch = {}
@@ -305,6 +422,7 @@ def index_articles(
         with ix.searcher() as searcher:
             report.total_docs = searcher.doc_count()
     finally:
+        held.close()
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         lock.release()

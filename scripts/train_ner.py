@@ -185,14 +185,18 @@ def build_embedding_clusters(data_dir, out):
 
 
 def train(data_dir, out):
-    from analyzers.entities import crf, resources  # imports the cluster map just built
+    # Imported here: they read the cluster map just built.
+    from analyzers.entities import resources
+    from analyzers.entities.conll import read_conll
+    from analyzers.entities.crfmodel import compress_model
+    from analyzers.entities.training import train
 
     t0 = time.time()
     resources.check_all()   # a malformed gazetteer stops here, with its file and line
     hashes = resources.input_hashes()
-    sentences = crf.read_conll(data_dir / ANERCORP)
-    crf.train(sentences, out)
-    out = crf.compress_model(out)
+    sentences = read_conll(data_dir / ANERCORP)
+    train(sentences, out)
+    out = compress_model(out)
     write_inputs(out.parent / resources.MODEL_INPUTS_FILE, out.name, hashes)
     print(f"trained on {len(sentences)} sentences -> {out} "
           f"({out.stat().st_size // 1024} KiB, {time.time() - t0:.0f}s)")

@@ -96,8 +96,10 @@ def timeline_bars(timeline):
             height=round(height, 2),
         ))
         if len(months) <= 12:
-            # A year or less: name every month.
-            ticks.append((round(x + step / 2, 2), f"{ARABIC_MONTHS[month - 1]} {year}"))
+            # A year or less: name every month, and the year where it starts
+            # (short labels: six of them fit a phone's width).
+            name = ARABIC_MONTHS[month - 1]
+            ticks.append((round(x + step / 2, 2), f"{name} {year}" if i == 0 or month == 1 else name))
         elif month == 1 or i == 0:
             ticks.append((round(x + step / 2, 2), str(year)))
     # Ticks closer than a label's width would overlap: keep every n-th.

@@ -6,6 +6,7 @@ here from the service's plain data.  A query the service cannot read is a
 message on the page with a 400 status, never a 500.
 """
 
+import ast
 import csv
 import io
 import json
@@ -17,7 +18,9 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from indexer.errors import QueryError
 from indexer.search import MAX_PER_PAGE
+from indexer.sources import source_names
 
+from search_web.arabic_numbers import count_phrase
 from search_web.service import get_service, get_suggester
 from search_web.state import FACET_PARAMS, SearchState
 from search_web.timeline import timeline_bars
@@ -27,6 +30,7 @@ bp = Blueprint("web", __name__)
 # Facets in sidebar order, with their Arabic headings.
 FACET_TITLES = {"country": "الدول", "actor": "الفاعلون", "source": "المصادر", "year": "السنوات"}
 PAGE_WINDOW = 2  # pages shown either side of the current one
+FACET_SHOWN = 8  # values of a facet shown before "more"
 
 
 def country_labels(code, entry=None):
@@ -46,20 +50,52 @@ def country_labels(code, entry=None):
         return (entry or {}).get("label") or code, ""
 
 
+def source_labels(value):
+    """(Arabic, English) names of a source key, from the shipped and the index's tables."""
+    return source_names(current_app.config["INDEX_DIR"]).label(value)
+
+
 def _label(param, value, entry=None):
     if param == "country":
         return country_labels(value, entry)
-    return (entry or {}).get("label") or value, ""
+    # Once the service names sources in its facet entries, its label wins.
+    if entry and entry.get("label") and (entry.get("label_en") or entry["label"] != value):
+        return entry["label"], entry.get("label_en", "")
+    if param == "source":
+        return source_labels(value)
+    return value, ""
 
 
-# The service explains a query it cannot use in English; the page says it
-# in Arabic first (the English stays underneath, for the details).
+# The service and the URL parsing explain a problem in English; the page
+# says it in Arabic first (the English stays underneath, smaller, folded).
+# A query problem is told apart by the error's kind (or, given only the
+# message, as the error page is, by a phrase of it)...
 QUERY_PROBLEMS = [
-    ("no word to search for", "لا كلمة يُبحث عنها: الكلمات الشائعة مثل «في» و«من» وحدها، "
-                              "أو الاستبعاد وحده (-كلمة)، لا تكفي للبحث."),
-    ("characters long", "البحث أطول من الحد المسموح به."),
-    ("query is empty", "اكتب كلمة أو أكثر."),
-    ("cannot read the query", "تحقّق من علامات التنصيص والأقواس."),
+    ("no_terms", "no word to search for", "لا كلمة يُبحث عنها: الكلمات الشائعة مثل «في» و«من» "
+                                          "وحدها، أو الاستبعاد وحده (-كلمة)، لا تكفي للبحث."),
+    ("too_long", "characters long", "البحث أطول من الحد المسموح به."),
+    ("empty", "query is empty", "اكتب كلمة أو أكثر."),
+    ("syntax", "cannot read the query", "تحقّق من علامات التنصيص والأقواس."),
+]
+# ...and a problem with a parameter by its message, whose particulars (the
+# value, the bounds) go into the Arabic sentence.  A message that matches
+# none of these (new wording in the service) still gets PARAM_PROBLEM.
+_VALUE = r"(?P<value>'[^']*'|\"[^\"]*\")"
+PARAM_FIELDS = {"from": "«من تاريخ»", "to": "«إلى تاريخ»", "page": "رقم الصفحة",
+                "per_page": "عدد النتائج في الصفحة", "per page": "عدد النتائج في الصفحة"}
+PARAM_PROBLEMS = [
+    (rf"^(?P<field>from|to) {_VALUE} is not a date",
+     "{field}: «{value}» ليس تاريخًا بالصيغة YYYY-MM-DD (سنة-شهر-يوم)، مثل 2015-07-21."),
+    (rf"^(?P<field>page|per_page) {_VALUE} is not a whole number",
+     "{field}: «{value}» ليس عددًا صحيحًا."),
+    (r"^(?P<field>page|per_page|per page) must be between (?P<low>\d+) and (?P<high>\d+)",
+     "{field} يجب أن يكون بين {low} و{high}."),
+    (rf"^unknown country {_VALUE}",
+     "لا دولة معروفة باسم «{value}»: اكتب اسمها أو رمزها، مثل العراق أو IQ."),
+    (rf"^year {_VALUE} is not a year", "«{value}» ليست سنة من أربعة أرقام، مثل 2015."),
+    (rf"^unknown sort {_VALUE}", "ترتيب غير معروف «{value}»: رتّب حسب الصلة أو الأحدث أولًا."),
+    (r"^at most (?P<count>\d+) (?P<facet>\w+) values at once",
+     "لا يُقبل أكثر من {count} من قيم «{facet}» معًا."),
 ]
 PARAM_PROBLEM = "أحد عوامل التصفية أو خيارات الصفحة في الرابط غير صالح."
 
@@ -87,12 +123,42 @@ def notice_items(notices):
     ]
 
 
-def explain(message):
-    """An Arabic sentence for a QueryError message."""
-    for needle, arabic in QUERY_PROBLEMS:
+def _unquote(text):
+    try:
+        return ast.literal_eval(text)  # the messages quote values with repr()
+    except (ValueError, SyntaxError):
+        return text.strip("'\"")
+
+
+def explain(error):
+    """An Arabic sentence for a QueryError (or its message)."""
+    kind = getattr(error, "kind", None)
+    for problem_kind, _, arabic in QUERY_PROBLEMS:
+        if kind == problem_kind:
+            return arabic
+    message = str(error)
+    for pattern, arabic in PARAM_PROBLEMS:
+        match = re.match(pattern, message)
+        if match:
+            parts = match.groupdict()
+            if "value" in parts:
+                parts["value"] = _unquote(parts["value"])
+            if "field" in parts:
+                parts["field"] = PARAM_FIELDS[parts["field"]]
+            if "facet" in parts:
+                parts["facet"] = FACET_TITLES.get(parts["facet"], parts["facet"])
+            return arabic.format(**parts)
+    for _, needle, arabic in QUERY_PROBLEMS:
         if needle in message:
             return arabic
     return PARAM_PROBLEM
+
+
+bp.add_app_template_filter(explain, "explain")
+# {{ total|count_phrase("result") }}: the number and the noun that agrees with it.
+bp.add_app_template_filter(count_phrase, "count_phrase")
+bp.add_app_template_global(source_labels, "source_labels")
+bp.add_app_template_filter(lambda value: source_labels(value)[0], "source_name")
 
 
 def search_url(state, **change):
@@ -104,7 +170,8 @@ def run_search(service, state):
     """The results page's search: one service call, whose facet counts are
     already multi-select (each active facet counted without its own filter)."""
     results = service.search(
-        state.q, filters=state.filters(), sort=state.sort, page=state.page, per_page=state.per_page
+        state.q, filters=state.filters(), sort=state.sort, page=state.page, per_page=state.per_page,
+        collapse=state.collapse,
     )
     return results, results.facets
 
@@ -134,7 +201,12 @@ def facet_groups(state, facets):
                 })
         if param == "year":
             items.sort(key=lambda item: item["value"], reverse=True)
-        groups.append({"param": param, "title": title, "items": items})
+        # The first few show; the rest fold under "more" (a scrolling list
+        # would cut its last row in half).  A ticked value among the rest
+        # keeps the fold open, so every selection is in sight.
+        shown, more = items[:FACET_SHOWN], items[FACET_SHOWN:]
+        groups.append({"param": param, "title": title, "items": items, "shown": shown, "more": more,
+                       "more_open": any(item["selected"] for item in more)})
     return groups
 
 
@@ -196,7 +268,7 @@ def search():
         # Bad filters in a hand-edited URL: keep the words, drop the rest.
         state = SearchState(q=(request.args.get("q") or "").strip(), per_page=per_page,
                             default_per_page=per_page)
-        return render_template("search.html", state=state, error=str(e), explanation=explain(str(e)),
+        return render_template("search.html", state=state, error=str(e), explanation=explain(e),
                                **_empty_page(state)), 400
     service = get_service()
     if not state.q and not state.has_filters():
@@ -205,7 +277,7 @@ def search():
     try:
         results, facets = run_search(service, state)
     except QueryError as e:
-        return render_template("search.html", state=state, error=str(e), explanation=explain(str(e)),
+        return render_template("search.html", state=state, error=str(e), explanation=explain(e),
                                notices=notice_items(e.notices), **_empty_page(state)), 400
     suggestions = []
     if results.total == 0:
@@ -223,7 +295,8 @@ def search():
         timeline=timeline_view(state, results.timeline),
         suggestions=suggestions,
         notices=notice_items(results.notices),
-        sort_links={s: search_url(state, sort=s) for s in ("relevance", "date")},
+        collapse_link=search_url(state, collapse=not state.collapse),
+        sort_links={s: search_url(state, sort=s) for s in ("relevance", "date", "recent")},
         state_args=state.query_string(page=1),
         export_limit=current_app.config["EXPORT_LIMIT"],
     )

@@ -22,7 +22,7 @@ def test_index_and_query_the_seeds(runner, tmp_path):
     index_dir = tmp_path / "ix"
     result = run(runner, index_dir, "index", str(SEEDS), "--no-entities")
     assert result.exit_code == 0, result.output
-    assert "1 added, 0 updated, 0 skipped" in result.output
+    assert "1 added, 0 updated, 0 unchanged, 0 exact duplicates left out, 0 skipped" in result.output
 
     result = run(runner, index_dir, "query", "الإستخبارات")
     assert result.exit_code == 0, result.output
@@ -30,7 +30,10 @@ def test_index_and_query_the_seeds(runner, tmp_path):
     assert "الاستخبارات" in result.output
 
     again = run(runner, index_dir, "index", str(SEEDS), "--no-entities")
-    assert "0 added, 1 updated" in again.output and "holds 1 articles" in again.output
+    assert "0 added, 0 updated, 1 unchanged" in again.output and "holds 1 articles" in again.output
+    # With entities the same article is other index input: updated in place.
+    entities = run(runner, index_dir, "index", str(SEEDS))
+    assert "0 added, 1 updated" in entities.output and "holds 1 articles" in entities.output
 
 
 def test_index_dir_from_environment(runner, tmp_path, monkeypatch):

@@ -16,9 +16,13 @@ DOCTEST_MODULES = [
     "analyzers.analysis",
     "analyzers.variants",
     "analyzers.entities",
-    "analyzers.entities.crf",
+    "analyzers.entities.conll",
     "analyzers.entities.tokens",
     "indexer.dates",
+    "indexer.query",
+    "indexer.writer",
+    "indexer.boilerplate",
+    "indexer.spelling",
 ]
 
 

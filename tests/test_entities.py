@@ -356,21 +356,22 @@ def test_a_types_scores_are_the_sum_of_its_feature_rows():
     import numpy as np
 
     from analyzers.entities import crf
+    from analyzers.entities.features import own_features
     from analyzers.entities.tokens import normalize_tokens, tokenize
 
     rec = crf.default_recogniser()
     words = list(dict.fromkeys(normalize_tokens(tokenize(" ".join(TAGGER_TEXTS) + " x ٢٠١٥ NATO"))))
     got = rec._score_types(words)._matrix
-    expected = [rec._base[[rec._base_row.get(f, 0) for f in crf.own_features(w)[0]]].sum(axis=0) for w in words]
+    expected = [rec._base[[rec._base_row.get(f, 0) for f in own_features(w)[0]]].sum(axis=0) for w in words]
     assert np.allclose(got, np.array(expected), atol=1e-5)
 
 
 def test_model_info_reads_what_crfsuite_reads():
-    from analyzers.entities import crf
+    from analyzers.entities import crfmodel
     from analyzers.entities.resources import data_path
 
-    tagger = crf.open_tagger(data_path(crf.MODEL))
-    expected, got = tagger.info(), crf.model_info(tagger)
+    tagger = crfmodel.open_tagger(data_path(crfmodel.MODEL))
+    expected, got = tagger.info(), crfmodel.model_info(tagger)
     assert len(got.state_features) > 1000
     assert got.labels == expected.labels
     assert got.transitions == expected.transitions
@@ -382,13 +383,14 @@ def test_batch_chunks_stay_in_their_documents(monkeypatch):
     # the newline that separates two documents, even for a model without
     # an O label, which tags every token.
     from analyzers.entities import crf
+    from analyzers.entities.conll import spans
     from analyzers.entities.tokens import normalize_tokens, tokenize
 
     recogniser = crf.default_recogniser()
     docs = [normalize_tokens(tokenize(text)) for text in TAGGER_TEXTS] + [[]]
     for o in (recogniser._o, None):
         monkeypatch.setattr(recogniser, "_o", o)
-        assert recogniser.spans_many(docs) == [crf.spans(recogniser.tag(d)) for d in docs]
+        assert recogniser.spans_many(docs) == [spans(recogniser.tag(d)) for d in docs]
         for doc, chunks in zip(docs, recogniser.spans_many(docs)):
             assert all(0 <= start < end <= len(doc) for start, end, _ in chunks)
 
@@ -398,25 +400,28 @@ def test_fast_tagger_equals_crfsuite(monkeypatch):
     # crfsuite's tags, sentence by sentence.
     pytest.importorskip("pycrfsuite")
     from analyzers.entities import crf
+    from analyzers.entities.conll import spans
+    from analyzers.entities.crfmodel import MODEL, open_tagger
+    from analyzers.entities.features import sentence_features, split_sentences
     from analyzers.entities.resources import data_path
     from analyzers.entities.tokens import normalize_tokens, tokenize
 
     monkeypatch.setattr(crf, "O_MARGIN", None)
-    fast = crf.Recogniser(data_path(crf.MODEL))
-    slow = crf.open_tagger(data_path(crf.MODEL))
+    fast = crf.Recogniser(data_path(MODEL))
+    slow = open_tagger(data_path(MODEL))
     for text in TAGGER_TEXTS:
         norms = normalize_tokens(tokenize(text))
         expected = ["O"] * len(norms)
-        for start, end in crf.split_sentences(norms):
-            expected[start:end] = slow.tag(crf.sentence_features(norms[start:end]))
+        for start, end in split_sentences(norms):
+            expected[start:end] = slow.tag(sentence_features(norms[start:end]))
         assert fast.tag(norms) == expected, text
     docs = [normalize_tokens(tokenize(text)) for text in TAGGER_TEXTS]
-    expected = [crf.spans(fast.tag(d)) for d in docs]
+    expected = [spans(fast.tag(d)) for d in docs]
     assert fast.spans_many(docs) == expected
     assert fast.spans_many(docs, [fast.rows(d) for d in docs]) == expected
     # A full registry scores a text's new types aside, with the same result.
     monkeypatch.setattr(crf, "TYPE_CACHE", len(fast._ids) + 3)
-    full = crf.Recogniser(data_path(crf.MODEL))
+    full = crf.Recogniser(data_path(MODEL))
     full._add_types(normalize_tokens(tokenize(TAGGER_TEXTS[0])))
     assert full.spans_many(docs) == expected
     assert len(full._ids) <= crf.TYPE_CACHE

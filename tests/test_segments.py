@@ -70,14 +70,41 @@ def test_compact_pool_accounts_real_bytes():
     ]
 
 
+def edited(a, text):
+    return article(a.id, a.title, a.body + " " + text, date=a.date, source=a.source)
+
+
 def test_ids_are_replaced_across_batches_and_runs(tmp_path):
     first = index_articles(tmp_path, composed(5), entities=False, batch_size=2, jobs=1)
     assert (first.added, first.updated, first.total_docs) == (5, 0, 5)
-    # doc3 twice in one run, in different batches; doc9 is new.
+    # doc3 twice in one run, in different batches; doc9 is new; doc1 as it was.
     again = composed(10)
-    rerun = index_articles(tmp_path, [again[3], again[0], again[9], again[3]],
-                           entities=False, batch_size=1, jobs=1)
-    assert (rerun.added, rerun.updated, rerun.total_docs) == (1, 3, 6)
+    rerun = index_articles(
+        tmp_path, [edited(again[3], "أ"), edited(again[0], "ب"), again[9], again[1], edited(again[3], "ج")],
+        entities=False, batch_size=1, jobs=1,
+    )
+    assert (rerun.added, rerun.updated, rerun.unchanged, rerun.total_docs) == (1, 3, 1, 6)
+
+
+def test_an_unchanged_rerun_writes_nothing(tmp_path):
+    index_articles(tmp_path, composed(30), entities=False, batch_size=10, jobs=1)
+    toc = sorted(p.name for p in tmp_path.iterdir())
+    rerun = index_articles(tmp_path, composed(30), entities=False, batch_size=10, jobs=1)
+    assert (rerun.added, rerun.updated, rerun.unchanged) == (0, 0, 30)
+    assert sorted(p.name for p in tmp_path.iterdir()) == toc
+    # With entities the articles are not the same index input: updated.
+    with_entities = index_articles(tmp_path, composed(30), entities=True, batch_size=10, jobs=1)
+    assert (with_entities.updated, with_entities.unchanged) == (30, 0)
+
+
+def test_exact_duplicates_under_other_ids_are_left_out(tmp_path):
+    originals = composed(3)
+    copies = [article(f"copy{i}", a.title, a.body, source="other") for i, a in enumerate(originals)]
+    report = index_articles(tmp_path, originals + copies[:1], entities=False, jobs=1)
+    assert (report.added, report.duplicates, report.total_docs) == (3, 1, 3)
+    assert report.duplicate_examples[0][1:] == ("copy0", "doc0")
+    later = index_articles(tmp_path, copies, entities=False, jobs=1)
+    assert (later.added, later.duplicates, later.total_docs) == (0, 3, 3)
 
 
 def test_text_is_indexed_the_same_with_entities_or_without(tmp_path):
@@ -96,3 +123,28 @@ def test_text_is_indexed_the_same_with_entities_or_without(tmp_path):
     expected = text_index(tmp_path / "without")
     assert len(expected[0]) > 20
     assert text_index(tmp_path / "with") == expected
+
+
+def segment_counts(index_dir):
+    with open_index(index_dir).reader() as reader:
+        return [leaf.doc_count_all() for leaf, _ in reader.leaf_readers()]
+
+
+def test_reindexing_everything_leaves_no_dead_segments(tmp_path):
+    articles = composed(40)
+    index_articles(tmp_path, articles, entities=False, batch_size=10, jobs=1)
+    fresh = segment_counts(tmp_path)
+    for run in range(3):
+        changed = [edited(a, f"تعديل{run}") for a in articles]
+        report = index_articles(tmp_path, changed, entities=False, batch_size=10, jobs=1)
+        assert report.updated == 40
+    # Segments whose every document was replaced are dropped, not kept
+    # around as deletions that every query term must skip.
+    assert len(segment_counts(tmp_path)) <= len(fresh) and sum(segment_counts(tmp_path)) == 40
+
+
+def test_many_small_runs_are_merged(tmp_path):
+    for start in range(0, 60, 3):
+        index_articles(tmp_path, composed(60)[start:start + 3], entities=False, jobs=1)
+    counts = segment_counts(tmp_path)
+    assert sum(counts) == 60 and len(counts) <= 2

@@ -17,9 +17,13 @@ import pytest
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
+from indexer.errors import QueryError
+from indexer.sources import BUILTIN_TABLE, SOURCES_FILE, read_source_table, source_label, source_names
 from search_web import CONTENT_SECURITY_POLICY, create_app
+from search_web.arabic_numbers import ARTICLES, MENTIONS, RESULTS, count_phrase, plural_category
 from search_web.service import get_service, shutdown
-from search_web.views import PARAM_PROBLEM
+from search_web.views import PARAM_PROBLEM, explain
+from tests.conftest import article, shared_data
 from tests.web_fixtures import OIL_TOTAL, XSS_BODY, XSS_SOURCE, XSS_TITLE, web_index  # noqa: F401
 
 OIL = "النفط"
@@ -81,7 +85,11 @@ def chips(soup):
 
 
 def total(soup):
-    return int(soup.select_one(".summary .count strong").get_text().replace(",", ""))
+    """The result count the page states, in words (نتيجتان) and as data-total."""
+    count = soup.select_one(".summary .count")
+    n = int(count["data-total"])
+    assert count.strong.get_text(strip=True) == count_phrase(n, "result")
+    return n
 
 
 def seed_id(client):
@@ -126,7 +134,7 @@ def test_query_with_diacritics_finds_the_seed_article_highlighted(client):
     assert soup.select_one("input[name=q]")["value"] == "الاستخباراتُ"
     assert total(soup) == 1
     took = soup.select_one(".summary .took").get_text()
-    assert re.search(r"\d+ ملّي ثانية", took)
+    assert re.fullmatch(r"\(\d+\.\d\d ثانية\)", took)
     (hit,) = hits(soup)
     marks = [m.get_text() for m in hit["li"].select(".snippet mark")]
     assert "الاستخبارات" in marks
@@ -145,7 +153,9 @@ def test_hits_show_date_and_source(client):
     (hit,) = [h for h in hits(soup) if "وزير" in h["title"]]
     meta = hit["li"].select_one(".meta")
     assert meta.time["datetime"].startswith("2015-07-05")
-    assert meta.select_one(".source").get_text() == "alriyadh"
+    # The paper's name from the source table; the key stays on the element.
+    assert meta.select_one(".source").get_text() == "الرياض"
+    assert meta.select_one(".source")["data-source"] == "alriyadh"
 
 
 def test_country_facet_with_arabic_and_english_labels(client):
@@ -236,7 +246,7 @@ def test_timeline_bars_link_to_their_month(client):
     assert list(bars) == ["2015-07", "2015-08", "2015-09", "2015-10", "2015-11"]
     july = params(bars["2015-07"]["href"])
     assert (july["from"], july["to"], july["q"]) == (["2015-07-01"], ["2015-07-31"], [OIL])
-    assert bars["2015-07"].title.get_text() == "يوليو 2015: 9"
+    assert bars["2015-07"].title.get_text() == "يوليو 2015: 9 مقالات"
     heights = {m: float(a.select_one("rect.fill")["height"]) for m, a in bars.items()}
     assert heights["2015-07"] == max(heights.values())
     assert total(page(client, bars["2015-07"]["href"])) == 9
@@ -313,15 +323,42 @@ def test_unreadable_query_is_a_message_not_an_error(client, query, arabic):
     assert soup.select("ul.tips li")
 
 
-@pytest.mark.parametrize("args", [
-    "page=0", "page=abc", "per_page=500", "sort=popular", "from=yesterday",
-    "country=Atlantis", "year=15",
-])
-def test_bad_parameters_are_a_message(client, args):
+@pytest.mark.parametrize("args,arabic", [
+    ("page=0", "رقم الصفحة يجب أن يكون بين 1 و1000."),
+    ("page=abc", "رقم الصفحة: «abc» ليس عددًا صحيحًا."),
+    ("per_page=500", "عدد النتائج في الصفحة يجب أن يكون بين 1 و100."),
+    ("sort=popular", "ترتيب غير معروف «popular»: رتّب حسب الصلة أو الأحدث أولًا."),
+    ("from=yesterday", "«من تاريخ»: «yesterday» ليس تاريخًا بالصيغة YYYY-MM-DD (سنة-شهر-يوم)، مثل 2015-07-21."),
+    ("to=21/07/2015", "«إلى تاريخ»: «21/07/2015» ليس تاريخًا بالصيغة YYYY-MM-DD (سنة-شهر-يوم)، مثل 2015-07-21."),
+    ("country=Atlantis", "لا دولة معروفة باسم «Atlantis»: اكتب اسمها أو رمزها، مثل العراق أو IQ."),
+    ("year=15", "«15» ليست سنة من أربعة أرقام، مثل 2015."),
+    ("&".join(["source=s%d" % n for n in range(51)]), "لا يُقبل أكثر من 50 من قيم «المصادر» معًا."),
+], ids=["page-0", "page-abc", "per-page", "sort", "from", "to-us-style", "country", "year",
+        "too-many"])
+def test_bad_parameters_are_a_message(client, args, arabic):
     soup = page(client, f"/?q={OIL}&{args}", status=400)
+    # Arabic first, naming the value; the service's English below it.
+    assert soup.select_one(".notice-error .explanation").get_text() == arabic
     assert soup.select_one(".notice-error .detail").get_text()
-    assert soup.select_one(".notice-error .explanation").get_text() == PARAM_PROBLEM
     assert soup.select_one("input[name=q]")["value"] == OIL
+
+
+def test_an_unknown_problem_still_gets_an_arabic_sentence():
+    assert explain("something new went wrong") == PARAM_PROBLEM
+    assert explain(QueryError("cannot read the query 'x': oops", "syntax")).startswith("تحقّق")
+
+
+def test_error_page_details_are_in_arabic_first(client):
+    soup = page(client, "/export.csv?q=", status=400)
+    notice = soup.select_one(".notice-error")
+    assert notice.h2.get_text() == "الطلب غير صالح."
+    assert notice.select_one(".explanation").get_text() == "اكتب كلمة أو أكثر."
+    # The English is kept, after the Arabic, marked as English.
+    detail = notice.select_one(".detail")
+    assert detail["lang"] == "en" and "empty" in detail.get_text()
+    assert notice.find_all("p").index(detail) > notice.find_all("p").index(notice.select_one(".explanation"))
+    soup = page(client, f"/export.json?q={OIL}&from=2015-02-30", status=400)
+    assert "«2015-02-30» ليس تاريخًا" in soup.select_one(".notice-error .explanation").get_text()
 
 
 def test_filters_without_words_browse_newest_first(client):
@@ -423,7 +460,8 @@ def test_document_with_original_link_date_and_source(client):
     assert original["href"] == "https://example.com/sa-oil"
     assert "noopener" in original["rel"] and "noreferrer" in original["rel"]
     assert soup.select_one(".meta time")["datetime"].startswith("2015-07-05")
-    assert soup.select_one(".meta .source").get_text() == "alriyadh"
+    source = soup.select_one(".meta .source")
+    assert (source.get_text(" ", strip=True), source["data-source"]) == ("الرياض Al Riyadh", "alriyadh")
     assert soup.select_one("p.back") is None
     assert soup.select(".body mark") == []
 
@@ -644,3 +682,242 @@ def test_concurrent_requests_get_consistent_answers(app):
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(pool.map(run, queries))
     assert [(q, 200, expected[q]) for q in queries] == answers
+
+
+# --- counts in words -----------------------------------------------------------
+
+@pytest.mark.parametrize("n,expected", [
+    (0, "لا نتائج"), (1, "نتيجة واحدة"), (2, "نتيجتان"), (3, "3 نتائج"), (10, "10 نتائج"),
+    (11, "11 نتيجة"), (99, "99 نتيجة"), (100, "100 نتيجة"), (101, "101 نتيجة"),
+    (102, "102 نتيجة"), (103, "103 نتائج"), (110, "110 نتائج"), (111, "111 نتيجة"),
+    (1000, "1,000 نتيجة"), (1003, "1,003 نتائج"), (1011, "1,011 نتيجة"), (31000, "31,000 نتيجة"),
+    (2_000_005, "2,000,005 نتائج"),
+], ids=lambda v: str(v) if isinstance(v, int) else None)
+def test_result_counts_agree_with_their_number(n, expected):
+    assert count_phrase(n, RESULTS) == count_phrase(n, "result") == expected
+
+
+@pytest.mark.parametrize("noun,n,case,expected", [
+    (ARTICLES, 2, "nominative", "مقالتان"),
+    (ARTICLES, 2, "oblique", "مقالتين"),   # ابحث في مقالتين
+    (ARTICLES, 1, "oblique", "مقالة واحدة"),
+    (ARTICLES, 7, "oblique", "7 مقالات"),  # case shows in the dual only
+    (ARTICLES, 413, "oblique", "413 مقالة"),
+    (MENTIONS, 1, "nominative", "مرة واحدة"),
+    (MENTIONS, 2, "nominative", "مرتان"),
+    (MENTIONS, 4, "nominative", "4 مرات"),
+    (MENTIONS, 12, "nominative", "12 مرة"),
+], ids=["dual", "dual-oblique", "one", "few", "many", "mention-one", "mention-two", "mention-few",
+        "mention-many"])
+def test_counted_nouns(noun, n, case, expected):
+    assert count_phrase(n, noun, case) == expected
+
+
+def test_plural_categories_follow_the_last_two_digits():
+    # CLDR's rule for Arabic, spelled out: the hundreds do not matter.
+    for n in range(3, 5000):
+        expected = "few" if 3 <= n % 100 <= 10 else "many" if n % 100 >= 11 else "other"
+        assert plural_category(n) == expected, n
+
+
+def test_counts_on_the_pages_agree(client):
+    assert page(client, "/?q=الاستخبارات").select_one(".summary .count").get_text(" ", strip=True) \
+        .startswith("نتيجة واحدة")
+    iq = page(client, f"/?q={OIL}&country=IQ")
+    assert iq.select_one(".summary .count strong").get_text() == "نتيجتان"
+    none = page(client, "/?q=بطيخ")
+    assert none.select_one(".summary .count strong").get_text() == "لا نتائج"
+    home = page(client, "/").select_one(".notice h2").get_text()
+    assert home == "ابحث في " + count_phrase(int(re.search(r"\d+", home)[0]), ARTICLES, "oblique")
+
+
+# --- source names ------------------------------------------------------------------
+
+# SaudiNewsNet's fourteen source keys and the papers they are.
+SAUDINEWSNET_SOURCES = [
+    ("3alyoum", "عين اليوم", "Ain Alyoum"),
+    ("aawsat", "الشرق الأوسط", "Asharq Al-Awsat"),
+    ("aleqtisadiya", "الاقتصادية", "Al Eqtisadiah"),
+    ("aljazirah", "الجزيرة", "Al Jazirah"),
+    ("almadina", "المدينة", "Al Madina"),
+    ("alriyadh", "الرياض", "Al Riyadh"),
+    ("alwatan", "الوطن", "Al Watan"),
+    ("alweeam", "الوئام", "Alweeam"),
+    ("alyaum", "اليوم", "Al Yaum"),
+    ("arreyadi", "الرياضي", "Arreyadi"),
+    ("arriyadiyah", "الرياضية", "Arriyadiyah"),
+    ("okaz", "عكاظ", "Okaz"),
+    ("sabq", "سبق", "Sabq"),
+    ("was", "واس", "Saudi Press Agency"),
+]
+
+
+@pytest.mark.parametrize("key,ar,en", SAUDINEWSNET_SOURCES, ids=[k for k, _, _ in SAUDINEWSNET_SOURCES])
+def test_shipped_source_names(key, ar, en):
+    assert source_label(key) == (ar, en)
+    assert source_label(key.upper()) == (ar, en)  # keys match ignoring case
+
+
+def test_shipped_source_table_is_clean():
+    names, problems = read_source_table(BUILTIN_TABLE)
+    assert problems == [] and len(names) == len(SAUDINEWSNET_SOURCES)
+
+
+def test_unknown_sources_show_as_themselves():
+    assert source_label("my-blog") == ("my-blog", "")
+    assert source_label(XSS_SOURCE) == (XSS_SOURCE, "")
+    assert source_label("") == ("", "")
+
+
+def test_every_saudinewsnet_source_has_a_name():
+    import zipfile
+
+    keys = set()
+    for path in sorted(shared_data("saudinewsnet").glob("*.zip")):
+        with zipfile.ZipFile(path) as zf:
+            for name in zf.namelist():
+                records = json.loads(zf.read(name))
+                keys.update(r["source"] for r in (records if isinstance(records, list) else [records]))
+    assert keys == {k for k, _, _ in SAUDINEWSNET_SOURCES}
+    assert all(source_label(k)[1] for k in keys)
+
+
+@pytest.mark.parametrize("line,problem", [
+    ("okaz عكاظ Okaz", "expected key TAB Arabic name TAB English name, found 1 field (are the fields separated by tabs?)"),
+    ("a\tb\tc\td", "expected key TAB Arabic name TAB English name, found 4 fields"),
+    ("\tعكاظ\tOkaz", "the key (field 1) is empty"),
+    ("okaz\t\tOkaz", "the Arabic name (field 2) of 'okaz' is empty"),
+], ids=["spaces", "four-fields", "no-key", "no-arabic"])
+def test_bad_lines_of_a_source_table_are_reported_and_skipped(tmp_path, line, problem):
+    table = tmp_path / SOURCES_FILE
+    table.write_text(f"# my papers\n\nmine\tصحيفتي\n{line}\n", encoding="utf-8")
+    names, problems = read_source_table(table)
+    assert names == {"mine": ("صحيفتي", "")}
+    assert problems == [f"{table} line 4: {problem}"]
+
+
+def test_a_source_table_saved_by_a_spreadsheet(tmp_path):
+    table = tmp_path / SOURCES_FILE
+    table.write_bytes("\ufeffMine\tصحيفتي\tMy paper\r\nmine\tجريدتي\t\r\n".encode("utf-8"))
+    names, problems = read_source_table(table)
+    assert names == {"mine": ("جريدتي", "")}  # BOM and CRLF are fine; the later line wins...
+    assert problems == [f"{table} line 2: 'mine' is already named on line 1; this later line is used"]
+    table.write_bytes("mine\t\xe3\xd5\xcf\xd1\n".encode("latin-1"))
+    assert read_source_table(table) == ({}, [f"{table}: not UTF-8 text (byte 5); save it as UTF-8"])
+
+
+def test_an_index_folder_names_its_own_sources(make_index, tmp_path):
+    index_dir = make_index([
+        article("a", "خبر النفط الأول", "نص عن النفط.", date="2015-07-05", source="okaz"),
+        article("b", "خبر النفط الثاني", "نص آخر عن النفط.", date="2015-07-06", source="mypaper"),
+    ])
+    app = create_app({"INDEX_DIR": str(index_dir), "TESTING": True})
+    client = app.test_client()
+    try:
+        assert facet(page(client, f"/?q={OIL}"), "source")["mypaper"]["label"] == "mypaper"
+        # The user's table adds a paper and renames a shipped one; the keys still filter.
+        (index_dir / SOURCES_FILE).write_text(
+            "mypaper\tصحيفتي\tMy Paper\nokaz\tعكاظ اليومية\n", encoding="utf-8")
+        soup = page(client, f"/?q={OIL}")
+        sources = facet(soup, "source")
+        assert (sources["mypaper"]["label"], sources["mypaper"]["en"]) == ("صحيفتي", "My Paper")
+        assert (sources["okaz"]["label"], sources["okaz"]["en"]) == ("عكاظ اليومية", "")
+        narrowed = page(client, sources["mypaper"]["href"])
+        assert total(narrowed) == 1 and chips(narrowed)[0]["label"] == "صحيفتي"
+        assert [h["li"].select_one(".source").get_text() for h in hits(narrowed)] == ["صحيفتي"]
+        assert source_names(index_dir).problems == ()
+    finally:
+        shutdown(app)
+
+
+def test_source_facet_shows_names_and_filters_on_keys(client):
+    soup = page(client, f"/?q={OIL}")
+    sources = facet(soup, "source")
+    assert (sources["aleqtisadiya"]["label"], sources["aleqtisadiya"]["en"]) == ("الاقتصادية", "Al Eqtisadiah")
+    assert params(sources["sabq"]["href"])["source"] == ["sabq"]
+    narrowed = page(client, sources["sabq"]["href"])
+    (chip,) = chips(narrowed)
+    assert (chip["param"], chip["label"], params(chip["href"])) == ("source", "سبق", {"q": [OIL]})
+    assert {h["li"].select_one(".source")["data-source"] for h in hits(narrowed)} == {"sabq"}
+
+
+# --- the layout's markup -----------------------------------------------------------
+
+def test_results_come_before_the_facets_which_fold(client):
+    soup = page(client, f"/?q={OIL}")
+    layout = soup.select_one(".results-layout")
+    order = [c.get("class")[0] for c in layout.find_all(recursive=False)]
+    assert order == ["summary", "facet-panel", "results"]
+    panel = layout.select_one("details.facet-panel")
+    assert panel.summary.get_text(strip=True) == "تصفية النتائج"
+    assert "open" not in panel.attrs  # the stylesheet opens it on wide screens
+    chosen = page(client, f"/?q={OIL}&country=IQ&source=sabq").select_one("details.facet-panel summary")
+    assert chosen.select_one(".badge").get_text() == "2"
+
+
+def test_long_facets_fold_the_rest_under_more(client):
+    soup = page(client, "/?q=الاستخبارات")
+    actors = soup.select_one("section.facet-actor")
+    shown = actors.find("ul", recursive=False).find_all("li")
+    more = actors.select_one("details.more")
+    assert len(facet(soup, "actor")) > len(shown) == 8
+    assert more.summary.get_text() == f"المزيد ({len(facet(soup, 'actor')) - 8})"
+    assert "open" not in more.attrs
+    # A ticked value among the folded ones keeps the fold open.
+    folded = more.select_one("li a")["data-value"]
+    ticked = page(client, facet(soup, "actor")[folded]["href"])
+    fold = ticked.select_one(f"section.facet-actor a[data-value='{folded}']").find_parent("details")
+    assert fold is not None and "open" in fold.attrs
+    assert "open" not in page(client, "/?q=الاستخبارات").select_one("section.facet-actor details.more").attrs
+
+
+def test_date_fields_are_arabic_labelled_iso_text_fields(client):
+    soup = page(client, f"/?q={OIL}&from=2015-07-01")
+    form = soup.select_one("form.dates")
+    fields = {i["name"]: i for i in form.select("input[name=from], input[name=to]")}
+    for name, label in [("from", "من تاريخ"), ("to", "إلى تاريخ")]:
+        field = fields[name]
+        assert (field["type"], field["placeholder"], field["dir"], field["inputmode"]) == (
+            "text", "YYYY-MM-DD", "ltr", "numeric")
+        assert re.fullmatch(field["pattern"], "2015-07-21") and not re.fullmatch(field["pattern"], "07/21/2015")
+        assert form.select_one(f"label[for={field['id']}]").get_text() == label
+    assert fields["from"]["value"] == "2015-07-01" and fields["to"]["value"] == ""
+    assert not soup.select("input[type=date]")
+
+
+def test_document_text_comes_before_its_entities(client):
+    soup = page(client, f"/documents/{seed_id(client)}")
+    layout = soup.select_one(".document-layout")
+    assert [c.get("class")[0] for c in layout.find_all(recursive=False)] == ["body", "entities"]
+    count = soup.select_one(".entity-countries li .count")
+    assert count["title"].startswith("ذُكرت ")
+
+
+def test_module_doctests_of_the_helpers():
+    import doctest
+
+    import indexer.sources
+    import search_web.arabic_numbers
+
+    for module in (indexer.sources, search_web.arabic_numbers):
+        result = doctest.testmod(module)
+        assert result.failed == 0 and result.attempted > 0, module.__name__
+
+
+def test_readme_source_table_example_reads_cleanly(tmp_path):
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"```\n# index_data/sources.tsv\n(.*?)```", readme, re.S)[1]
+    table = tmp_path / SOURCES_FILE
+    table.write_text(example, encoding="utf-8")
+    names, problems = read_source_table(table)
+    assert problems == [] and names == {"mypaper": ("صحيفتي", "My Paper"), "okaz": ("عكاظ اليومية", "")}
+
+
+def test_timeline_labels_name_the_year_once(client):
+    soup = page(client, f"/?q={OIL}")
+    labels = [t.get_text() for t in soup.select("figure.timeline .ticks text")]
+    assert labels == ["يوليو 2015", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر"]
+    # Placed in percent of the width, outside the bars' stretched viewBox.
+    assert all(t["x"].endswith("%") for t in soup.select("figure.timeline .ticks text"))

@@ -3,6 +3,7 @@ segment reads without copies, and the fast postings path."""
 
 import io
 import random
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -105,7 +106,7 @@ def ranked_index(tmp_path):
     # Two runs: the second replaces some articles, so the first segment
     # has deleted documents (Whoosh wraps its postings in a filter).
     index_articles(tmp_path, CORPUS, entities=False)
-    index_articles(tmp_path, CORPUS[:40], entities=False)
+    index_articles(tmp_path, [replace(a, body=a.body + " جديد") for a in CORPUS[:40]], entities=False)
     return tmp_path
 
 

@@ -478,7 +478,7 @@ def _person_after(norms, i):
 def _unknown_word(norm):
     # A word the cluster map never saw in 10M words of news is most likely
     # a rare name (ماكسيموف).
-    from analyzers.entities.crf import clusters
+    from analyzers.entities.features import clusters
 
     return norm not in clusters() and bare(norm) not in clusters()
 
@@ -549,7 +549,7 @@ def _strip_clitic(word, norm, types=frozenset()):
 @CACHED
 def _known_word(norm):
     """A word the cluster map knows (seen five times in SaudiNewsNet)."""
-    from analyzers.entities.crf import clusters
+    from analyzers.entities.features import clusters
 
     return norm in clusters()
 
@@ -1071,7 +1071,7 @@ def _conjoined_name(norm):
     """Tell وموساوي (و + a name) from وليد (a name): the word is not a given
     name, and without و it is one, or a word the cluster map knows when the
     whole is not."""
-    from analyzers.entities.crf import clusters
+    from analyzers.entities.features import clusters
 
     if not norm.startswith("و") or len(norm) < 4 or norm in FIRST_NAMES:
         return False
