@@ -218,6 +218,12 @@ def country_names(code):
     return _tables().names.get(code.upper(), frozenset())
 
 
+def named_countries():
+    """Return ``{code: normalized names}`` of every country
+    (:func:`country_names` of each)."""
+    return dict(_tables().names)
+
+
 def _definite(phrase):
     """The definite form of a bare nisba phrase (كوري شمالي -> الكوري
     الشمالي); a word that already has the article (the partial form كوري

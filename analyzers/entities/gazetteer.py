@@ -17,6 +17,7 @@ Every entry is a public fact; none comes from an evaluation corpus.
 ('Hezbollah', 'Hizbullah', 'Hizballah')
 """
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -189,12 +190,27 @@ def _names():
         for form in [row.label_en] + list(row.aliases_en):
             if form:
                 out.setdefault(form.lower(), row.name)
+                out.setdefault(latin_key(form), row.name)
     for row in parse_clubs():
         for form in [row.name.lstrip(ONLY_QUALIFIED)] + [a.lstrip(COMMON) for a in row.aliases]:
             out.setdefault(normalize(form), row.name.lstrip(ONLY_QUALIFIED))
         if row.label_en:
             out.setdefault(row.label_en.lower(), row.name.lstrip(ONLY_QUALIFIED))
+            out.setdefault(latin_key(row.label_en), row.name.lstrip(ONLY_QUALIFIED))
     return out
+
+
+_LATIN_WORD = re.compile(r"[a-z0-9]+")
+
+
+def latin_key(value):
+    """Return a Latin name as a search reads it: lower case, words only
+    (``Al-Qaeda`` and ``al qaeda`` are one key; brackets go).
+
+    >>> latin_key("Islamic State (ISIS)"), latin_key("Al-Qaeda")
+    ('islamic state isis', 'al qaeda')
+    """
+    return " ".join(_LATIN_WORD.findall(value.lower()))
 
 
 def known_actor(name):
@@ -211,6 +227,32 @@ def english_names(name):
     return (actor.label_en,) + actor.aliases_en
 
 
+def arabic_names(name):
+    """Return the Arabic names that find the actor whose canonical name is
+    ``name`` in a text search: the name and its aliases, without the weak
+    ones (a surname alone may be anyone's) or the marks; a club's name
+    without its nicknames.  ``()`` for an
+    actor the gazetteers do not know.
+
+    >>> arabic_names("فلاديمير بوتين")
+    ('فلاديمير بوتين', 'بوتين')
+    """
+    return _arabic_names().get(name, ())
+
+
+@lru_cache(maxsize=1)
+def _arabic_names():
+    out = {}
+    for row in parse_actors():
+        names = [row.name] + [a.lstrip(COMMON) for a in row.aliases if not a.startswith(WEAK)]
+        out[row.name] = tuple(dict.fromkeys(names))
+    for row in parse_clubs():
+        # A club's nicknames (الزعيم, "the leader") are common words.
+        name = row.name.lstrip(ONLY_QUALIFIED)
+        out.setdefault(name, (name,))
+    return out
+
+
 def resolve_actor(value):
     """Return the canonical Arabic name an Arabic alias or English name
     stands for (Putin, Hezbollah, بوتين, داعش), or None."""
@@ -218,4 +260,4 @@ def resolve_actor(value):
         return None
     value = value.strip()
     names = _names()
-    return names.get(value.lower()) or names.get(normalize(value))
+    return names.get(value.lower()) or names.get(latin_key(value) or None) or names.get(normalize(value))
