@@ -208,3 +208,32 @@ def test_a_branch_takes_its_place_into_its_name():
 ])
 def test_well_known_bodies_without_a_head_noun(text, name):
     assert name in names(text, "organization")
+
+
+# (text, the person's name as the facet shows it, note)
+PERSON_SPANS = [
+    ("قال الشيخ خليفة بن زايد آل نهيان في كلمته إن", "خليفة بن زايد آل نهيان",
+     "a title's alias does not hide the longer name after the title"),
+    ("استقبل الشيخ محمد بن زايد آل نهيان الوفد أمس", "محمد بن زايد",
+     "the family name after a known name joins its span, the actor stays the gazetteer's"),
+    ("وقال الشيخ حمدان بن محمد بن راشد آل مكتوم إن", "حمدان بن محمد بن راشد آل مكتوم",
+     "the son named before his father's name is the son, not the father"),
+]
+
+
+@pytest.mark.parametrize("text, person, note", PERSON_SPANS, ids=[r[2] for r in PERSON_SPANS])
+def test_person_spans_along_the_name_chain(text, person, note):
+    assert person in names(text, "person")
+
+
+def test_the_span_covers_the_family_name():
+    from analyzers.entities.actors import find_mentions
+    from analyzers.entities.tokens import normalize_tokens, tokenize
+
+    tokens = tokenize("استقبل الشيخ محمد بن زايد آل نهيان الوفد أمس")
+    (m,) = [m for m in find_mentions(normalize_tokens(tokens)) if m.kind == "person"]
+    assert tokens[m.start:m.end] == ["محمد", "بن", "زايد", "آل", "نهيان"]
+
+
+def test_the_father_is_not_an_actor_of_his_sons_sentence():
+    assert "محمد بن راشد آل مكتوم" not in names("وقال الشيخ حمدان بن محمد بن راشد آل مكتوم إن")

@@ -79,3 +79,14 @@ def test_the_model_was_trained_on_the_shipped_gazetteers():
 
 def test_the_record_covers_every_model_input():
     assert set(resources.recorded_hashes()) == set(resources.MODEL_INPUTS)
+
+
+def test_an_edited_gazetteer_makes_the_model_stale(tmp_path, monkeypatch):
+    # A copy of the data folder with one row added to actors.tsv: the check
+    # names that file, and only it.
+    for name in resources.MODEL_INPUTS + (resources.MODEL_INPUTS_FILE,):
+        (tmp_path / name).write_bytes(resources.data_path(name).read_bytes())
+    with open(tmp_path / "actors.tsv", "a", encoding="utf-8") as f:
+        f.write("person\tاسم جديد\tA New Name\n")
+    monkeypatch.setattr(resources, "DATA", tmp_path)
+    assert resources.stale_model_inputs() == ["actors.tsv"]

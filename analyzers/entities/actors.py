@@ -48,6 +48,10 @@ SPEECH = TRIGGERS["speech"]
 TITLES = TRIGGERS["person"] | TRIGGERS["role"]
 GENERIC_PHRASES = frozenset(normalize(line) for line in read_lines("generic_phrases.txt"))
 NAME_LINKS = frozenset(normalize(w) for w in "بن ابن بنت أبو ابو أبي عبد آل".split())
+# Links that join a son's name to his father's (X بن Y), and those that
+# start a new name (أبو عمر: a kunya, often a second person).
+PATRONYMIC_LINKS = frozenset(normalize(w) for w in "بن ابن بنت".split())
+KUNYA_LINKS = frozenset(normalize(w) for w in "أبو ابو أبي عبد".split())
 # Conjunction and preposition clitics a name may carry in running text,
 # longest first; لل hides the article (للخفاجي = ل + الخفاجي).
 NAME_CLITICS = ("ولل", "فلل", "وب", "ول", "وك", "فب", "فل", "لل", "و", "ف", "ب", "ل", "ك")
@@ -650,8 +654,17 @@ def find_mentions(norms, recogniser=None, chunks=None, kinds=None, hits=None, sk
                 continue
             if end - start > 1 and _is_title(norms[start]):
                 start, clitic = start + 1, ""  # الملك عبدالله: the title is not part of the name
+                # The title's alias (الشيخ خليفة بن زايد) may hide a longer
+                # name of the same person after the title (... آل نهيان).
+                longer = actor_table().match_at(norms, start)
+                if longer is not None and longer[0] > end and longer[1][0] is known:
+                    end = longer[0]
             widened, end = _name_bounds(norms, taken, start, end)
             if widened != start:
+                if norms[start - 1] in PATRONYMIC_LINKS and widened < start - 1:
+                    # حمدان بن | محمد بن راشد: the son, not the actor named
+                    _claim(mentions, taken, widened, end, PERSON, source="crf")
+                    continue
                 start, clitic = widened, None
         elif end - start > 1 and _head(norms[start]) and _names_same(norms, start + 1, end, known):
             start, clitic = start + 1, ""  # حركة | حماس: the head noun describes the name
@@ -1054,13 +1067,22 @@ def _family_name_after(norms, start, end):
 
 
 def _name_bounds(norms, taken, start, end):
-    """Widen a person span over a name link before it (وأبو | عبد الله) or
-    ending it (عبد | الله), and over a regnal ordinal (عبدالله الثاني)."""
+    """Widen a person span over a name link before it (وأبو | عبد الله),
+    and over the son's name before a patronymic link (حمدان بن | محمد بن
+    راشد); over a link ending it (عبد | الله) and the family or father's
+    name after it (محمد بن زايد | آل نهيان); and over a regnal ordinal
+    (عبدالله الثاني)."""
     n = len(norms)
     if start > 0 and not taken[start - 1] and any(f in NAME_LINKS for f in _forms(norms[start - 1])):
         start -= 1
+        if norms[start] in PATRONYMIC_LINKS and start > 0 and not taken[start - 1] \
+                and _is_first_name(norms[start - 1]):
+            start -= 1
     if end < n and not taken[end] and norms[end - 1] in NAME_LINKS and _name_part(norms[end]):
         end += 1
+    while end + 1 < n and not taken[end] and not taken[end + 1] and norms[end] in NAME_LINKS \
+            and norms[end] not in KUNYA_LINKS and _name_part(norms[end + 1]) and not is_demonym(norms[end + 1]):
+        end += 2
     if end < n and not taken[end] and norms[end] in ORDINALS:
         end += 1
     return start, end
