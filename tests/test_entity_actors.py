@@ -237,3 +237,29 @@ def test_the_span_covers_the_family_name():
 
 def test_the_father_is_not_an_actor_of_his_sons_sentence():
     assert "محمد بن راشد آل مكتوم" not in names("وقال الشيخ حمدان بن محمد بن راشد آل مكتوم إن")
+
+
+def mention_words(text, kind="person"):
+    from analyzers.entities.actors import find_mentions
+    from analyzers.entities.tokens import normalize_tokens, tokenize
+
+    tokens = tokenize(text)
+    return [" ".join(tokens[m.start:m.end]) for m in find_mentions(normalize_tokens(tokens)) if m.kind == kind]
+
+
+def test_a_surname_after_a_name_link_keeps_the_link():
+    # The surname rule alone, on a person named in full: the repeat of
+    # أبي وقاص is one mention with its link, not وقاص alone.
+    from analyzers.entities.actors import PERSON, Mention, _resolve_surnames
+    from analyzers.entities.tokens import normalize_tokens, tokenize
+
+    tokens = tokenize("قال سعد بن أبي وقاص إن الشعر باق ثم أضاف أبي وقاص أن")
+    norms = normalize_tokens(tokens)
+    mentions = [Mention(1, 5, PERSON, source="crf")]
+    taken = [1 <= i < 5 for i in range(len(norms))]
+    _resolve_surnames(norms, set(norms), mentions, taken)
+    assert [" ".join(tokens[m.start:m.end]) for m in mentions[1:]] == ["أبي وقاص"]
+
+
+def test_a_name_starting_with_new_is_a_place():
+    assert mention_words("وصل الإعصار إلى نيو أورليانز أمس وغمر الأحياء") == []

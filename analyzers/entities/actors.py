@@ -48,6 +48,8 @@ SPEECH = TRIGGERS["speech"]
 TITLES = TRIGGERS["person"] | TRIGGERS["role"]
 GENERIC_PHRASES = frozenset(normalize(line) for line in read_lines("generic_phrases.txt"))
 NAME_LINKS = frozenset(normalize(w) for w in "بن ابن بنت أبو ابو أبي عبد آل".split())
+# A person span the CRF starts with these is a place (نيو أورليانز).
+PLACE_PREFIXES = frozenset(normalize(w) for w in "نيو".split())
 # Links that join a son's name to his father's (X بن Y), and those that
 # start a new name (أبو عمر: a kunya, often a second person).
 PATRONYMIC_LINKS = frozenset(normalize(w) for w in "بن ابن بنت".split())
@@ -698,6 +700,7 @@ def find_mentions(norms, recogniser=None, chunks=None, kinds=None, hits=None, sk
         if kind == PERSON and (
             not any(_name_part(x) and not is_demonym(x) for x in norms[start:end])
             or is_place(norms, start, end)
+            or norms[start] in PLACE_PREFIXES
             or _inside_a_name(norms, start)
         ):
             continue
@@ -1163,8 +1166,11 @@ def _resolve_surnames(norms, types, mentions, taken):
     for i in compress(count(), map(owners.__contains__, norms)):
         owner = owners[norms[i]]
         if not taken[i]:
-            mentions.append(Mention(i, i + 1, PERSON, owner.known, owner=owner, source="surname"))
-            taken[i] = True
+            # A surname after a name link is one with it (ابن | لادن, أبي |
+            # وقاص), as in the full name.
+            start = i - 1 if i and not taken[i - 1] and norms[i - 1] in NAME_LINKS else i
+            mentions.append(Mention(start, i + 1, PERSON, owner.known, owner=owner, source="surname"))
+            taken[start:i + 1] = [True] * (i + 1 - start)
 
 
 @CACHED
