@@ -213,7 +213,9 @@ def _terminal_snippet(snippet_html):
 @click.option("--source", "sources", multiple=True, help="Only articles from this source (repeatable).")
 @click.option("--country", "countries", multiple=True,
               help="Only articles about this country: ISO code, Arabic or English name (repeatable).")
-@click.option("--actor", "actors", multiple=True, help="Only articles naming this actor (repeatable).")
+@click.option("--actor", "actors", multiple=True,
+              help="Only articles naming this actor: its name, or an alias or English name the gazetteer "
+                   "knows (repeatable).")
 @click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Only articles from this day on.")
 @click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Only articles up to this day.")
 @click.option("--sort", type=click.Choice(["relevance", "date", "recent"]), default="relevance", show_default=True,
@@ -242,6 +244,9 @@ def query_command(obj, text, sources, countries, actors, date_from, date_to, sor
     OR, AND, NOT word or -word, +word (required), prefix* (two letters
     at least after ال, و...), (groups). What the query needed repaired
     (an unclosed quote, a lone operator) is said on stderr.
+    A Latin word or name (3 letters or more) that is the English name of
+    a country or a well-known actor also finds its Arabic names (Putin:
+    بوتين); a country's name also finds its demonyms, ranked lower.
     Examples:
       archive query 'الاستخبارات العراقية'
       archive query '"تبادل المعلومات" -داعش' --sort date

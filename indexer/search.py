@@ -205,6 +205,7 @@ class SearchService:
             raise QueryError("the half-life of 'recent' must be a positive number of days")
         budget = budget or Budget(self.search_seconds)
         filters, notices = _checked_filters(filters or Filters())
+        filters = _named_actors(filters)
         browse = not (text or "").strip() and not filters.is_empty()
         q = None
         if not browse:
@@ -492,6 +493,18 @@ class _View:
             return raw
         key = ("curated", name, self.curation.version)
         return self.snapshot.cached(key, lambda: raw.curated(self.curation, name))
+
+
+def _named_actors(filters):
+    """Actor filters given by any name the gazetteers know (``Hezbollah``,
+    ``بوتين``) also find the canonical name the index holds (the value
+    typed stays an alternative: it may be a facet value itself)."""
+    if not filters.actors:
+        return filters
+    from analyzers.entities.gazetteer import resolve_actor
+
+    values = [name for v in filters.actors for name in (v, resolve_actor(v)) if name]
+    return replace(filters, actors=list(dict.fromkeys(values)))
 
 
 def _curated_filters(filters, curation):
