@@ -18,7 +18,8 @@ Each copy of an article is changed so that no two are the same document:
   the body has four or more, so copies differ in length and terms too.
 
 The corpus is written as JSONL shards of 100,000 articles under the work
-folder (``bench/work/scale/``, ignored by git; never the repository).
+folder (``bench/work/scale/``, ignored by git; never the repository), each
+a folder of ten files of 10,000.
 
 **Stages.**  Shard 0 makes the 100k index, shards 1-2 the 300k one, shards
 3-9 the million; each shard is one ``archive index`` run into the same
@@ -67,6 +68,7 @@ from bench.common import DATA_DIR, REPO_ROOT, RESULTS_DIR, machine_facts, requir
 CORPUS = DATA_DIR / "saudinewsnet"
 WORK = REPO_ROOT / "bench" / "work" / "scale"
 SHARD = 100_000
+FILE_ARTICLES = 10_000
 TOTAL = 1_000_000
 SIZES = (100_000, 300_000, 1_000_000)
 COPIES = 33
@@ -126,12 +128,22 @@ def variant(article, i, k):
 
 
 def write_shard(path, base, shard, shard_size):
-    """Write corpus positions [shard*size, (shard+1)*size) to ``path``, atomically."""
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        for n in range(shard * shard_size, min((shard + 1) * shard_size, len(base) * COPIES)):
-            k, i = divmod(n, len(base))
-            f.write(json.dumps(variant(base[i], i, k), ensure_ascii=False) + "\n")
+    """Write corpus positions [shard*size, (shard+1)*size) into the folder
+    ``path``, FILE_ARTICLES a file, atomically (the folder is renamed last).
+
+    Files of 10,000 articles (about 33 MB), as a dump of daily or weekly
+    files would be: the reader holds a whole file in memory (bytes, text
+    and lines, about three times its size).
+    """
+    tmp = path.with_name(path.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    positions = range(shard * shard_size, min((shard + 1) * shard_size, len(base) * COPIES))
+    for start in range(0, len(positions), FILE_ARTICLES):
+        with open(tmp / f"{positions[start]:07d}.jsonl", "w", encoding="utf-8") as f:
+            for n in positions[start:start + FILE_ARTICLES]:
+                k, i = divmod(n, len(base))
+                f.write(json.dumps(variant(base[i], i, k), ensure_ascii=False) + "\n")
     os.replace(tmp, path)
 
 
@@ -316,8 +328,9 @@ def run_stages(args):
     for shard in range(-(-upto // args.shard_size)):
         key = str(shard)
         if key not in state.data["shards"]:
-            path = work / "corpus" / f"part-{shard:02d}.jsonl"
+            path = work / "corpus" / f"part-{shard:02d}.jsonl"   # one file (the first runs')
             if not path.exists():
+                path = path.with_suffix("")
                 if base is None:
                     require_data([CORPUS], "scale benchmark")
                     base = base_articles()
@@ -328,14 +341,14 @@ def run_stages(args):
             state.save()
             print(f"indexing shard {shard} ...", flush=True)
             row = run_index(index_dir, [path], args.index_options.split(), args.nice)
-            row.update(index_facts(index_dir), shard=shard, resumed=resumed,
+            row.update(index_facts(index_dir), shard=shard, resumed=resumed, one_file=path.is_file(),
                        loadavg=round(os.getloadavg()[0], 1))
             state.data["shards"][key] = row
             state.data["started"] = None
             state.save()
             print(json.dumps(row), flush=True)
             if args.drop_corpus:
-                path.unlink()
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
         size = (shard + 1) * args.shard_size
         if size in args.sizes and str(size) not in state.data["sizes"]:
             print(f"measuring at {size:,} articles ...", flush=True)
@@ -358,7 +371,7 @@ def cluster_row(count, work, niceness=0):
     from indexer.cluster import LocalDaskCluster
 
     work.mkdir(parents=True, exist_ok=True)
-    path = work / f"cluster-{count}.jsonl"
+    path = work / f"cluster-{count}"
     if not path.exists():
         require_data([CORPUS], "scale benchmark")
         write_shard(path, base_articles(), 0, count)
@@ -435,6 +448,8 @@ def write_report(data, cluster=None):
     ]
     for r in shards:
         note = "resumed after a cut-off run" if r.get("resumed") else ""
+        if r.get("one_file"):
+            note += " read from one 334 MB file (the reader holds it whole)"
         if r.get("duplicates"):
             note += f" {r['duplicates']} duplicates"
         lines.append(
