@@ -238,11 +238,12 @@ def measure_queries(index_dir):
             service.search(q, per_page=10)
             cold.append((time.perf_counter() - t) * 1000)
         first_pass = time.perf_counter() - opened
-        warm = []
+        warm, cpu = [], []
         for q in queries:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             service.search(q, per_page=10)
             warm.append((time.perf_counter() - t) * 1000)
+            cpu.append((time.process_time() - c) * 1000)
         memory = psutil.Process().memory_full_info()
     slowest = max(range(len(queries)), key=warm.__getitem__)
     return {
@@ -251,6 +252,11 @@ def measure_queries(index_dir):
         "p95_ms": round(_p95(warm), 1),
         "max_ms": round(max(warm), 1),
         "slowest_query": queries[slowest],
+        # The CPU a query took: what it costs on an idle core, whatever else
+        # runs on the shared machine.
+        "cpu_median_ms": round(statistics.median(cpu), 1),
+        "cpu_p95_ms": round(_p95(cpu), 1),
+        "cpu_max_ms": round(max(cpu), 1),
         "cold_median_ms": round(statistics.median(cold), 1),
         "cold_p95_ms": round(_p95(cold), 1),
         "first_pass_s": round(first_pass, 1),
@@ -474,19 +480,22 @@ def write_report(data, cluster=None):
         "sum of its processes' private memory (RSS in brackets counts the shared index mapping "
         "once per process).",
         "",
-        "| articles | index MB | segments | median ms | p95 ms | max ms | cold median ms "
-        "| query process MB | requests/s | load median / p95 ms | errors | server private (RSS) MB |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|",
+        "| articles | index MB | segments | median ms | p95 ms | max ms | CPU median / p95 / max ms "
+        "| cold median ms | query process MB | requests/s | load median / p95 ms | errors "
+        "| server CPU ms/request | server private (RSS) MB |",
+        "|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---:|---:|---|",
     ]
     for size in sorted(sizes):
         f, q, ld = sizes[size]["facts"], sizes[size]["queries"], sizes[size].get("load")
         load_cells = (
-            f"| {ld['rps']} | {ld['median_ms']} / {ld['p95_ms']} | {ld['errors']} "
-            f"| {ld['server_private_mb']} ({ld['server_rss_mb']}) |" if ld else "| | | | |"
+            f"| {ld['rps']} | {ld['median_ms']} / {ld['p95_ms']} | {ld['errors']} | {ld['server_cpu_ms']} "
+            f"| {ld['server_private_mb']} ({ld['server_rss_mb']}) |" if ld else "| | | | | |"
         )
+        cpu = (f"{q['cpu_median_ms']} / {q['cpu_p95_ms']} / {q['cpu_max_ms']}" if "cpu_median_ms" in q
+               else "(not recorded)")
         lines.append(
             f"| {f['docs']:,} | {f['index_mb']} | {f['segments']} | {q['median_ms']} | {q['p95_ms']} "
-            f"| {q['max_ms']} | {q['cold_median_ms']} | {q['private_mb']} ({q['rss_mb']}) " + load_cells
+            f"| {q['max_ms']} | {cpu} | {q['cold_median_ms']} | {q['private_mb']} ({q['rss_mb']}) " + load_cells
         )
     lines += ["", "## Growth", ""]
     if len(shards) >= 2:
