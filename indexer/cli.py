@@ -1,5 +1,10 @@
-"""The ``archive`` command line: index sources, query the index, inspect analysis."""
+"""The ``archive`` command line: index sources, query the index, inspect analysis.
 
+Each command imports what it needs when it runs: a query in a fresh process
+loads nothing of indexing.
+"""
+
+import difflib
 import html
 import json
 import re
@@ -11,7 +16,6 @@ from pathlib import Path
 import click
 
 from indexer.errors import ArchiveError, IndexBusy, QueryError, SourceError
-from indexer.readers import parse_field_map
 
 DEFAULT_INDEX_DIR = "index_data"
 
@@ -129,6 +133,7 @@ def index_command(obj, sources, mappings, no_entities, batch_size, jobs, memory_
     another 'archive index' is writing to the index (nothing was done; see
     --wait).
     """
+    from indexer.readers import parse_field_map
     from indexer.writer import index_sources, reason_kind
 
     try:
@@ -229,18 +234,25 @@ def _terminal_snippet(snippet_html):
 @click.option("--actor", "actors", multiple=True, help="Only articles naming this actor (repeatable).")
 @click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Only articles from this day on.")
 @click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Only articles up to this day.")
-@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True)
+@click.option("--sort", type=click.Choice(["relevance", "date", "recent"]), default="relevance", show_default=True,
+              help="relevance; date (newest first); recent (relevance halved every --half-life days "
+                   "before the newest match).")
+@click.option("--half-life", default=30.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              metavar="DAYS", help="Half-life of --sort recent, in days.")
+@click.option("--no-collapse", is_flag=True,
+              help="Show every near-copy of a story (the same wire story in several papers) as a hit.")
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100), help="Hits per page.")
 @click.option("--page", default=1, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--json", "as_json", is_flag=True, help="Print results as one JSON object.")
 @click.option("--queries", type=click.File("r", encoding="utf-8"),
-              help="Run each 'qid<TAB>query' line of this file; one JSON line per query.")
+              help="Run each 'qid<TAB>query' line of this file; one JSON line per query "
+                   "(documents, near-copies not collapsed).")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "trec"]), default="jsonl", show_default=True,
               help="Output of --queries: JSON lines or a TREC run.")
 @click.option("--run-tag", default="archive", show_default=True, help="Run name in --format trec.")
 @click.pass_obj
-def query_command(obj, text, sources, countries, actors, date_from, date_to, sort, limit, page,
-                  as_json, queries, fmt, run_tag):
+def query_command(obj, text, sources, countries, actors, date_from, date_to, sort, half_life, no_collapse,
+                  limit, page, as_json, queries, fmt, run_tag):
     """Search the index for TEXT, or browse the filters' articles without it.
 
     \b
@@ -272,13 +284,14 @@ def query_command(obj, text, sources, countries, actors, date_from, date_to, sor
         text = ""
     with _open_service(obj) as service:
         if queries is not None:
-            _run_batch(service, queries, filters, sort, limit, fmt, run_tag)
+            # A run ranks documents, each copy of a story in its own place.
+            _run_batch(service, queries, filters, sort, limit, fmt, run_tag, collapse=False)
             return
         try:
             # Facets are printed only in --json: counting them is most of a
             # short query's time in a fresh process.
             results = service.search(text, filters=filters, sort=sort, page=page, per_page=limit,
-                                     facets=as_json)
+                                     facets=as_json, half_life=half_life, collapse=not no_collapse)
         except QueryError as e:
             raise click.ClickException(str(e))
         suggestions = service.suggest(text) if text and not results.total else []
@@ -292,7 +305,8 @@ def query_command(obj, text, sources, countries, actors, date_from, date_to, sor
     for notice in results.notices:
         click.echo(f"note: {notice.message}", err=True)
     first = (results.page - 1) * limit
-    click.echo(f"{results.total:,} articles match ({results.took_ms:.0f} ms)")
+    stories = f", {results.stories:,} stories" if results.collapsed and results.stories != results.total else ""
+    click.echo(f"{results.total:,} articles match{stories} ({results.took_ms:.0f} ms)")
     if suggestions:
         click.echo("did you mean: " + ", ".join(suggestions) + "?")
     for rank, hit in enumerate(results.hits, first + 1):
@@ -302,6 +316,12 @@ def query_command(obj, text, sources, countries, actors, date_from, date_to, sor
             click.echo(f"   {meta}")
         click.echo(f"   {_terminal_snippet(hit.snippet)}")
         click.echo(f"   id: {hit.id}" + (f"  {hit.url}" if hit.url else ""))
+        copies = [c for c in hit.copies if "id" in c]
+        if copies:
+            more = sum(c.get("more", 0) for c in hit.copies)
+            sources = ", ".join(dict.fromkeys(c["source"] or "?" for c in copies))
+            click.echo(f"   and {len(copies) + more} more {'copy' if len(copies) + more == 1 else 'copies'}"
+                       f" ({sources}): " + " ".join(c["id"] for c in copies[:3]) + (" ..." if len(copies) > 3 else ""))
     if results.total > first + len(results.hits):
         click.echo(f"\npage {results.page} of {results.pages}; next: --page {results.page + 1}")
 
@@ -320,7 +340,7 @@ def _resolve_countries(values):
     return codes
 
 
-def _run_batch(service, lines, filters, sort, limit, fmt, run_tag):
+def _run_batch(service, lines, filters, sort, limit, fmt, run_tag, collapse):
     for lineno, line in enumerate(lines, 1):
         line = line.rstrip("\n")
         if not line.strip():
@@ -330,7 +350,7 @@ def _run_batch(service, lines, filters, sort, limit, fmt, run_tag):
             raise click.ClickException(f"--queries line {lineno}: expected 'qid<TAB>query'")
         try:
             results = service.search(text, filters=filters, sort=sort, per_page=limit,
-                                     facets=False, snippets=False)
+                                     facets=False, snippets=False, collapse=collapse)
             hits = results.hits
         except QueryError as e:
             click.echo(f"--queries line {lineno} ({qid}): {e}", err=True)
@@ -377,13 +397,126 @@ def analyze_command(text, as_json):
         click.echo(f"{r['surface']}\t{r['normalized'] or ''}\t{term}")
 
 
-@cli.command("entities")
+@cli.group("entities", invoke_without_command=True)
+@index_dir_option
+@click.option("--top", "top", default=20, show_default=True, type=click.IntRange(1, 10_000),
+              help="How many actors and countries to list.")
+@click.option("--json", "as_json", is_flag=True, help="Print the lists as JSON.")
+@click.pass_context
+def entities_group(ctx, top, as_json):
+    """List the index's most frequent actors and countries, and correct them.
+
+    \b
+    Without a subcommand: the TOP actors and countries with their article
+    counts, as the facets show them. Corrections go into curation.tsv in
+    the index folder and apply at once, without re-indexing (a running
+    'archive serve' shows them on the next page):
+      archive entities merge 'حزب الله' 'حزب الله اللبناني'
+      archive entities rename 'حزب الله' 'حزب الله (لبنان)'
+      archive entities hide 'صحيفة الوئام'
+      archive entities hide --country IL
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    with _open_service(ctx.obj) as service:
+        _check_curation(service)
+        found = service.top_entities(top)
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    for facet, title in (("actor", "actors"), ("country", "countries")):
+        click.echo(f"{title} (top {top}):")
+        for entry in found[facet]:
+            value = "" if entry["label"] == entry["value"] else f"  [{entry['value']}]"
+            click.echo(f"  {entry['count']:>7,}  {entry['label']}{value}")
+
+
+def _check_curation(service):
+    error = service.curation.error
+    if error is not None:
+        click.echo(f"warning: {error}; the last good version applies", err=True)
+
+
+def _curate(obj, action, facet, values):
+    from indexer import curation
+
+    with _open_service(obj) as service:
+        known = set(service.entity_values(facet))
+    # The first value is the one kept (merge) or changed (rename, hide): it
+    # must be in the index, or a typo would silently do nothing.
+    checked = values if action == "merge" else values[:1]
+    for value in checked:
+        if value not in known and not (action == "merge" and value == values[0]):
+            close = difflib.get_close_matches(value, list(known), n=3)
+            hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+            raise click.ClickException(f"no {facet} {value!r} in the index{hint}")
+    try:
+        curation.append(obj["index_dir"], action, facet, values)
+    except curation.CurationError as e:
+        raise click.ClickException(str(e))
+    click.echo(f"{action}: {' | '.join(values)} ({facet}); see {curation.path_of(obj['index_dir'])}")
+
+
+def _facet_of(country):
+    return "country" if country else "actor"
+
+
+@entities_group.command("merge")
+@index_dir_option
+@click.argument("value")
+@click.argument("others", nargs=-1, required=True)
+@click.option("--country", is_flag=True, help="VALUE and OTHERS are country codes.")
+@click.pass_obj
+def entities_merge(obj, value, others, country):
+    """Make OTHERS one facet value with VALUE (filtering by VALUE finds them all)."""
+    _curate(obj, "merge", _facet_of(country), [value, *others])
+
+
+@entities_group.command("rename")
+@index_dir_option
+@click.argument("value")
+@click.argument("label")
+@click.option("--country", is_flag=True, help="VALUE is a country code.")
+@click.pass_obj
+def entities_rename(obj, value, label, country):
+    """Show VALUE as LABEL (links and filters keep VALUE)."""
+    _curate(obj, "rename", _facet_of(country), [value, label])
+
+
+@entities_group.command("hide")
+@index_dir_option
+@click.argument("value")
+@click.option("--country", is_flag=True, help="VALUE is a country code.")
+@click.pass_obj
+def entities_hide(obj, value, country):
+    """Remove VALUE from facets, filters, document pages and the API."""
+    _curate(obj, "hide", _facet_of(country), [value])
+
+
+@entities_group.command("check")
+@index_dir_option
+@click.pass_obj
+def entities_check(obj):
+    """Check the index's curation.tsv; exit 1 with the bad line if it has one."""
+    from indexer import curation
+
+    try:
+        found = curation.load(obj["index_dir"])
+    except curation.CurationError as e:
+        raise click.ClickException(str(e))
+    merged = sum(len(v) for v in found.merged.values())
+    renamed = sum(len(v) for v in found.labels.values())
+    hidden = sum(len(v) for v in found.hidden.values())
+    click.echo(f"{curation.path_of(obj['index_dir'])}: {merged} merged, {renamed} renamed, {hidden} hidden")
+
+
+@entities_group.command("extract")
 @click.argument("sources", nargs=-1, required=True, type=click.Path())
 @click.option(
     "--map", "mappings", multiple=True, metavar="FIELD=NAME",
     help="Read FIELD (id, title, body, date, source, author, url) from column or key NAME.",
 )
-def entities_command(sources, mappings):
+def entities_extract(sources, mappings):
     """Print the countries and actors of every article in SOURCES.
 
     Reads what 'archive index' reads and prints one JSON object a line:
@@ -392,7 +525,7 @@ def entities_command(sources, mappings):
     sources go to stderr, as with 'archive index'.
     """
     from analyzers.entities import extract_entities_many
-    from indexer.readers import Problem, read_sources
+    from indexer.readers import Problem, parse_field_map, read_sources
     from indexer.segments import ENTITY_BATCH, article_text
 
     def flush(batch):

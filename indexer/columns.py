@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from indexer import nearcopy
 from indexer import schema as S
 
 EXTENSION = ".arrays"
@@ -53,6 +54,8 @@ class SegmentArrays:
     lengths: np.ndarray   # float64 text-field lengths, as Whoosh scores them
     dates: np.ndarray     # int64 Whoosh date longs, -1 without a date
     facets: dict          # name -> FacetArrays
+    signatures: np.ndarray = None   # uint32 (size x 32) MinHash, zeros: none
+    clusters: np.ndarray = None     # int64 near-copy cluster keys, 0: none
 
     def facet(self, name):
         return self.facets[name]
@@ -75,7 +78,15 @@ def compute(reader):
             if 0 < value < _MAX_LONG:
                 dates[docnum] = value
     facets = {name: _facet(reader, fieldname, multi, size) for name, (fieldname, multi) in FACETS.items()}
-    return SegmentArrays(size, lengths, dates, facets)
+    signatures, clusters = _nearcopies(reader, size)
+    return SegmentArrays(size, lengths, dates, facets, signatures, clusters)
+
+
+def _nearcopies(reader, size):
+    if S.NEARCOPY in reader.schema and reader.has_column(S.NEARCOPY) and size:
+        column = reader.column_reader(S.NEARCOPY)
+        return nearcopy.unpack_many(b"".join(column[d] for d in range(size)), size)
+    return (np.zeros((size, nearcopy.PERMUTATIONS), dtype=np.uint32), np.zeros(size, dtype=np.int64))
 
 
 def _facet(reader, fieldname, multi, size):
@@ -100,7 +111,7 @@ def path_of(index_dir, segment_id):
 # File layout: a magic word and the header's length, a JSON header naming each array's
 # dtype, length and offset, then the arrays (8-byte aligned), so that each
 # is mapped when first used, not read and parsed with the rest.
-MAGIC = b"ARCHARR1"
+MAGIC = b"ARCHARR2"
 _HEAD = struct.Struct("<8sQ")
 
 
@@ -109,7 +120,8 @@ def write(index_dir, segment_id, arrays):
     final = path_of(index_dir, segment_id)
     # Hidden while being written: Whoosh's clean-up skips dot files.
     tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
-    payload = {"lengths": arrays.lengths, "dates": arrays.dates}
+    payload = {"lengths": arrays.lengths, "dates": arrays.dates,
+               "signatures": arrays.signatures.reshape(-1), "clusters": arrays.clusters}
     for name, facet in arrays.facets.items():
         payload[f"{name}.docs"] = facet.docs
         payload[f"{name}.vals"] = facet.vals
@@ -161,6 +173,14 @@ class SavedArrays:
     def dates(self):
         return self._array("dates")
 
+    @property
+    def signatures(self):
+        return self._array("signatures").reshape(self.size, -1)
+
+    @property
+    def clusters(self):
+        return self._array("clusters")
+
     def facet(self, name):
         found = self._facets.get(name)
         if found is None:
@@ -208,6 +228,7 @@ class Joined:
         self.size = sum(a.size for a, _ in parts)
         self.lengths = _concat([np.asarray(a.lengths, dtype=np.float64) for a, _ in parts], np.float64)
         self.dates = _concat([np.asarray(a.dates) for a, _ in parts], np.int64)
+        self.clusters = _concat([np.asarray(a.clusters) for a, _ in parts], np.int64)
         self._facets = {}
 
     def facet(self, name):

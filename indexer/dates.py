@@ -17,6 +17,16 @@ def parse_date(value):
     >>> parse_date("2015-07-21 16:32:29")
     datetime.datetime(2015, 7, 21, 16, 32, 29)
     """
+    try:
+        return _parse(value)
+    except (OverflowError, OSError) as e:
+        # A timestamp or offset past what datetime holds (1e20, year 1 at
+        # +05:00): the platform says so in its own words, the caller wants
+        # a ValueError like any other unreadable date.
+        raise ValueError(f"date out of range ({str(value)[:40]!r}: {e})") from None
+
+
+def _parse(value):
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -30,7 +40,7 @@ def parse_date(value):
         except ValueError:
             try:
                 parsed = parsedate_to_datetime(text)
-            except (TypeError, ValueError, IndexError):
+            except (TypeError, ValueError, IndexError, OverflowError):
                 raise ValueError(f"unrecognised date {text[:40]!r}") from None
     else:
         raise ValueError(f"a date must be text, got {type(value).__name__}")

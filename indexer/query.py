@@ -37,6 +37,7 @@ from whoosh.qparser import (
 from analyzers.normalize import normalize
 from analyzers.stemmer import PREFIXES, PROTECTED_CLITICS, strip_prefix
 from analyzers.variants import variants
+from indexer.cleaning import replace_surrogates
 from indexer.errors import Notice, QueryError
 from indexer.schema import TEXT
 
@@ -213,7 +214,9 @@ def read_query(parser, text):
     """
     if not isinstance(text, str):
         raise QueryError("the query must be text", "parameter")
-    text = text.strip()
+    # Lone surrogates (a shell's undecodable bytes) cannot be encoded to
+    # look terms up: they become U+FFFD, which matches nothing.
+    text = replace_surrogates(text).strip()
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(
             f"the query is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS:,}",

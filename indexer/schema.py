@@ -30,6 +30,9 @@ ORIGIN = "origin"
 # the same content is an exact duplicate.
 FINGERPRINT = "fingerprint"
 CONTENT = "content"
+# The MinHash signature of the body and the near-copy cluster key, packed
+# (indexer.nearcopy); read into each segment's arrays.
+NEARCOPY = "nearcopy"
 
 # Multi-valued facets (country, actor) are joined with this separator into
 # one column value per document.  Names never contain an ASCII comma (the
@@ -38,7 +41,9 @@ FACET_SEPARATOR = ","
 
 # Bumped whenever the schema or the analysis changes in a way that needs a
 # rebuild; written into the index folder's marker file.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
+# 32 MinHash minima (uint32) and an int64 cluster key.
+NEARCOPY_BYTES = 32 * 4 + 8
 
 
 class ArabicText(fields.TEXT):
@@ -103,5 +108,6 @@ def build_schema():
             ORIGIN: fields.STORED(),
             FINGERPRINT: fields.ID(stored=False),
             CONTENT: fields.ID(stored=False),
+            NEARCOPY: fields.COLUMN(columns.FixedBytesColumn(NEARCOPY_BYTES)),
         }
     )

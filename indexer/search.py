@@ -15,13 +15,13 @@ search browses what the filters select, newest first.
 """
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 
 import numpy as np
 from whoosh.util.times import datetime_to_long
 
-from indexer import proximity
+from indexer import curation, proximity
 from indexer import schema as S
 from indexer.documents import document_dict, make_hit
 from indexer.errors import Notice, QueryError
@@ -31,12 +31,18 @@ from indexer.ranking import MAX_PREFIX_TERMS, Budget, top
 from indexer.scoring import LuceneBM25
 from indexer.snapshot import Snapshots
 from indexer.spelling import respellings
-from indexer.writer import open_index
+from indexer.store import open_index
 
-SORTS = ("relevance", "date")
+SORTS = ("relevance", "date", "recent")
+# "recent": relevance halved for every HALF_LIFE_DAYS an article is older
+# than the newest match (the archive's "now", not today's date).
+HALF_LIFE_DAYS = 30.0
+_USECS_A_DAY = 86_400_000_000
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
 FACET_LIMIT = 20
+# Other copies of a story listed with its hit.
+MAX_COPIES = 20
 # Seconds a search may run before it stops with a message (the CLI's; the
 # web app sets its own).  Every query's cost is bounded (prefixes, phrase
 # checks): this is the backstop.
@@ -83,10 +89,14 @@ class SearchResults:
     timeline: list = field(default_factory=list)
     took_ms: float = 0.0
     notices: list = field(default_factory=list)
+    # Distinct stories among the matches (near-copies counted once), and
+    # whether hits were collapsed to them.
+    stories: int = 0
+    collapsed: bool = False
 
     @property
     def pages(self):
-        return max(1, -(-self.total // self.per_page))
+        return max(1, -(-(self.stories if self.collapsed else self.total) // self.per_page))
 
     def to_dict(self):
         return {
@@ -95,6 +105,8 @@ class SearchResults:
             "page": self.page,
             "per_page": self.per_page,
             "sort": self.sort,
+            "stories": self.stories,
+            "collapsed": self.collapsed,
             "took_ms": round(self.took_ms, 1),
             "notices": [n.to_dict() for n in self.notices],
             "hits": [asdict(h) for h in self.hits],
@@ -119,6 +131,8 @@ class SearchService:
         self.parser = make_parser(self.schema)
         self.search_seconds = search_seconds
         self._snapshots = Snapshots(self.ix, LuceneBM25(), index_dir)
+        # The user's entity corrections, read again when the file changes.
+        self.curation = curation.Watcher(index_dir)
 
     def close(self):
         self._snapshots.close()
@@ -165,11 +179,19 @@ class SearchService:
         snippets=True,
         facet_limit=FACET_LIMIT,
         budget=None,
+        half_life=HALF_LIFE_DAYS,
+        collapse=True,
     ):
         """Run a query; raise QueryError for one that cannot be read.
 
+        ``sort`` is "relevance", "date" (newest first) or "recent":
+        relevance times 2**(-age / ``half_life``), age in days before the
+        newest match (an article without a date counts as the oldest).
         With filters and no ``text``, browse what the filters select, newest
-        first.  ``budget`` (a :class:`indexer.ranking.Budget`) bounds the
+        first.  With ``collapse``, near-copies of one story
+        (:mod:`indexer.nearcopy`) are one hit listing the others in
+        ``copies``, and pages count stories; ``total`` and the facets still
+        count articles.  ``budget`` (a :class:`indexer.ranking.Budget`) bounds the
         time; by default ``search_seconds``.
         """
         start = time.perf_counter()
@@ -179,6 +201,8 @@ class SearchService:
             raise QueryError(f"per page must be between 1 and {MAX_PER_PAGE}")
         if not 1 <= page <= MAX_PAGE:
             raise QueryError(f"page must be between 1 and {MAX_PAGE}")
+        if not half_life > 0:
+            raise QueryError("the half-life of 'recent' must be a positive number of days")
         budget = budget or Budget(self.search_seconds)
         filters, notices = _checked_filters(filters or Filters())
         browse = not (text or "").strip() and not filters.is_empty()
@@ -187,7 +211,10 @@ class SearchService:
             q, query_notices = read_query(self.parser, text)
             notices = query_notices + notices
         searcher, snapshot = self._current()
-        notices += self._unknown_sources(snapshot, filters)
+        curation = self.curation.current()
+        view = _View(snapshot, curation)
+        filters = _curated_filters(filters, curation)
+        notices += self._unknown_sources(view, filters)
         matched = snapshot.live.copy()
         scores = None
         if browse:
@@ -200,36 +227,45 @@ class SearchService:
             matched[ranked.docs[keep]] = True
             scores = np.zeros(snapshot.size)
             scores[ranked.docs] = ranked.scores
-        masks = self._filter_masks(snapshot, filters)
+        masks = self._filter_masks(view, filters)
         selected = matched
         for mask in masks.values():
             selected = selected & mask
         docs = np.flatnonzero(selected)
         budget.check()
+        # The sort key of every match (largest first).
+        if sort == "date":
+            keys, doc_scores = snapshot.dates[docs], None
+        else:
+            with snapshot.ranker.using(searcher, budget) as ranker:
+                doc_scores = proximity.rerank(ranker, q, docs, scores[docs])
+            if sort == "recent":
+                doc_scores = doc_scores * _recency(snapshot.dates[docs], half_life)
+            keys = doc_scores
+        clusters = _cluster_keys(snapshot, docs) if collapse else None
+        stories = len(np.unique(clusters)) if collapse else len(docs)
         first = (page - 1) * per_page
-        if first >= len(docs) > 0:
-            last = -(-len(docs) // per_page)
+        if first >= stories > 0:
+            last = -(-stories // per_page)
             notices.append(Notice(
                 "page_past_end", f"page {page} is past the last page of results; showing page {last}",
                 str(page),
             ))
             page, first = last, (last - 1) * per_page
         wanted = page * per_page
-        if sort == "date":
-            best = top(docs, snapshot.dates[docs], wanted)
-            page_docs, page_scores = docs[best], [None] * len(best)
-        else:
-            with snapshot.ranker.using(searcher, budget) as ranker:
-                doc_scores = proximity.rerank(ranker, q, docs, scores[docs])
-            best = top(docs, doc_scores, wanted)
-            page_docs, page_scores = docs[best], doc_scores[best].tolist()
+        best = _ranked_stories(docs, keys, clusters, wanted) if collapse else top(docs, keys, wanted)
+        page_docs = best[first:]
         hits = []
-        if first < len(page_docs):
+        if len(page_docs):
             terms = None if not snippets else set() if browse else self._highlight_terms(searcher, snapshot, q)
-            for docnum, score in zip(page_docs[first:].tolist(), page_scores[first:]):
-                hits.append(make_hit(searcher.stored_fields(docnum), terms, score))
+            copies = self._copies(searcher, docs, clusters, page_docs, keys) if collapse else {}
+            for i in page_docs.tolist():
+                score = doc_scores[i] if doc_scores is not None else None
+                hit = make_hit(searcher.stored_fields(int(docs[i])), terms, score, snapshot.boilerplate)
+                hit.copies = copies.get(i, [])
+                hits.append(hit)
         facet_counts, timeline = (
-            self._count_facets(snapshot, matched, masks, facet_limit) if facets else ({}, [])
+            self._count_facets(view, matched, masks, facet_limit) if facets else ({}, [])
         )
         return SearchResults(
             query=text,
@@ -242,20 +278,38 @@ class SearchService:
             timeline=timeline,
             took_ms=(time.perf_counter() - start) * 1000,
             notices=notices,
+            stories=stories,
+            collapsed=collapse,
         )
 
-    def _filter_masks(self, snapshot, filters):
+    def _copies(self, searcher, docs, clusters, page_docs, keys, limit=MAX_COPIES):
+        """{index in docs of a page hit: [the other matches of its cluster]},
+        best first, each ``{id, title, source, date}``."""
+        wanted = clusters[page_docs]
+        members = np.flatnonzero(np.isin(clusters, wanted))
+        out = {}
+        by_cluster = {}
+        for i in members[np.lexsort((docs[members], -keys[members]))].tolist():
+            by_cluster.setdefault(int(clusters[i]), []).append(i)
+        for i in page_docs.tolist():
+            others = [j for j in by_cluster.get(int(clusters[i]), []) if j != i]
+            out[i] = [_copy_entry(searcher.stored_fields(int(docs[j]))) for j in others[:limit]]
+            if len(others) > limit:
+                out[i].append({"more": len(others) - limit})
+        return out
+
+    def _filter_masks(self, view, filters):
         """{facet name or "date": boolean array over docnums} for the filters.
 
         Facet filters read the same per-generation arrays the counts do
         (the country and actor facets are columns only, not indexed).
         """
         masks = {
-            name: snapshot.facet(name).mask(values)
+            name: view.facet(name).mask(values)
             for name, values in filters.facet_values().items()
         }
         if filters.date_from or filters.date_to:
-            dates = snapshot.dates
+            dates = view.snapshot.dates
             part = dates >= 0
             if filters.date_from:
                 part &= dates >= datetime_to_long(filters.date_from)
@@ -265,7 +319,7 @@ class SearchService:
             masks["date"] = part
         return masks
 
-    def _count_facets(self, snapshot, matched, masks, limit):
+    def _count_facets(self, view, matched, masks, limit):
         """Facet counts over the matches: a facet with a selection is counted
         with every filter but its own, the others with all of them."""
         def without(name):
@@ -280,10 +334,10 @@ class SearchService:
         for name in FACET_FIELDS:
             mask = without(name) if name in masks else everything
             counts[name] = [
-                facet_entry(name, value, count)
-                for value, count in snapshot.facet(name).count(mask, limit)
+                facet_entry(name, value, count, view.curation)
+                for value, count in view.facet(name).count(mask, limit)
             ]
-        months = snapshot.facet(TIMELINE).count(everything)
+        months = view.facet(TIMELINE).count(everything)
         timeline = [{"month": m, "count": c} for m, c in sorted(months)]
         return counts, timeline
 
@@ -310,12 +364,27 @@ class SearchService:
                 ))
         return notices
 
-    def _unknown_sources(self, snapshot, filters):
-        known = set(snapshot.facet("source").values)
+    def _unknown_sources(self, view, filters):
+        known = set(view.facet("source").values)
         return [
             Notice("unknown_source", f"no article comes from source {value!r}", value)
             for value in filters.sources if value not in known
         ]
+
+    def top_entities(self, limit=20):
+        """{"actor": [...], "country": [...]}: the most frequent values over
+        the whole index, as ``{value, label, count}`` (curation applied)."""
+        _, snapshot = self._current()
+        view = _View(snapshot, self.curation.current())
+        return {
+            name: [facet_entry(name, v, c, view.curation) for v, c in view.facet(name).count(snapshot.live, limit)]
+            for name in curation.FACETS
+        }
+
+    def entity_values(self, facet):
+        """Every value of ``facet`` ("actor" or "country") in the index, as stored."""
+        _, snapshot = self._current()
+        return snapshot.facet(facet).values
 
     def suggest(self, text, limit=3):
         """Return up to ``limit`` respellings of ``text`` whose words are in
@@ -341,7 +410,92 @@ class SearchService:
                 terms = self._highlight_terms(searcher, snapshot, self.parse(text))
             except QueryError:
                 terms = set()
-        return document_dict(stored, terms)
+        doc = document_dict(stored, terms, self.curation.current())
+        doc["copies"] = self._document_copies(searcher, snapshot, doc_id)
+        return doc
+
+    def _document_copies(self, searcher, snapshot, doc_id):
+        """The other live articles of a document's near-copy cluster."""
+        docnum = searcher.document_number(**{S.ID: doc_id})
+        if docnum is None:
+            return []
+        key = snapshot.arrays.clusters[docnum]
+        if key == 0:
+            return []
+        others = np.flatnonzero((snapshot.arrays.clusters == key) & snapshot.live)
+        others = others[others != docnum]
+        order = others[np.argsort(-snapshot.dates[others], kind="stable")]
+        return [_copy_entry(searcher.stored_fields(int(d))) for d in order[:MAX_COPIES].tolist()]
+
+
+def _cluster_keys(snapshot, docs):
+    """Each match's near-copy cluster (an article in none is its own)."""
+    keys = snapshot.arrays.clusters[docs]
+    alone = keys == 0
+    if alone.any():
+        keys = keys.copy()
+        keys[alone] = -1 - docs[alone]
+    return keys
+
+
+def _ranked_stories(docs, keys, clusters, k):
+    """Indexes into ``docs`` of the ``k`` best stories: each cluster's best
+    match, in order of ``keys`` (largest first, ties by smaller docnum)."""
+    fetch = k
+    while True:
+        best = top(docs, keys, fetch)
+        _, first = np.unique(clusters[best], return_index=True)
+        chosen = best[np.sort(first)]
+        if len(chosen) >= k or len(best) == len(docs):
+            return chosen[:k]
+        fetch *= 4
+
+
+def _copy_entry(stored):
+    date = stored.get(S.DATE)
+    return {"id": stored[S.ID], "title": stored.get(S.TITLE, ""), "source": stored.get(S.SOURCE, ""),
+            "date": date.isoformat() if date else None}
+
+
+def _recency(dates, half_life):
+    """2**(-age / half_life) per document, age in days before the newest of
+    ``dates`` (Whoosh longs; -1, no date, counts as the oldest)."""
+    if not len(dates):
+        return np.ones(0)
+    dated = dates >= 0
+    if not dated.any():
+        return np.ones(len(dates))
+    newest = dates[dated].max()
+    ages = (newest - np.where(dated, dates, dates[dated].min())) / _USECS_A_DAY
+    return np.exp2(-ages / half_life)
+
+
+class _View:
+    """A snapshot's facets as the user's curation shows them."""
+
+    def __init__(self, snapshot, curation):
+        self.snapshot = snapshot
+        self.curation = curation
+
+    def facet(self, name):
+        raw = self.snapshot.facet(name)
+        if name not in curation.FACETS or not self.curation:
+            return raw
+        key = ("curated", name, self.curation.version)
+        return self.snapshot.cached(key, lambda: raw.curated(self.curation, name))
+
+
+def _curated_filters(filters, curation):
+    """Filters on the values the curation shows (a link to a value merged
+    since finds its new value's articles)."""
+    if not curation or not (filters.actors or filters.countries):
+        return filters
+
+    def canonical(facet, values):
+        return list(dict.fromkeys(curation.canonical(facet, v) or v for v in values))
+
+    return replace(filters, actors=canonical("actor", filters.actors),
+                   countries=canonical("country", filters.countries))
 
 
 def _checked_filters(filters):

@@ -21,8 +21,10 @@ from whoosh.reading import SegmentReader
 
 from analyzers.tokenizer import is_word
 from indexer import columns
+from indexer.boilerplate import strip
+from indexer.facets import actor_facet_value
 from indexer import schema as S
-from indexer.readers import content_hash
+from indexer.cleaning import duplicate_key
 from indexer.whoosh_internals import ChunkWriter, PrivateTempStorage
 
 # Container allocations between two garbage collections in a worker.
@@ -70,11 +72,6 @@ def init_worker(entities):
     gc.set_threshold(GC_THRESHOLD, 20, 20)
 
 
-def actor_facet_value(name):
-    """The value an actor is stored under in the actor facet (no separators)."""
-    return name.replace(S.FACET_SEPARATOR, " ")
-
-
 def article_text(article):
     """The text an article is searched and recognised in: title, then body."""
     return f"{article.title}\n{article.body}"
@@ -100,7 +97,7 @@ def fingerprint(article, entities):
     return hashlib.sha1("\0".join(parts).encode("utf-8")).hexdigest()[:20]
 
 
-def document_fields(article, entities=None, tokens=None, fingerprint=None):
+def document_fields(article, entities=None, tokens=None, fingerprint=None, nearcopy=None):
     """Return the Whoosh field values of one article; ``tokens`` are its
     text's tokens, if the entity recogniser split it already."""
     # Title and body searched as one field (see indexer.schema); its words
@@ -113,10 +110,12 @@ def document_fields(article, entities=None, tokens=None, fingerprint=None):
         S.AUTHOR: article.author,
         S.URL: article.url,
         S.ORIGIN: article.origin,
-        S.CONTENT: content_hash(article.title, article.body),
+        S.CONTENT: duplicate_key(article.title, article.body),
     }
     if fingerprint is not None:
         doc[S.FINGERPRINT] = fingerprint
+    if nearcopy is not None:
+        doc[S.NEARCOPY] = nearcopy
     if article.source:
         doc[S.SOURCE] = article.source
     if article.date is not None:
@@ -134,24 +133,37 @@ def document_fields(article, entities=None, tokens=None, fingerprint=None):
     return doc
 
 
-def build_segment(index_dir, indexname, articles, entities, limitmb):
+def build_segment(index_dir, indexname, articles, entities, limitmb, boilerplate=None, nearcopies=None):
     """Write ``articles`` into a new segment of the index; return the Segment.
 
-    Runs in a worker process (or in the parent when there is one job).
+    ``boilerplate`` is ``{source: keys}`` (:mod:`indexer.boilerplate`):
+    those segments of an article are left out of entity recognition (they
+    stay searchable).  ``nearcopies`` maps an article's id to its packed
+    near-copy signature and cluster (:mod:`indexer.nearcopy`).  Runs in a worker process (or in the parent when there
+    is one job).
     """
     ix = _index(index_dir, indexname)
     extract = _extractor(entities)
+    boilerplate = boilerplate or {}
+    nearcopies = nearcopies or {}
     writer = ChunkWriter(ix, limitmb=limitmb)
     try:
         for start in range(0, len(articles), ENTITY_BATCH):
             chunk = articles[start:start + ENTITY_BATCH]
+            texts = [article_text(a) for a in chunk]
             if extract:
-                found = extract([article_text(a) for a in chunk], with_tokens=True)
+                # Entities are recognised without the source's boilerplate;
+                # where some was cut, the recogniser's tokens are not the
+                # whole text's, which is then split again for its terms.
+                stripped = [strip(t, boilerplate.get(a.source)) for a, t in zip(chunk, texts)]
+                found = extract(stripped, with_tokens=True)
+                found = [(e, tokens if s is t else None) for (e, tokens), s, t in zip(found, stripped, texts)]
             else:
                 found = [(None, None)] * len(chunk)
             for article, (entities, tokens) in zip(chunk, found):
                 writer.add_document(**document_fields(
-                    article, entities, tokens, fingerprint(article, extract is not None)
+                    article, entities, tokens, fingerprint(article, extract is not None),
+                    nearcopies.get(article.id),
                 ))
         segment = writer.finish_segment()
     except BaseException:

@@ -14,6 +14,7 @@ import numpy as np
 
 from indexer import columns
 from indexer import schema as S
+from indexer.boilerplate import Boilerplate
 from indexer.facets import FacetColumn
 from indexer.ranking import Ranker
 
@@ -37,11 +38,16 @@ class Snapshot:
     through this thread's searcher, since Whoosh's file objects must not be
     shared between threads."""
 
-    def __init__(self, generation, searcher, segment_arrays):
+    def __init__(self, generation, searcher, segment_arrays, index_dir=None):
         self._generation = generation
         self.searcher = searcher
         self.size = searcher.doc_count_all()
         self._segment_arrays = segment_arrays
+        self._index_dir = index_dir
+
+    def cached(self, key, build):
+        """``build()``, once per generation for ``key``."""
+        return self._get(key, build)
 
     def _get(self, key, build):
         shared = self._generation
@@ -101,6 +107,17 @@ class Snapshot:
 
         return self._get("vocabulary", build)
 
+    @property
+    def boilerplate(self):
+        """{source: boilerplate keys} as the indexer last saved them
+        (:mod:`indexer.boilerplate`), for snippets."""
+        def build():
+            if self._index_dir is None:
+                return {}
+            return Boilerplate.load(self._index_dir).table()
+
+        return self._get("boilerplate", build)
+
     def facet(self, name):
         return self._get(("facet", name), lambda: FacetColumn(self.arrays.facet(name), self.size))
 
@@ -156,7 +173,7 @@ class Snapshots:
                 # Segments merged away are not needed again.
                 current = {_segment_id(sub.reader()) for sub, _ in searcher.leaf_searchers()}
                 self._segments = {k: v for k, v in self._segments.items() if k in current}
-        return searcher, Snapshot(shared, searcher, self._arrays_of)
+        return searcher, Snapshot(shared, searcher, self._arrays_of, self.index_dir)
 
     def _arrays_of(self, reader):
         """A segment's arrays, loaded once while the segment lives."""

@@ -18,19 +18,21 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 from whoosh import index
 from whoosh.filedb.filestore import FileStorage
 
-from indexer import columns
+from indexer import columns, nearcopy
 from indexer import schema as S
-from indexer.whoosh_internals import clean_index_files, commit_segments, open_for_reading
+from indexer.boilerplate import Boilerplate, strip
+from indexer.store import INDEX_NAME, MARKER, check_index_dir, open_index  # noqa: F401  (the writer's API too)
+from indexer.whoosh_internals import clean_index_files, commit_segments
 from analyzers.analysis import analysis_fingerprint
 from indexer.errors import IndexBusy, IndexMissing, IndexStale, NotAnArchiveIndex
-from indexer.readers import Problem, content_hash, read_sources
+from indexer.cleaning import duplicate_key
+from indexer.readers import Problem, read_sources
 from indexer.segments import build_segment, fingerprint, init_worker
 
-MARKER = "archive-index.json"
-INDEX_NAME = "MAIN"
 DEFAULT_BATCH = 4000
 DEFAULT_MEMORY_MB = 1024
 # Below this many articles a batch is built in the parent: starting worker
@@ -100,49 +102,6 @@ def reason_kind(reason):
 _QUOTED = re.compile(r"'([^']*)'")
 _NAME = re.compile(r"[\w.\-]{1,30}")
 _NUMBER = re.compile(r"(?<![\w\-'.])0x[0-9a-f]+|(?<![\w\-'.])\d[\d,]*")
-
-
-def _visible_entries(path):
-    return [p for p in path.iterdir() if not p.name.startswith(".")]
-
-
-def check_index_dir(index_dir):
-    """Return True if ``index_dir`` holds an archive index, False if it is
-    missing or empty; raise NotAnArchiveIndex for anything else.
-
-    Whoosh unpickles the schema it finds, so a folder this archive did not
-    create is untrusted code: it is refused, not opened.
-    """
-    path = Path(index_dir)
-    if not path.exists() or not _visible_entries(path):
-        return False
-    if not path.is_dir():
-        raise NotAnArchiveIndex(index_dir, "not a folder")
-    marker = path / MARKER
-    if not marker.exists():
-        raise NotAnArchiveIndex(index_dir, f"it has files but no {MARKER}")
-    try:
-        info = json.loads(marker.read_text("utf-8"))
-    except (OSError, ValueError) as e:
-        raise NotAnArchiveIndex(index_dir, f"unreadable {MARKER}: {e}") from None
-    if info.get("schema_version") != S.SCHEMA_VERSION:
-        raise NotAnArchiveIndex(
-            index_dir,
-            f"schema version {info.get('schema_version')} but this archive writes "
-            f"{S.SCHEMA_VERSION}; rebuild it into an empty folder",
-        )
-    if info.get("analysis") not in (None, analysis_fingerprint()):
-        raise IndexStale(index_dir)
-    return index.exists_in(index_dir, indexname=INDEX_NAME)
-
-
-def open_index(index_dir):
-    """Open an existing archive index for reading, or raise IndexMissing."""
-    if not check_index_dir(index_dir):
-        raise IndexMissing(index_dir)
-    # Segments are read through one memory map each, without the copies
-    # Whoosh's own storage makes (see indexer.whoosh_internals).
-    return open_for_reading(index_dir, INDEX_NAME)
 
 
 def _write_storage(index_dir):
@@ -223,7 +182,8 @@ class _Known:
 
     An article is unchanged when its fingerprint (every field, and the
     entity data, see :func:`indexer.segments.fingerprint`) is in the index;
-    a duplicate when another id has its title and text, in the index or
+    a duplicate when another id has its title and text (white space aside,
+    :func:`indexer.cleaning.duplicate_key`), in the index or
     earlier in this run.
     """
 
@@ -239,7 +199,7 @@ class _Known:
         """Return "unchanged", ("duplicate", id of the original) or "index"."""
         if fingerprint(article, self.entities) in self.fingerprints:
             return "unchanged"
-        content = content_hash(article.title, article.body)
+        content = duplicate_key(article.title, article.body)
         other = self.run.get(content)
         if other is None and content in self.contents:
             other = self._holder(content)
@@ -316,6 +276,22 @@ def merge_plan(segments):
     return merge, [s for s in live if s not in merge]
 
 
+def _clusters(ix, index_dir):
+    """The near-copy clusters of the index's live articles (:mod:`indexer.nearcopy`)."""
+    signatures, keys = [], []
+    with ix.reader() as reader:
+        for leaf, _ in reader.leaf_readers():
+            arrays = columns.for_segment(index_dir, leaf)
+            live = np.ones(arrays.size, dtype=bool)
+            if leaf.has_deletions():
+                live[list(leaf.deleted_docs_set)] = False
+            signatures.append(np.asarray(arrays.signatures)[live])
+            keys.append(np.asarray(arrays.clusters)[live])
+    if not signatures:
+        return nearcopy.Clusters()
+    return nearcopy.Clusters(np.concatenate(signatures), np.concatenate(keys))
+
+
 def _chunks(articles, jobs):
     size = -(-len(articles) // jobs)
     return [articles[i:i + size] for i in range(0, len(articles), size)]
@@ -369,6 +345,8 @@ def index_articles(
     lock = _acquire_lock(ix, index_dir, lock_timeout, on_wait)
     known = _indexed_ids(ix)
     held = _Known(ix, entities)
+    boilerplate = Boilerplate.load(index_dir)
+    copies = _clusters(ix, index_dir)
     pool = None
     pending = None  # (ids, futures) of the batch being built
     # An absolute path: an executor's workers run in folders of their own.
@@ -387,12 +365,23 @@ def index_articles(
             pool.shutdown()
             pool = None
         updated = _commit(ix, ids, segments, known)
+        boilerplate.save(index_dir)
         report.updated += updated
         report.added += len(ids) - updated
 
     def submit(batch):
         nonlocal pool, pending
         articles = list(batch.values())
+        # Decided from every article read so far, this batch's included.
+        table = boilerplate.table()
+        # Near-copy clusters are assigned here, in reading order, against
+        # every article indexed before (the body without its boilerplate).
+        found = {}
+        for a in articles:
+            sig = nearcopy.signature(strip(a.body, table.get(a.source)))
+            found[a.id] = nearcopy.pack(sig, copies.assign(a.id, sig))
+        run = partial(build, boilerplate={a.source: table[a.source] for a in articles if a.source in table},
+                      nearcopies=found)
         if pool is None and executor is not None:
             pool = executor
         elif pool is None and jobs > 1 and len(articles) >= MIN_PARALLEL_BATCH:
@@ -401,9 +390,9 @@ def index_articles(
                 initializer=init_worker, initargs=(entities,),
             )
         if pool is None:
-            futures = [_Done(build(articles))]
+            futures = [_Done(run(articles))]
         else:
-            futures = [pool.submit(build, chunk) for chunk in _chunks(articles, jobs)]
+            futures = [pool.submit(run, chunk) for chunk in _chunks(articles, jobs)]
         finish_pending()
         pending = (list(batch), futures)
 
@@ -428,6 +417,7 @@ def index_articles(
                 if len(report.duplicate_examples) < MAX_EXAMPLES:
                     report.duplicate_examples.append((item.origin, item.id, verdict[1]))
                 continue
+            boilerplate.observe(item.source, item.body)
             # Within a batch the last copy of an id wins; across batches
             # the commit replaces the committed copy.
             batch.pop(item.id, None)

@@ -24,7 +24,8 @@ def search():
     state = SearchState.from_args(request.args, per_page=current_app.config["PER_PAGE"])
     service = get_service()
     results = service.search(
-        state.q, filters=state.filters(), sort=state.sort, page=state.page, per_page=state.per_page
+        state.q, filters=state.filters(), sort=state.sort, page=state.page, per_page=state.per_page,
+        collapse=state.collapse,
     )
     out = results.to_dict()
     # The same shape as 'archive query --json', which leaves title_html out.

@@ -50,7 +50,9 @@ class Noun:
 RESULTS = Noun("نتيجة", "نتائج", "نتيجة واحدة", "نتيجتان", "نتيجتين", "لا نتائج")
 ARTICLES = Noun("مقالة", "مقالات", "مقالة واحدة", "مقالتان", "مقالتين", "لا مقالات")
 MENTIONS = Noun("مرة", "مرات", "مرة واحدة", "مرتان", "مرتين", "لا مرات")
-NOUNS = {"result": RESULTS, "article": ARTICLES, "mention": MENTIONS}
+COPIES = Noun("نسخة", "نسخ", "نسخة واحدة", "نسختان", "نسختين", "لا نسخ")
+STORIES = Noun("خبر", "أخبار", "خبر واحد", "خبران", "خبرين", "لا أخبار")
+NOUNS = {"result": RESULTS, "article": ARTICLES, "mention": MENTIONS, "copy": COPIES, "story": STORIES}
 
 
 def plural_category(n):

@@ -81,6 +81,8 @@ class SearchState:
     date_from: date | None = None
     date_to: date | None = None
     sort: str = "relevance"
+    # Near-copies of a story shown once (collapse=0 in the URL: every copy).
+    collapse: bool = True
     page: int = 1
     per_page: int = 10
     default_per_page: int = 10
@@ -109,6 +111,7 @@ class SearchState:
             date_from=date_from,
             date_to=date_to,
             sort=sort,
+            collapse=(args.get("collapse") or "1").strip().lower() not in ("0", "false", "no", "off"),
             page=_parse_int(args.get("page"), "page", 1, MAX_PAGE, 1),
             per_page=_parse_int(args.get("per_page"), "per_page", 1, MAX_PER_PAGE, per_page),
             default_per_page=per_page,
@@ -155,6 +158,8 @@ class SearchState:
             out.append(("to", self.date_to.isoformat()))
         if self.sort != "relevance":
             out.append(("sort", self.sort))
+        if not self.collapse:
+            out.append(("collapse", "0"))
         if self.per_page != self.default_per_page:
             out.append(("per_page", str(self.per_page)))
         if self.page != 1:

@@ -158,6 +158,8 @@ bp.add_app_template_filter(explain, "explain")
 # {{ total|count_phrase("result") }}: the number and the noun that agrees with it.
 bp.add_app_template_filter(count_phrase, "count_phrase")
 bp.add_app_template_global(source_labels, "source_labels")
+bp.add_app_template_filter(lambda value: source_labels(value)[0], "source_name")
+
 
 def search_url(state, **change):
     query = state.query_string(**change)
@@ -168,7 +170,8 @@ def run_search(service, state):
     """The results page's search: one service call, whose facet counts are
     already multi-select (each active facet counted without its own filter)."""
     results = service.search(
-        state.q, filters=state.filters(), sort=state.sort, page=state.page, per_page=state.per_page
+        state.q, filters=state.filters(), sort=state.sort, page=state.page, per_page=state.per_page,
+        collapse=state.collapse,
     )
     return results, results.facets
 
@@ -292,7 +295,8 @@ def search():
         timeline=timeline_view(state, results.timeline),
         suggestions=suggestions,
         notices=notice_items(results.notices),
-        sort_links={s: search_url(state, sort=s) for s in ("relevance", "date")},
+        collapse_link=search_url(state, collapse=not state.collapse),
+        sort_links={s: search_url(state, sort=s) for s in ("relevance", "date", "recent")},
         state_args=state.query_string(page=1),
         export_limit=current_app.config["EXPORT_LIMIT"],
     )

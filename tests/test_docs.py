@@ -21,6 +21,7 @@ DOCTEST_MODULES = [
     "indexer.dates",
     "indexer.query",
     "indexer.writer",
+    "indexer.boilerplate",
     "indexer.spelling",
 ]
 

@@ -97,7 +97,7 @@ def test_cli_entities_prints_one_object_per_article(tmp_path):
     src = tmp_path / "two.jsonl"
     src.write_text("\n".join(json.dumps({"id": a.id, "content": a.body}, ensure_ascii=False)
                              for a in ARTICLES[:2]), encoding="utf-8")
-    result = CliRunner().invoke(cli, ["entities", str(src)])
+    result = CliRunner().invoke(cli, ["entities", "extract", str(src)])
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.output.splitlines()]
     assert [line["id"] for line in lines] == ["a", "b"]
@@ -137,7 +137,7 @@ def test_cli_entities_keeps_order_across_batches(tmp_path):
     rows = [{"id": f"n{i}", "content": "وصل الوفد إلى بغداد" if i % 2 else "غادر الوزير موسكو"}
             for i in range(count)]
     src.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
-    result = CliRunner().invoke(cli, ["entities", str(src)])
+    result = CliRunner().invoke(cli, ["entities", "extract", str(src)])
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.output.splitlines()]
     assert [line["id"] for line in lines] == [r["id"] for r in rows]

@@ -188,3 +188,46 @@ def test_folder_walk_skips_hidden_and_unsupported(tmp_path):
     (tmp_path / "sub" / "y.txt").write_text(BODY, encoding="utf-8")
     articles, problems = read(tmp_path)
     assert len(articles) == 1 and problems == []
+
+
+JSON_ARRAYS = [
+    ('[{"id": "a", "content": "ن"}, {"id": "b", "content": "ن"},]', ["a", "b"], [], "trailing comma"),
+    ('[{"id": "a", "content": "ن"}]\n[{"id": "b", "content": "ن"}]', ["a", "b"], [],
+     "arrays appended one after another"),
+    ('[{"id": "a", "content": "ن"}] trailing', ["a"],
+     [("1", "malformed JSON: text after the end of the array; the rest of the file is skipped")],
+     "text after the array"),
+    ('[{"id": "a", "content": "ن"},, {"id": "b", "content": "ن"}]', ["a"],
+     [("1", "malformed JSON: an empty array element; the rest of the file is skipped")], "empty element"),
+    ('[{"id": "a", "content": "ن"},\n{"id": "b" "content": "ن"},\n{"id": "c", "content": "ن"}]', ["a"],
+     [("2", "malformed JSON: Expecting ',' delimiter; the rest of the file is skipped")],
+     "a syntax error ends the file: bracket counting is not trusted past it"),
+    ('[{"id": "a", "content": "[[[ {{{ ]]] in a string"}, {"id": "b", "content": "ن\\"]"}]', ["a", "b"], [],
+     "brackets and escaped quotes inside strings"),
+    ('[{"id": "a", "content": "ن", "x": ' + "[" * 65 + "]" * 65 + '}, {"id": "b", "content": "ن"}]', ["b"],
+     [("1 [0]", "nested more than 64 levels deep (a news record nests three or four); skipped")],
+     "one element too deep, the next kept"),
+    ('[{"id": "a", "content": "ن", "x": ' + "[" * 62 + "]" * 62 + "}]", ["a"], [], "63 levels are fine"),
+    ('{"articles": [{"id": "a", "content": "ن"}], "x": ' + "[" * 70 + "]" * 70 + "}", [],
+     [("1", "nested more than 64 levels deep (a news record nests three or four); skipped")],
+     "a wrapped file is decoded whole"),
+]
+
+
+@pytest.mark.parametrize("text, ids, problems, note", JSON_ARRAYS, ids=[row[3] for row in JSON_ARRAYS])
+def test_json_array_shapes(tmp_path, text, ids, problems, note):
+    path = tmp_path / "a.json"
+    path.write_text(text, encoding="utf-8")
+    articles, found = read(path)
+    assert [a.id for a in articles] == ids
+    assert [(p.origin.removeprefix(f"{path}:"), p.reason) for p in found] == problems
+
+
+def test_unicode_line_separators_are_text_in_jsonl_and_csv(tmp_path):
+    (tmp_path / "a.jsonl").write_text(json.dumps({"id": "a", "content": "سطر\u2028سطر\x1cنص"},
+                                                 ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "b.csv").write_text("id,content\nb,سطر\u2028سطر\x85نص\n", encoding="utf-8")
+    articles, problems = read(tmp_path)
+    assert problems == []
+    assert [(a.id, a.body) for a in articles] == [("a", "سطر\u2028سطر\x1cنص".replace("\x1c", "")),
+                                                  ("b", "سطر\u2028سطر\x85نص")]

@@ -235,3 +235,30 @@ def test_query_words_close_together_rank_first(make_index):
     index_dir = make_index([article("far", "", far), article("near", "", near)])
     with SearchService(index_dir) as service:
         assert ids(service.search("وزير الخارجية")) == ["near", "far"]
+
+
+def test_recent_sort_blends_relevance_with_age(make_index):
+    from datetime import datetime, timedelta
+
+    base = datetime(2015, 8, 1)
+    strong = "النفط النفط النفط النفط في الأسواق"
+    weak = "النفط في الأسواق اليوم مع أخبار أخرى كثيرة عن الطقس والرياضة والسياسة"
+    articles = [   # (titles differ: an exact copy would be left out as a duplicate)
+        article("old-strong", "خبر قديم", strong, date=base - timedelta(days=90)),
+        article("new-weak", "خبر جديد", weak, date=base),
+        article("mid-strong", "خبر أمس", strong, date=base - timedelta(days=1)),
+        article("undated", "خبر بلا تاريخ", strong),
+    ]
+    with SearchService(make_index(articles)) as service:
+        by = lambda **kw: [h.id for h in service.search("النفط", **kw).hits]
+        relevance = by(sort="relevance")
+        assert relevance.index("old-strong") < relevance.index("new-weak")
+        recent = by(sort="recent")
+        # Three half-lives older: the strong old article falls below the weak new one.
+        assert recent[0] == "mid-strong" and recent.index("new-weak") < recent.index("old-strong")
+        assert recent[-1] == "undated"
+        # A very long half-life is relevance again; a short one, nearly date order.
+        assert set(by(sort="recent", half_life=1e6)[:3]) == set(relevance[:3])
+        assert by(sort="recent", half_life=0.5)[:2] == ["new-weak", "mid-strong"]
+        with pytest.raises(QueryError, match="half-life"):
+            service.search("النفط", sort="recent", half_life=0)

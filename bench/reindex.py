@@ -1,0 +1,200 @@
+"""Re-indexing in place, query speed after successive runs, and the CLI's wall time.
+
+    python bench/reindex.py [--limit N] [--no-entities]
+
+On SaudiNewsNet (all of it by default), with ``archive index`` as a user
+runs it (a subprocess each time, entities on):
+
+1. a fresh build (articles/s);
+2. the same sources again: every article unchanged (articles/s, and what
+   the summary says);
+3. three runs of a changed copy of the corpus (each body with a different
+   word appended, written to ``bench/work/``): every article updated;
+   articles/s of each, segment count after each;
+4. query latency (median, p95 of the 200 queries of bench/indexing.py, with
+   facets and snippets, warm) on the fresh index and after the three
+   changed runs, as a ratio (target: within 20%);
+5. a one-word ``archive query`` in a fresh process: wall time, median of
+   10 runs, on the final index (target: at most 0.3 s).
+
+Results go to ``bench/results/reindex.md`` (and ``.json``).
+"""
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import DATA_DIR, RESULTS_DIR, machine_facts, require_data  # noqa: E402
+from bench.indexing import compose_queries, measure_queries  # noqa: E402
+
+CORPUS = DATA_DIR / "saudinewsnet"
+WORK = ROOT / "bench" / "work" / "reindex"
+CLI_RUNS = 10
+CLI_QUERY = "النفط"
+
+
+def archive(*args):
+    return [sys.executable, "-m", "indexer.cli", *args]
+
+
+def index_run(index_dir, sources, entities):
+    """Run 'archive index' once; return seconds and its summary line."""
+    cmd = archive("index", *map(str, sources), "--index-dir", str(index_dir), "-q")
+    if not entities:
+        cmd.append("--no-entities")
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    seconds = time.perf_counter() - start
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"archive index failed:\n{done.stderr}")
+    summary = next(line for line in done.stdout.splitlines() if line.startswith("indexed"))
+    return seconds, summary
+
+
+def counts(summary):
+    """{added, updated, unchanged, ...} from an 'indexed ...' summary line."""
+    out = {}
+    for part in summary.split(":", 1)[1].split(";")[0].split(","):
+        words = part.split()
+        if words and words[0].replace(",", "").isdigit():
+            out[" ".join(words[1:])] = int(words[0].replace(",", ""))
+    return out
+
+
+def segments(index_dir):
+    from indexer.writer import open_index
+
+    ix = open_index(index_dir)
+    try:
+        with ix.reader() as reader:
+            return len(list(reader.leaf_readers())), reader.doc_count()
+    finally:
+        ix.close()
+
+
+def changed_copy(run, limit):
+    """A JSONL copy of the corpus, each body with ``run``'s word appended."""
+    from indexer.readers import Article, read_sources
+
+    path = WORK / f"changed-{run}.jsonl"
+    with open(path, "w", encoding="utf-8") as f:
+        for n, item in enumerate(read_sources(sorted(CORPUS.glob("*.zip")))):
+            if limit and n >= limit:
+                break
+            if isinstance(item, Article):
+                f.write(json.dumps({
+                    "id": item.id, "title": item.title, "content": f"{item.body} تحديث{run}",
+                    "date": item.date.isoformat() if item.date else None, "source": item.source,
+                    "author": item.author, "url": item.url,
+                }, ensure_ascii=False) + "\n")
+    return path
+
+
+def cli_wall(index_dir):
+    walls = []
+    for _ in range(CLI_RUNS):
+        start = time.perf_counter()
+        subprocess.run([str(Path(sys.executable).with_name("archive")), "query", CLI_QUERY,
+                        "--index-dir", str(index_dir)], capture_output=True, check=True, cwd=ROOT)
+        walls.append(time.perf_counter() - start)
+    return walls
+
+
+def load_average():
+    try:
+        return Path("/proc/loadavg").read_text().split()[:3]
+    except OSError:
+        return []
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--limit", type=int, default=0, help="articles (default: all)")
+    parser.add_argument("--no-entities", action="store_true")
+    args = parser.parse_args()
+    require_data([CORPUS], "reindex benchmark")
+    entities = not args.no_entities
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+    index_dir = WORK / "index"
+    zips = sorted(CORPUS.glob("*.zip"))
+    sources = zips if not args.limit else [changed_copy("0", args.limit)]
+    queries = compose_queries()
+    rows = []
+
+    def record(stage, seconds, summary):
+        segs, docs = segments(index_dir)
+        c = counts(summary)
+        read = sum(v for k, v in c.items() if k in ("added", "updated", "unchanged"))
+        rows.append({"stage": stage, "seconds": round(seconds, 1), "articles": read,
+                     "articles_per_s": round(read / seconds, 1), "counts": c,
+                     "segments": segs, "docs": docs, "load": load_average()})
+        print(rows[-1], flush=True)
+
+    record("fresh build", *index_run(index_dir, sources, entities))
+    fresh = measure_queries(index_dir, queries)
+    record("same sources again (unchanged)", *index_run(index_dir, sources, entities))
+    for run in ("1", "2", "3"):
+        record(f"changed copy, run {run} (every article updated)",
+               *index_run(index_dir, [changed_copy(run, args.limit)], entities))
+    after = measure_queries(index_dir, queries)
+    walls = cli_wall(index_dir)
+    result = {
+        "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": machine_facts(["whoosh-reloaded"]),
+        "entities": entities,
+        "stages": rows,
+        "queries_fresh": fresh,
+        "queries_after_runs": after,
+        "query_median_ratio": round(after["median_ms"] / fresh["median_ms"], 2),
+        "cli_wall_s": [round(w, 3) for w in walls],
+        "cli_wall_median_s": round(statistics.median(walls), 3),
+    }
+    write(result)
+
+
+def write(result):
+    RESULTS_DIR.mkdir(exist_ok=True)
+    (RESULTS_DIR / "reindex.json").write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
+    lines = [
+        "# Re-indexing in place, queries after it, and the CLI's wall time",
+        "",
+        f"Written by `python bench/reindex.py` on {result['measured']}; "
+        f"{result['machine']['cpus']} CPUs, Python {result['machine']['python']}, "
+        f"entities {'on' if result['entities'] else 'off'}. Each stage is one `archive index` process "
+        "on the same index folder; load average (1, 5, 15 min) at its end.",
+        "",
+        "| stage | seconds | articles | articles/s | added / updated / unchanged | segments | load |",
+        "| --- | ---: | ---: | ---: | --- | ---: | --- |",
+    ]
+    for r in result["stages"]:
+        c = r["counts"]
+        lines.append(
+            f"| {r['stage']} | {r['seconds']} | {r['articles']:,} | {r['articles_per_s']} | "
+            f"{c.get('added', 0):,} / {c.get('updated', 0):,} / {c.get('unchanged', 0):,} | "
+            f"{r['segments']} | {' '.join(r['load'])} |"
+        )
+    f, a = result["queries_fresh"], result["queries_after_runs"]
+    lines += [
+        "",
+        f"Queries (200, 1-3 words, facets and snippets, warm): fresh index median {f['median_ms']} ms, "
+        f"p95 {f['p95_ms']} ms; after the three changed runs median {a['median_ms']} ms, "
+        f"p95 {a['p95_ms']} ms: **{result['query_median_ratio']}x** (target: within 1.2x).",
+        "",
+        f"One-word `archive query {CLI_QUERY}` in a fresh process, wall time, {CLI_RUNS} runs: median "
+        f"**{result['cli_wall_median_s']} s** ({', '.join(map(str, result['cli_wall_s']))}; target 0.3 s).",
+        "",
+    ]
+    (RESULTS_DIR / "reindex.md").write_text("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""Near-copies: the same story printed by several papers, found at index time.
+
+A wire story (SPA, Reuters, AFP) reaches a reader ten times, with other
+headlines, a paper's byline and footer, a sentence cut or added.  Each
+article gets a MinHash signature of its body's word shingles, and articles
+whose signatures agree enough are one cluster; results show a cluster once
+("and N more copies"), facets still count every article.
+
+* **Shingles**: runs of ``SHINGLE`` consecutive index terms of the body
+  (stemmed and normalized, so clitics and spelling do not matter; titles
+  differ between papers and are left out, and so is source boilerplate).
+* **Signature**: ``PERMUTATIONS`` minima of multiply-shift hashes of the
+  shingles (Broder's MinHash): the share of equal minima estimates the
+  Jaccard similarity of two articles' shingle sets.
+* **Candidates** by locality-sensitive hashing: the signature is cut into
+  ``BANDS`` bands of ``ROWS`` minima, and two articles sharing a band are
+  compared; a pair is a copy when its estimated Jaccard similarity is at
+  least ``THRESHOLD``.  With 4 bands of 8, a pair at similarity 0.8 is a
+  candidate with probability 1 - (1 - 0.8**8)**4 = 0.53 per chance, 0.9:
+  0.88, 0.95: 0.99; near-identical copies are found, loose rewrites not.
+* **Clusters**: an article that is a copy of an indexed one takes its
+  cluster key; otherwise its key is new (a hash of its id).  The key is
+  stored with the article, so a result page collapses with one array look-up.
+
+Bodies with fewer than ``MIN_TERMS`` terms get no signature: too little text
+to tell a copy from a template.  (Own code rather than datasketch: the
+signatures of a batch are computed at once in numpy, and the band tables of
+an index of a million articles are four sorted arrays.)
+"""
+
+import hashlib
+import zlib
+
+import numpy as np
+
+from analyzers.analysis import index_term
+from analyzers.tokenizer import WORD_PATTERN
+
+SHINGLE = 5
+PERMUTATIONS = 32
+BANDS, ROWS = 4, 8
+THRESHOLD = 0.8
+MIN_TERMS = 30
+NO_SIGNATURE = np.zeros(PERMUTATIONS, dtype=np.uint32)
+
+_rng = np.random.default_rng(20151)
+# Multiply-shift hashing: odd 64-bit multipliers, the high 32 bits kept.
+_A = (_rng.integers(1, 1 << 63, size=PERMUTATIONS, dtype=np.uint64) << np.uint64(1)) | np.uint64(1)
+_B = _rng.integers(0, 1 << 63, size=PERMUTATIONS, dtype=np.uint64)
+_TERM_HASHES = {}
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _term_hash(term):
+    found = _TERM_HASHES.get(term)
+    if found is None:
+        found = zlib.crc32(term.encode("utf-8"))
+        if len(_TERM_HASHES) < 1 << 18:
+            _TERM_HASHES[term] = found
+    return found
+
+
+def signature(body):
+    """The MinHash signature of ``body`` (uint32 x PERMUTATIONS), or
+    NO_SIGNATURE for a body too short to compare."""
+    terms = [t for t in map(index_term, WORD_PATTERN.findall(body)) if t is not None]
+    if len(terms) < MIN_TERMS:
+        return NO_SIGNATURE
+    hashes = np.fromiter(map(_term_hash, terms), dtype=np.uint64, count=len(terms))
+    # A shingle's hash: the polynomial of its terms' hashes (wrapping).
+    shingles = np.zeros(len(terms) - SHINGLE + 1, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(SHINGLE):
+            shingles = shingles * _MIX + hashes[j:len(hashes) - SHINGLE + 1 + j]
+        mixed = (np.unique(shingles)[:, None] * _A + _B) >> np.uint64(32)
+    return mixed.min(axis=0).astype(np.uint32)
+
+
+def pack(sig, key):
+    """The bytes stored in the index for a signature and a cluster key."""
+    return sig.astype("<u4").tobytes() + int(key).to_bytes(8, "little", signed=True)
+
+
+def unpack_many(data, count):
+    """(signatures uint32 (count x PERMUTATIONS), keys int64) from packed bytes."""
+    raw = np.frombuffer(data, dtype=np.uint8).reshape(count, -1)
+    sigs = raw[:, :PERMUTATIONS * 4].copy().view("<u4").astype(np.uint32)
+    keys = raw[:, PERMUTATIONS * 4:].copy().view("<i8")[:, 0].astype(np.int64)
+    return sigs, keys
+
+
+def similarity(a, b):
+    """The share of equal minima: an estimate of the Jaccard similarity."""
+    return float(np.count_nonzero(a == b)) / PERMUTATIONS
+
+
+def cluster_key(doc_id):
+    """A new cluster's key, from the id of its first article (a signed 63-bit int)."""
+    return int.from_bytes(hashlib.sha1(doc_id.encode("utf-8", "surrogatepass")).digest()[:8], "big") >> 1
+
+
+def _band_keys(signatures):
+    """One 64-bit key per band per signature: shape (n, BANDS)."""
+    sig = np.asarray(signatures, dtype=np.uint64).reshape(-1, BANDS, ROWS)
+    keys = np.zeros(sig.shape[:2], dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for r in range(ROWS):
+            keys = keys * _MIX + sig[:, :, r]
+    return keys
+
+
+class Clusters:
+    """Assigns cluster keys to new articles, from the index's signatures
+    (as sorted band tables) and those of the run so far."""
+
+    def __init__(self, signatures=None, keys=None):
+        signatures = np.empty((0, PERMUTATIONS), dtype=np.uint32) if signatures is None else signatures
+        keys = np.empty(0, dtype=np.int64) if keys is None else keys
+        has = signatures.any(axis=1) if len(signatures) else np.zeros(0, dtype=bool)
+        self._signatures = signatures[has]
+        self._keys = keys[has]
+        bands = _band_keys(self._signatures)
+        self._tables = []
+        for b in range(BANDS):
+            order = np.argsort(bands[:, b], kind="stable")
+            self._tables.append((bands[order, b], order))
+        self._run = [{} for _ in range(BANDS)]   # band key -> [(signature, key)]
+
+    def assign(self, doc_id, sig):
+        """Return the cluster key of a new article with signature ``sig``."""
+        if not sig.any():
+            return cluster_key(doc_id)
+        bands = _band_keys(sig[None, :])[0]
+        best, best_key = THRESHOLD, None
+        for b in range(BANDS):
+            table, order = self._tables[b]
+            lo, hi = np.searchsorted(table, bands[b], "left"), np.searchsorted(table, bands[b], "right")
+            for i in order[lo:hi].tolist():
+                score = similarity(sig, self._signatures[i])
+                if score >= best:
+                    best, best_key = score, int(self._keys[i])
+            for other, key in self._run[b].get(int(bands[b]), ()):
+                score = similarity(sig, other)
+                if score >= best:
+                    best, best_key = score, key
+        key = best_key if best_key is not None else cluster_key(doc_id)
+        for b in range(BANDS):
+            self._run[b].setdefault(int(bands[b]), []).append((sig, key))
+        return key

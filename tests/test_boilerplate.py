@@ -1,0 +1,76 @@
+"""Source boilerplate: found from the corpus, out of snippets and entities,
+still in the stored text."""
+
+import json
+
+import pytest
+
+from indexer import boilerplate as B
+from indexer.search import Filters, SearchService
+from indexer.writer import index_articles
+from tests.conftest import article
+
+FOOTER = "رابط الخبر بصحيفة المرصد"
+STORIES = [
+    "ارتفعت أسعار النفط في الأسواق العالمية",
+    "افتتح وزير التعليم مدرسة جديدة في جدة",
+    "هطلت أمطار غزيرة على مدينة أبها",
+    "فاز الفريق بالمباراة النهائية للبطولة",
+]
+
+
+def corpus(count=60):
+    out = []
+    for i in range(count):
+        story = STORIES[i % len(STORIES)]
+        # The paper's footer after the last sentence, on the same line, as
+        # scraped dumps have it; then a closing mark on its own line.
+        body = f"{story} في يوم {i}. وقال مصدر إن الأمر مهم. {FOOTER}: {story} {i}\n// انتهى //"
+        out.append(article(f"m{i}", f"{story} {i}", body, source="almarsad"))
+    # Another paper says the same words once: not its boilerplate.
+    out.append(article("other", "خبر", f"قرأت الخبر في {FOOTER} أمس. النفط يرتفع", source="other"))
+    return out
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("boilerplate")
+    index_articles(path, corpus(), entities=True, batch_size=40, jobs=1)
+    return path
+
+
+def test_segments_are_found_per_source_from_their_frequency(index_dir):
+    table = B.Boilerplate.load(index_dir).table()
+    assert B.key(FOOTER) in table["almarsad"]
+    # One-word segments, and text each article has once, are not.
+    assert B.key("انتهى") not in table["almarsad"]
+    assert not any("النفط" in k for k in table["almarsad"])
+    assert "other" not in table
+
+
+def test_boilerplate_is_out_of_snippets_but_in_the_stored_text(index_dir):
+    with SearchService(index_dir) as service:
+        results = service.search("النفط", filters=Filters(sources=["almarsad"]), per_page=20)
+        assert results.total == 15
+        assert all("المرصد" not in hit.snippet for hit in results.hits)
+        assert FOOTER in service.document("m0")["body"]
+
+
+def test_boilerplate_names_no_actor(index_dir):
+    with SearchService(index_dir) as service:
+        actors = {f["value"] for f in service.search("", filters=Filters(sources=["almarsad"]),
+                                                     facet_limit=100).facets["actor"]}
+    assert not any("المرصد" in a for a in actors)
+
+
+def test_counts_persist_and_decide_for_a_later_small_run(index_dir):
+    saved = json.loads((index_dir / B.FILENAME).read_text("utf-8"))
+    assert saved["sources"]["almarsad"]["articles"] == 60
+    later = B.Boilerplate.load(index_dir)
+    assert B.key(FOOTER) in later.of("almarsad")
+    assert B.strip(f"خبر قصير. {FOOTER}: عنوان", later.of("almarsad")) == "خبر قصير.\n: عنوان"
+
+
+def test_a_point_between_digits_does_not_cut():
+    text = "نما الاقتصاد 3.5 في المائة. ثم توقف"
+    assert [text[s:e].strip() for s, e in B.segments(text)] == ["نما الاقتصاد 3.5 في المائة", "ثم توقف"]
