@@ -519,6 +519,7 @@ def write_report(data, cluster=None):
         ys = [sizes[x]["facts"]["index_mb"] for x in xs]
         lines.append(f"- Index size grows {describe_growth(growth(xs, ys))} "
                      f"({' → '.join(f'{y:,.0f} MB' for y in ys)}).")
+    lines += diagnosis_lines(data.get("diagnosis"))
     lines += ["", "## Targets at 1M articles", ""]
     lines += target_lines(shards, sizes)
     if cluster:
@@ -528,6 +529,33 @@ def write_report(data, cluster=None):
         json.dumps({"machine": facts, **data, "cluster": cluster}, ensure_ascii=False, indent=2), "utf-8"
     )
     print("\n".join(lines))
+
+
+def diagnosis_lines(d):
+    """Why serving collapsed at 300k: the profile recorded in the state
+    (``diagnosis``), measured by hand on the 300k index (see its ``how``)."""
+    if not d:
+        return []
+    steps = ", ".join(f"{name} {secs} s" for name, secs in d["warm_steps_s"].items())
+    return [
+        "", "## Why serving collapsed at 300k", "",
+        f"Measured on the {d['articles']:,}-article index ({d['segments']} segments), {d['how']}.", "",
+        f"- Building a process's arrays (`SearchService.warm`, which `archive serve` starts in the "
+        f"background): {steps}; the vocabulary alone added {d['vocabulary_mb']} MB to the process.",
+        "- Every array was built under one lock of the generation, so while the vocabulary was built "
+        "every search waited: a search started "
+        f"{d['blocked']['at_s']} s into the warm-up stopped at the 10 s budget; the load test's "
+        "20 clients got 33 s medians and dropped connections, on a server using 0.17 cores.",
+        f"- After (one lock per array, none to read a built one; same index, same moment of the "
+        f"warm-up): {', '.join(f'{ms} ms' for ms in d['unblocked_ms'])} for three searches, the first "
+        "waiting for the actor facet it needs, none for the vocabulary.",
+        f"- Fewer segments by merging is not cheap here: Whoosh's merge (`add_reader`) of 2 segments "
+        f"took {d['merge_cpu_ms_per_article']} ms CPU per article, more than indexing it "
+        f"({d['index_cpu_ms_per_article']} ms); a tiered policy would multiply the cost of a "
+        "million-article build, so segments stay at their written size (a larger `--batch-size` "
+        "makes them larger).",
+        f"- Not measured yet after the fix: {d['left']}",
+    ]
 
 
 def _cumulative(values):
@@ -581,6 +609,11 @@ def cluster_lines(c):
         f"| 2-worker Dask cluster | {', '.join(map(str, dask))} |",
         "",
         f"Cluster overhead (best local / best cluster - 1): **{c['overhead'] * 100:.0f}%**.",
+        "",
+        "Both build segments in two single-threaded processes on the same two cores, so the cluster "
+        "cannot be faster: a negative overhead, or one within the spread of the two runs of a kind, "
+        "says that the machine's other load decided the difference (its load average is above), "
+        "and the cluster's scheduling costs less than that spread.",
     ]
 
 
