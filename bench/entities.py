@@ -1,6 +1,6 @@
 """Benchmark the entity recogniser: CoNLL mention scores and extraction speed.
 
-    python bench/entities.py [--folds 5] [--only 0,1] [--skip-cv] [--skip-aqmar] [--skip-speed]
+    python bench/entities.py [--folds 5] [--only 0,1] [--models DIR] [--skip-cv] [--skip-aqmar] [--skip-speed]
 
 * ANERcorp training part, 5-fold cross-validation with contiguous folds
   whose boundaries fall between articles (see :func:`fold_bounds`), for the
@@ -167,7 +167,16 @@ def score_both(model_path, sentences):
 
 
 def run_fold(args):
-    train_sents, test_sents = args
+    train_sents, test_sents, *keep = args
+    if keep and keep[0] is not None:
+        # A fold model kept from an earlier run: rule changes are re-scored
+        # against the same CRF.  Stale once a gazetteer the features read
+        # changes (the flags differ), so final figures train afresh.
+        model = Path(keep[0])
+        if not model.is_file():
+            model.parent.mkdir(parents=True, exist_ok=True)
+            train(train_sents, model)
+        return score_both(model, test_sents)
     with tempfile.TemporaryDirectory() as tmp:
         model = Path(tmp) / "fold.crfsuite"
         train(train_sents, model)
@@ -190,13 +199,14 @@ def report(title, counts):
         print(f"| {kind} | {p:.3f} | {r:.3f} | {f:.3f} | {tp + fn} |")
 
 
-def cross_validate(k, workers, only=None):
+def cross_validate(k, workers, only=None, models=None):
     sentences = read_conll(ANERCORP)
     bounds = fold_bounds(sentences, k)
     jobs = []
     for fold in only or range(k):
         lo, hi = bounds[fold], bounds[fold + 1]
-        jobs.append((sentences[:lo] + sentences[hi:], sentences[lo:hi]))
+        kept = str(Path(models) / f"fold{fold}of{k}.crfsuite") if models else None
+        jobs.append((sentences[:lo] + sentences[hi:], sentences[lo:hi], kept))
     totals = [{t: [0, 0, 0] for t in TYPES + ("ALL",)} for _ in range(3)]
     with ProcessPoolExecutor(workers) as pool:
         for fold, counts in zip(only or range(k), pool.map(run_fold, jobs)):
@@ -281,6 +291,9 @@ def main(argv=None):
     parser.add_argument("--workers", type=int, default=min(5, os.cpu_count() or 1))
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--skip-cv", action="store_true")
+    parser.add_argument("--models", metavar="DIR",
+                        help="keep the fold models in DIR and reuse them on later runs "
+                             "(rule changes only: retrain after a gazetteer change)")
     parser.add_argument("--retrain", action="store_true", help="train a fresh model for AQMAR")
     parser.add_argument("--skip-aqmar", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
@@ -288,7 +301,7 @@ def main(argv=None):
     if not require(ANERCORP):
         return
     if not args.skip_cv:
-        cross_validate(args.folds, args.workers, args.only)
+        cross_validate(args.folds, args.workers, args.only, args.models)
     if not args.skip_aqmar and require(AQMAR):
         evaluate_aqmar(args.retrain)
     if not args.skip_speed and require(SAUDINEWSNET):

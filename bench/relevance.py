@@ -453,6 +453,32 @@ def _fold_hamza():
     return {}
 
 
+def stopwords_without(heading):
+    """The shipped stopwords minus one group of the data file: the words
+    under the comment starting with ``heading``, up to the next comment."""
+    from importlib import resources
+
+    import analyzers.analysis as A
+    from analyzers.normalize import normalize
+
+    text = resources.files("analyzers.data").joinpath("stopwords.txt").read_text("utf-8")
+    dropped, inside, found, in_comment = set(), False, False, False
+    for line in text.splitlines():
+        if line.startswith("#"):
+            # A comment's first line names its group (it may run on).
+            if not in_comment:
+                inside = line.lstrip("# ").startswith(heading)
+                found |= inside
+            in_comment = True
+            continue
+        in_comment = False
+        if inside:
+            dropped.update(normalize(w) for w in line.split())
+    if not found:
+        raise ValueError(f"no stopword group starting {heading!r} in stopwords.txt")
+    return {("analyzers.analysis", "STOPWORDS"): frozenset(A.STOPWORDS - dropped)}
+
+
 # Index-time variants: name -> function returning the module changes, made
 # in a fresh process before any analysis (and kept for its queries).
 INDEX_VARIANTS = {
@@ -461,6 +487,8 @@ INDEX_VARIANTS = {
     "hamza": _fold_hamza,
     "nostop": lambda: {("analyzers.analysis", "STOPWORDS"): frozenset()},
     "noprotect": lambda: {("analyzers.stemmer", "PROTECTED"): frozenset()},
+    "stop-noquestion": lambda: stopwords_without("Interrogatives"),
+    "stop-nopronoun": lambda: stopwords_without("Prepositions and أن"),
 }
 
 
@@ -504,6 +532,8 @@ def _collapsed():
 ABLATIONS = [
     Ablation("near-copies collapsed (as the page shows them)", _collapsed),
     Ablation("no proximity rerank", lambda: {("indexer.proximity", "WEIGHT"): 0.0}),
+    *(Ablation(f"proximity window {w}", lambda w=w: {("indexer.proximity", "WINDOW"): w})
+      for w in (5, 12)),
     Ablation("no spelling-variant expansion", lambda: {("indexer.query", "variants"): _no_variants}),
     Ablation("Whoosh idf", lambda: bm25(1.2, 0.75, use_whoosh_idf=True)),
     *(Ablation(f"OR coordination {c}", lambda c=c: coordination(c)) for c in (0.5, 0.9, 1.0)),
@@ -512,6 +542,8 @@ ABLATIONS = [
     Ablation("no stemming", index="nostem"),
     Ablation("hamza carriers folded (ؤ→و, ئ→ي)", index="hamza"),
     Ablation("no stopwords", index="nostop"),
+    Ablation("interrogatives, تم and فيما not stopwords", index="stop-noquestion"),
+    Ablation("prepositions with a pronoun (عليها, له) not stopwords", index="stop-nopronoun"),
     Ablation("no protected words", index="noprotect"),
     Ablation("XQuAD page names indexed too", title="all", corpora=("xquad",)),
     Ablation("no titles indexed", title="none"),

@@ -118,9 +118,14 @@ def cli(ctx, index_dir):
               help="Memory for posting pools, shared among the workers.")
 @click.option("--wait", "lock_timeout", default=0.0, show_default=True, type=click.FloatRange(0),
               help="Seconds to wait for another indexer to finish with the index.")
+@click.option("--cluster", metavar="ADDRESS",
+              help="Build segments on the Dask cluster whose scheduler is at ADDRESS "
+                   "(tcp://host:8786); its workers must share the index folder. "
+                   "Needs: pip install 'archive[cluster]'.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line and no per-record problems.")
 @click.pass_obj
-def index_command(obj, sources, mappings, no_entities, batch_size, jobs, memory_mb, lock_timeout, quiet):
+def index_command(obj, sources, mappings, no_entities, batch_size, jobs, memory_mb, lock_timeout, cluster,
+                  quiet):
     """Index every article in SOURCES (files, folders, zips).
 
     Exits 0 when every record went in, 1 when some were skipped (each is
@@ -154,11 +159,13 @@ def index_command(obj, sources, mappings, no_entities, batch_size, jobs, memory_
             click.echo(f"{problem.severity}: more like this are counted in the summary", err=True)
 
     try:
+        executor = _cluster_executor(cluster, jobs, obj["index_dir"], not no_entities)
         report = index_sources(
             obj["index_dir"], sources, field_map=field_map, entities=not no_entities,
             batch_size=batch_size, jobs=jobs, memory_mb=memory_mb,
             lock_timeout=lock_timeout, on_progress=progress,
             on_problem=on_problem, on_wait=lambda m: click.echo(m, err=True),
+            executor=executor,
         )
     except SourceError as e:
         raise click.UsageError(str(e))
@@ -183,6 +190,17 @@ def index_command(obj, sources, mappings, no_entities, batch_size, jobs, memory_
         if report.duplicates > MAX_SHOWN_PER_REASON:
             click.echo(f"  ... and {report.duplicates - MAX_SHOWN_PER_REASON:,} more duplicates")
     sys.exit(EXIT_SKIPPED if report.skipped_count else EXIT_OK)
+
+
+def _cluster_executor(address, jobs, index_dir, entities):
+    """The Dask executor of --cluster ADDRESS, or None without it."""
+    if address is None:
+        return None
+    if jobs is not None:
+        raise click.UsageError("--jobs does not go with --cluster: the cluster's worker threads build the segments")
+    from indexer.cluster import ClusterExecutor
+
+    return ClusterExecutor(address, index_dir, entities=entities)
 
 
 def _open_service(obj):
@@ -213,7 +231,9 @@ def _terminal_snippet(snippet_html):
 @click.option("--source", "sources", multiple=True, help="Only articles from this source (repeatable).")
 @click.option("--country", "countries", multiple=True,
               help="Only articles about this country: ISO code, Arabic or English name (repeatable).")
-@click.option("--actor", "actors", multiple=True, help="Only articles naming this actor (repeatable).")
+@click.option("--actor", "actors", multiple=True,
+              help="Only articles naming this actor: its name, or an alias or English name the gazetteer "
+                   "knows (repeatable).")
 @click.option("--from", "date_from", metavar="YYYY-MM-DD", help="Only articles from this day on.")
 @click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Only articles up to this day.")
 @click.option("--sort", type=click.Choice(["relevance", "date", "recent"]), default="relevance", show_default=True,
@@ -242,6 +262,9 @@ def query_command(obj, text, sources, countries, actors, date_from, date_to, sor
     OR, AND, NOT word or -word, +word (required), prefix* (two letters
     at least after ال, و...), (groups). What the query needed repaired
     (an unclosed quote, a lone operator) is said on stderr.
+    A Latin word or name (3 letters or more) that is the English name of
+    a country or a well-known actor also finds its Arabic names (Putin:
+    بوتين); a country's name also finds its demonyms, ranked lower.
     Examples:
       archive query 'الاستخبارات العراقية'
       archive query '"تبادل المعلومات" -داعش' --sort date

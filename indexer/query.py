@@ -16,6 +16,14 @@ marks (« » “ ”) quote a phrase as ``"`` does.
 After parsing, the query is rewritten:
 
 * each word also matches its spelling variants (:mod:`analyzers.variants`);
+* across scripts, a Latin word or run of words (three letters or more)
+  that names a country or a well-known actor also finds its Arabic names
+  (``Putin`` finds بوتين, ``Hezbollah`` حزب الله, ``Iraq`` العراق, ``Saudi
+  Arabia`` السعودية): English names from CLDR and the gazetteers
+  (``analyzers/entities/data/actors.tsv``, ``clubs.tsv``);
+* a country's name, Arabic or Latin, also finds its demonyms at
+  ``DEMONYM_WEIGHT`` (``أميركا`` finds an article that only says
+  ``أميركية``, ranked below one that says ``أميركا``);
 * a prefix is normalized and loses its clitics, as index terms did, but is
   not stemmed (``الاستخب*`` asks for terms starting with استخب); one with
   fewer than ``MIN_PREFIX_CHARS`` letters left (``*``, ``ا*``, ``ال*``,
@@ -23,6 +31,7 @@ After parsing, the query is rewritten:
 """
 
 import re
+from functools import lru_cache
 from itertools import islice, product
 
 from whoosh import query as Q
@@ -34,6 +43,7 @@ from whoosh.qparser import (
     WildcardPlugin,
 )
 
+from analyzers.analysis import analyze
 from analyzers.normalize import normalize
 from analyzers.stemmer import PREFIXES, PROTECTED_CLITICS, strip_prefix
 from analyzers.variants import variants
@@ -49,6 +59,16 @@ MAX_PHRASE_VARIANTS = 16
 MIN_PREFIX_CHARS = 2
 # What a prefix made of clitics alone (ال*, وال*, و*) strips down to: nothing.
 CLITICS_ONLY = frozenset(normalize(p) for p, _ in PREFIXES) | frozenset(PROTECTED_CLITICS)
+
+# A demonym found for a country's name weighs this much of the name typed:
+# an article that says أميركية is about America less surely than one that
+# says أميركا.
+DEMONYM_WEIGHT = 0.5
+# Shorter Latin words are too often something else (IS, UN, us).
+MIN_LATIN_NAME = 3
+# Latin names of this many words at most are looked up in a run of words.
+MAX_LATIN_WORDS = 4
+_LATIN = re.compile(r"[a-z]")
 
 PHRASE_QUOTES = str.maketrans({"«": '"', "»": '"', "“": '"', "”": '"'})
 BINARY_OPERATORS = ("AND", "OR")
@@ -158,15 +178,19 @@ def _lone(piece, before, after):
 def _rewrite(q, notices):
     if isinstance(q, Q.Term) and q.fieldname == TEXT:
         spellings = variants(q.text)
-        if len(spellings) == 1:
+        names = _entity_names((q.text,))
+        if len(spellings) == 1 and not names:
             return q
-        return Q.Or([Q.Term(TEXT, s, boost=q.boost) for s in sorted(spellings)])
+        return Q.Or([Q.Term(TEXT, s, boost=q.boost) for s in sorted(spellings)]
+                    + _name_queries(names, q.boost))
     if isinstance(q, Q.Phrase) and q.fieldname == TEXT:
         options = [sorted(variants(w)) for w in q.words]
         combos = list(islice(product(*options), MAX_PHRASE_VARIANTS))
-        if len(combos) == 1:
+        names = _entity_names(tuple(q.words))
+        if len(combos) == 1 and not names:
             return q
-        return Q.Or([Q.Phrase(TEXT, list(c), slop=q.slop, boost=q.boost) for c in combos])
+        return Q.Or([Q.Phrase(TEXT, list(c), slop=q.slop, boost=q.boost) for c in combos]
+                    + _name_queries(names, q.boost))
     if isinstance(q, Q.Every):
         return _too_short("*", notices)
     if isinstance(q, (Q.Prefix, Q.Wildcard)) and q.fieldname == TEXT:
@@ -188,7 +212,105 @@ def _rewrite(q, notices):
             return Q.AndNot(_rewrite(kept, notices), _rewrite(Q.Or(negative), notices))
     if q.is_leaf():
         return q
-    return q.apply(lambda child: _rewrite(child, notices))
+    rewritten = q.apply(lambda child: _rewrite(child, notices))
+    if type(q) is Q.Or:
+        # Saudi Arabia, al-Qaeda: a name of several Latin words typed
+        # without quotes.
+        names = _latin_runs(q.subqueries)
+        if names:
+            return Q.Or(list(rewritten.subqueries) + _name_queries(names, 1.0), boost=q.boost)
+    return rewritten
+
+
+# -- names across scripts, and demonyms -------------------------------------------
+
+def _entity_names(terms):
+    """Return ``((terms, weight), ...)``: the index terms of the names a
+    query's word or phrase (its index terms) also finds; () for most."""
+    if all(_LATIN.search(t) for t in terms):
+        return _latin_names(" ".join(terms))
+    return _demonyms(terms)
+
+
+def _name_queries(names, boost):
+    return [Q.Term(TEXT, t[0], boost=boost * w) if len(t) == 1 else Q.Phrase(TEXT, list(t), boost=boost * w)
+            for t, w in names]
+
+
+def _latin_runs(children):
+    """Return the names that runs of two or more Latin words among an OR's
+    ``children`` spell (one word alone is :func:`_entity_names`'s)."""
+    words = [c.text if isinstance(c, Q.Term) and c.fieldname == TEXT and _LATIN.search(c.text) else None
+             for c in children]
+    found, i = [], 0
+    while i < len(words):
+        for n in range(min(MAX_LATIN_WORDS, len(words) - i), 1, -1):
+            run = words[i:i + n]
+            names = None not in run and _latin_names(" ".join(run))
+            if names:
+                found += names
+                i += n
+                break
+        else:
+            i += 1
+    return tuple(found)
+
+
+@lru_cache(maxsize=4096)
+def _latin_names(text):
+    """The Arabic names of the actor and the country a Latin name stands for
+    (their canonical names and strong aliases; a country's demonyms at
+    DEMONYM_WEIGHT)."""
+    if len(text.replace(" ", "")) < MIN_LATIN_NAME:
+        return ()
+    from analyzers.entities import resolve_country
+    from analyzers.entities.countries import country_names
+    from analyzers.entities.gazetteer import arabic_names, resolve_actor
+
+    found = []
+    actor = resolve_actor(text)
+    if actor is not None:
+        found += [(t, 1.0) for t in _terms(arabic_names(actor))]
+    code = resolve_country(text)
+    if code is not None:
+        found += [(t, 1.0) for t in _terms(country_names(code))]
+        named = {t for t, _ in found}
+        found += [n for n in _demonyms_of(frozenset({code})) if n[0] not in named]
+    return tuple(dict.fromkeys(found))
+
+
+def _demonyms(terms):
+    codes = _country_terms().get(tuple(terms))
+    if not codes:
+        return ()
+    return tuple(n for n in _demonyms_of(codes) if n[0] != tuple(terms))
+
+
+@lru_cache(maxsize=512)
+def _demonyms_of(codes):
+    from analyzers.entities.countries import demonym_forms
+
+    return tuple((t, DEMONYM_WEIGHT) for t in _terms(f for code in sorted(codes) for f in demonym_forms(code)))
+
+
+@lru_cache(maxsize=1)
+def _country_terms():
+    """``{index terms of a country's name: frozenset of codes}`` (a name two
+    countries share names both)."""
+    from analyzers.entities.countries import named_countries
+
+    out = {}
+    for code, names in named_countries().items():
+        for name in names:
+            terms = tuple(analyze(name))
+            if terms:
+                out.setdefault(terms, set()).add(code)
+    return {terms: frozenset(codes) for terms, codes in out.items()}
+
+
+def _terms(texts):
+    """The distinct index-term tuples of ``texts``, sorted."""
+    return sorted({tuple(terms) for terms in map(analyze, texts) if terms})
 
 
 def _too_short(typed, notices):

@@ -20,6 +20,7 @@ from indexer.ranking import Ranker
 
 # Generations whose arrays are kept: threads may briefly straddle a commit.
 KEPT_GENERATIONS = 2
+_MISSING = object()
 
 
 class Generation:
@@ -27,9 +28,13 @@ class Generation:
 
     def __init__(self, generation):
         self.generation = generation
-        # Re-entrant: an array built from another (the ranker from the
-        # lengths) builds that one first, under the same lock.
-        self.lock = threading.RLock()
+        self.lock = threading.Lock()   # guards ``locks``
+        # One lock per array: a slow build (the vocabulary took 51 s on a
+        # 300k-article index) must not hold up searches that only need
+        # arrays already built.  An array built from another (the ranker
+        # from the lengths) takes that one's lock inside its own; no array
+        # is built from one built from it, so the order is fixed.
+        self.locks = {}
         self.cache = {}
 
 
@@ -51,7 +56,13 @@ class Snapshot:
 
     def _get(self, key, build):
         shared = self._generation
+        # Built already: read without a lock (a dict read is atomic).
+        found = shared.cache.get(key, _MISSING)
+        if found is not _MISSING:
+            return found
         with shared.lock:
+            lock = shared.locks.setdefault(key, threading.Lock())
+        with lock:
             if key not in shared.cache:
                 shared.cache[key] = build()
             return shared.cache[key]

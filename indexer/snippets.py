@@ -13,8 +13,13 @@ from the original text.
 from html import escape
 
 from analyzers.analysis import index_term
+from analyzers.normalize import normalize_token
 from analyzers.tokenizer import WORD_PATTERN
 
+# Up to this many terms, a word is stemmed only if one of them is inside its
+# normalized form (a stem is always a slice of it): most words of a text are
+# then never stemmed, which matters in a fresh process with cold caches.
+PREFILTER_TERMS = 8
 MARK_OPEN = "<mark>"
 MARK_CLOSE = "</mark>"
 ELLIPSIS = " … "
@@ -26,8 +31,14 @@ def find_matches(text, terms, limit=None):
     if not terms:
         return matches
     end = len(text) if limit is None else min(len(text), limit)
+    few = len(terms) <= PREFILTER_TERMS
     for m in WORD_PATTERN.finditer(text, 0, end):
-        term = index_term(m.group(0))
+        word = m.group(0)
+        if few:
+            normalized = normalize_token(word)
+            if not any(t in normalized for t in terms):
+                continue
+        term = index_term(word)
         if term in terms:
             matches.append((m.start(), m.end(), term))
     return matches

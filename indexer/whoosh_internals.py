@@ -37,6 +37,7 @@ upgrade fails loudly rather than running silently slower or wrong.
 import io
 import mmap
 import os
+import socket
 import struct
 import weakref
 from importlib import metadata
@@ -287,11 +288,13 @@ class PrivateTempStorage(FileStorage):
     Whoosh's writers (posting pool and per-document writer alike) keep
     temporary files in one folder per index, and every commit deletes it:
     a worker still writing its segment while the parent commits the
-    previous batch would lose its files.
+    previous batch would lose its files.  The host is in the name too:
+    workers of a Dask cluster on several machines share the index folder,
+    and their process ids may be the same.
     """
 
     def temp_storage(self, name=None):
-        return super().temp_storage(f"{name or 'tmp'}.{os.getpid()}")
+        return super().temp_storage(f"{name or 'tmp'}.{socket.gethostname()}.{os.getpid()}")
 
 
 # One posting in a term's buffer: docnum, weight, length of the value bytes

@@ -316,6 +316,7 @@ def index_articles(
     on_progress=None,
     on_problem=None,
     on_wait=None,
+    executor=None,
 ):
     """Index ``items`` (:class:`Article` or :class:`Problem`) into ``index_dir``.
 
@@ -329,10 +330,16 @@ def index_articles(
     number of articles read so far, ``on_problem(problem)`` for each skipped
     record or warning, ``on_wait(message)`` once if another writer holds the
     index (for up to ``lock_timeout`` seconds, then IndexBusy).
+
+    ``executor`` builds the segments instead of local worker processes
+    (:class:`indexer.cluster.ClusterExecutor`, on a Dask cluster): anything
+    with ``submit(fn, *args)`` returning a future, ``shutdown(wait=True,
+    cancel_futures=False)`` and ``jobs``, the chunks a batch is split into
+    (which replaces ``jobs``).  It is shut down when the run ends.
     """
     start = time.perf_counter()
     report = IndexReport()
-    jobs = max(1, jobs or os.cpu_count() or 1)
+    jobs = executor.jobs if executor is not None else max(1, jobs or os.cpu_count() or 1)
     limitmb = max(32, memory_mb // (2 * jobs))
     ix = create_or_open(index_dir)
     lock = _acquire_lock(ix, index_dir, lock_timeout, on_wait)
@@ -342,7 +349,8 @@ def index_articles(
     copies = _clusters(ix, index_dir)
     pool = None
     pending = None  # (ids, futures) of the batch being built
-    build = partial(build_segment, str(index_dir), INDEX_NAME, entities=entities, limitmb=limitmb)
+    # An absolute path: an executor's workers run in folders of their own.
+    build = partial(build_segment, os.path.abspath(index_dir), INDEX_NAME, entities=entities, limitmb=limitmb)
 
     def finish_pending(last=False):
         nonlocal pending, pool
@@ -374,7 +382,9 @@ def index_articles(
             found[a.id] = nearcopy.pack(sig, copies.assign(a.id, sig))
         run = partial(build, boilerplate={a.source: table[a.source] for a in articles if a.source in table},
                       nearcopies=found)
-        if jobs > 1 and len(articles) >= MIN_PARALLEL_BATCH and pool is None:
+        if pool is None and executor is not None:
+            pool = executor
+        elif pool is None and jobs > 1 and len(articles) >= MIN_PARALLEL_BATCH:
             pool = ProcessPoolExecutor(
                 jobs, mp_context=multiprocessing.get_context("spawn"),
                 initializer=init_worker, initargs=(entities,),
@@ -388,6 +398,7 @@ def index_articles(
 
     try:
         batch = {}
+        submitted = set()   # ids of the batches handed to workers so far
         seen = 0
         for item in items:
             if isinstance(item, Problem):
@@ -399,7 +410,14 @@ def index_articles(
             if on_progress:
                 on_progress(seen)
             verdict = held.classify(item)
+            if verdict == "unchanged" and item.id in submitted:
+                # An earlier record of this id went into the index in this
+                # run; this last one is what the index held, and it wins.
+                verdict = "index"
             if verdict == "unchanged":
+                # An earlier record of the id in this batch is superseded:
+                # the index already holds this last one.
+                batch.pop(item.id, None)
                 report.unchanged += 1
                 continue
             if verdict != "index":
@@ -413,6 +431,7 @@ def index_articles(
             batch.pop(item.id, None)
             batch[item.id] = item
             if len(batch) >= batch_size:
+                submitted.update(batch)
                 submit(batch)
                 batch = {}
         if batch:
@@ -425,6 +444,8 @@ def index_articles(
         held.close()
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+        elif executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
         lock.release()
         ix.close()
     report.seconds = time.perf_counter() - start

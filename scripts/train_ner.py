@@ -8,6 +8,13 @@ All write into ``analyzers/entities/data/``: ``clusters.tsv.gz`` and
 ``embedding_clusters.tsv.gz`` (word -> cluster ids at three granularities,
 learned from unlabelled text) and ``ner.crfsuite.xz`` (the CRF's weights).
 None holds corpus text.  ``all`` runs the three in order.
+
+``train`` also writes ``ner.inputs.json``: the SHA-256 of every data file
+the CRF's features read (given names, triggers, the actor and country
+gazetteers, the clusters; ``resources.MODEL_INPUTS``).  A test fails when
+one of them changes without retraining, since the model's gazetteer flags
+would no longer be the ones it learned.  Retrain after editing any of
+them.
 Data is read from ``../shared/data`` beside the repository, or ``--data``.
 
 Clusters are cheap distributional ones: positive PMI of each word with the
@@ -179,16 +186,34 @@ def build_embedding_clusters(data_dir, out):
 
 def train(data_dir, out):
     # Imported here: they read the cluster map just built.
+    from analyzers.entities import resources
     from analyzers.entities.conll import read_conll
     from analyzers.entities.crfmodel import compress_model
     from analyzers.entities.training import train
 
     t0 = time.time()
+    resources.check_all()   # a malformed gazetteer stops here, with its file and line
+    hashes = resources.input_hashes()
     sentences = read_conll(data_dir / ANERCORP)
     train(sentences, out)
     out = compress_model(out)
+    write_inputs(out.parent / resources.MODEL_INPUTS_FILE, out.name, hashes)
     print(f"trained on {len(sentences)} sentences -> {out} "
           f"({out.stat().st_size // 1024} KiB, {time.time() - t0:.0f}s)")
+
+
+def write_inputs(path, model, hashes):
+    """Record the hashes of the data files the model was trained with."""
+    import babel
+
+    record = {
+        "model": model,
+        "inputs": hashes,
+        # CLDR's country names feed the country flag too (for information:
+        # another Babel may name a country differently).
+        "babel": babel.__version__,
+    }
+    path.write_text(json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def main(argv=None):

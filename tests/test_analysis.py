@@ -184,3 +184,15 @@ def test_the_recognisers_tokens_give_the_same_index_terms(text):
     ((_, tokens),) = extract_entities_many([text], with_tokens=True)
     assert [t for t in tokens if is_word(t)] == tokenize(text)
     assert word_positions(filter(is_word, tokens)) == term_positions(text)
+
+
+ARABIC_WORDS = st.text(alphabet="ءآأؤإئابةتثجحخدذرزسشصضطظعغفقكلمنهوىيًٌٍَُِّْـ", min_size=1, max_size=12)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(ARABIC_WORDS)
+def test_a_term_is_a_slice_of_the_normalized_word(word):
+    # Snippets rely on it: a word whose normalized form contains none of
+    # the query's terms is never stemmed (indexer/snippets.py).
+    term = index_term(word)
+    assert term is None or term in normalize(word)

@@ -97,6 +97,23 @@ def test_an_unchanged_rerun_writes_nothing(tmp_path):
     assert (with_entities.updated, with_entities.unchanged) == (30, 0)
 
 
+@pytest.mark.parametrize("batch_size", [10, 1], ids=["one batch", "two batches"])
+def test_a_rerun_keeps_the_last_record_of_a_repeated_id(tmp_path, batch_size):
+    # A dump that repeats an id with other text: the last record wins, on
+    # the first run and on every unchanged re-run after it.
+    docs = composed(3)
+    source = [edited(docs[1], "أ"), docs[0], docs[2], edited(docs[1], "ب")]
+    index_articles(tmp_path, source, entities=False, batch_size=batch_size, jobs=1)
+    for _ in range(2):
+        rerun = index_articles(tmp_path, source, entities=False, batch_size=batch_size, jobs=1)
+        assert rerun.added == 0 and rerun.total_docs == 3
+        with open_index(tmp_path).searcher() as searcher:
+            assert searcher.document(id=docs[1].id)["body"].endswith(" ب")
+    # Across batches the first record went in before the last was read:
+    # both are written, the last over the first.
+    assert (rerun.updated, rerun.unchanged) == ((0, 3) if batch_size == 10 else (2, 2))
+
+
 def test_exact_duplicates_under_other_ids_are_left_out(tmp_path):
     originals = composed(3)
     copies = [article(f"copy{i}", a.title, a.body, source="other") for i, a in enumerate(originals)]

@@ -20,6 +20,7 @@ from itertools import compress, count
 from operator import not_
 
 from analyzers.entities.countries import country_label, find_countries, resolve_country
+from analyzers.entities.layout import boilerplate
 from analyzers.entities.tokens import tokenize
 from analyzers.normalize import normalize
 
@@ -108,8 +109,9 @@ def extract_entities_many(texts, with_tokens=False):
     for tokens, (norms, kinds, hits, country_hits, _), chunks in zip(
         tokenized, columns, crf_chunks(docs, rows=rows)
     ):
-        actors, person_tokens = find_actors(tokens, norms, chunks, kinds=kinds, hits=hits)
-        mentions = find_countries(norms, person_tokens, hits=country_hits)
+        skip = boilerplate(norms)
+        actors, person_tokens = find_actors(tokens, norms, chunks, kinds=kinds, hits=hits, skip=skip)
+        mentions = find_countries(norms, person_tokens, hits=country_hits, skip=skip)
         counts = Counter(code for _, _, code, _ in mentions)
         countries = [
             Country(code, *country_label(code), count)

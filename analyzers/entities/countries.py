@@ -8,6 +8,9 @@ Evidence, all looked up in one phrase table built once per process:
   the variants;
 * demonyms in every gender and number, generated from the masculine nisba
   (روسي -> الروسية، الروسيين، الروسيون ...) plus irregular plurals (الروس);
+  the nisba of every one-word name is made by rule (بوليفيا -> بوليفي,
+  :func:`nisba_of`), the table adds irregular ones (بيرو -> بيروفي);
+  :func:`demonym_forms` lists a country's forms (for query expansion);
 * capitals and major cities (بغداد، طهران، الموصل، غزة، جدة);
 * government metonyms (الكرملين، البيت الأبيض، نظام الأسد).
 
@@ -18,6 +21,7 @@ inside a person's name found by the recogniser, or before بن (تركي بن ..
 """
 
 from functools import lru_cache
+from typing import NamedTuple
 
 from babel import Locale
 
@@ -40,7 +44,7 @@ NISBA_ENDINGS = ("", "ه", "ان", "تان", "تين", "ين", "ون", "ات")
 SEA_NOUNS = frozenset(normalize(w) for w in "بحر البحر المحيط خليج الخليج مضيق قناة".split())
 
 # Kinds of evidence, in the order a tie prefers them.
-KINDS = ("name", "metonym", "city", "demonym", "plural")
+KINDS = ("name", "metonym", "city", "demonym", "plural", "implicit")
 BLOCK = "-"
 
 # A nisba right after one of these is a name part, not a demonym.
@@ -58,26 +62,53 @@ def _babel_names(locale):
 
 @lru_cache(maxsize=1)
 def _tables():
-    """Return (labels, phrase table, lookup) built from Babel and the data file."""
+    """Return (labels, phrase table, lookup, demonyms, ambiguous) built from
+    Babel and the data file."""
     names_ar = _babel_names("ar")
     names_en = _babel_names("en")
     labels = {code: (names_ar[code], names_en.get(code, code)) for code in names_ar}
     rows = list(read_table("countries.tsv"))
     deny = {normalize(f) for code, kind, forms in rows if kind == "deny" for f in forms}
+    ambiguous = {normalize(f): code for code, kind, forms in rows if kind == "ambiguous" for f in forms}
+    # implicit: the phrase, then the countries whose mention takes it away.
+    implicit = {code: frozenset(forms[1:]) for code, kind, forms in rows if kind == "implicit"}
+    no_nisba = {normalize(f) for code, kind, forms in rows if kind == "deny_demonym" for f in forms}
 
     entries = []  # (normalized words, code, kind)
+    names = []    # (code, name as written): every spelling, for the rule-made demonyms
     for code, name in names_ar.items():
         name = name.split("(")[0].strip()  # "ميانمار (بورما)"
         if normalize(name) not in deny:
+            names.append((code, name))
             entries.append((normalize(name), code, "name"))
+    nisbas = {}   # code -> masculine singular nisbas, in table order
     for code, kind, forms in rows:
         if kind == "label":
             labels[code] = (forms[0], forms[1])
         elif kind == "demonym":
-            for form in forms:
-                entries.extend((w, code, kind) for w in _nisba_forms(normalize(form)))
+            nisbas.setdefault(code, []).extend(normalize(f) for f in forms)
+        elif kind == "name":
+            names.extend((code, f) for f in forms)
+            entries.extend((normalize(f), code, kind) for f in forms)
         elif kind in KINDS or kind == "block":
             entries.extend((normalize(f), code, kind) for f in forms)
+        elif kind == "implicit":
+            entries.append((normalize(forms[0]), code, kind))
+    for code, name in names:
+        nisba = nisba_of(name)
+        if nisba and nisba not in no_nisba:
+            nisbas.setdefault(code, []).append(nisba)
+    demonyms = {}   # code -> every normalized form of its demonyms
+    for code, bases in nisbas.items():
+        for base in dict.fromkeys(bases):
+            for form in _nisba_forms(base):
+                entries.append((form, code, "demonym"))
+                # A nisba is bare, even one that starts like the article
+                # (الماني): its definite form takes one more.
+                demonyms.setdefault(code, set()).update((form, _definite(form)))
+    for text, code, kind in entries:
+        if kind == "plural":
+            demonyms.setdefault(code, set()).add(text)
 
     # Where two entries spell the same words (سورية is both a name and a
     # feminine nisba) the kind earlier in KINDS wins; blocks win over all.
@@ -91,7 +122,66 @@ def _tables():
     for text, code, kind in entries:
         if code != BLOCK and kind in ("name", "demonym"):
             lookup.setdefault(text, code)
-    return labels, table, lookup
+    demonyms = {code: frozenset(forms) for code, forms in demonyms.items()}
+    country_names = {}
+    for text, code, kind in entries:
+        if kind == "name":
+            country_names.setdefault(code, set()).add(text)
+    # The CRF's country flag: words that are country evidence alone, and
+    # the first words of multi-word names (الولايات المتحدة).  Not the first
+    # words of multi-word cities or blocks: مدينة، باب، خام are no evidence.
+    flag_words = frozenset(
+        text.split()[0] for text, code, kind in entries
+        if code != BLOCK and (" " not in text or kind in ("name", "demonym"))
+    )
+    return _Tables(labels, table, lookup, demonyms, ambiguous, implicit, flag_words,
+                   {code: frozenset(n) for code, n in country_names.items()})
+
+
+class _Tables(NamedTuple):
+    labels: dict      # code -> (label_ar, label_en)
+    table: object     # PhraseTable of evidence -> (code, kind)
+    lookup: dict      # any spelling of a code or name -> code
+    demonyms: dict    # code -> frozenset of demonym forms
+    ambiguous: dict   # shared name -> the code whose city it also is
+    implicit: dict    # code -> the codes whose mention voids its implicit phrase
+    flag_words: frozenset
+    names: dict       # code -> its normalized names
+
+
+# A country name's last letters and what the nisba puts in their place
+# (normalized: ة is ه): بوليفيا -> بوليفي, كندا -> كندي, سورية -> سوري,
+# سنغافورة -> سنغافوري.
+NISBA_RULES = (("يا", "ي"), ("ا", "ي"), ("يه", "ي"), ("ه", "ي"), ("ي", "ي"))
+# Names whose nisba no ending rule gives (بيرو -> بيروفي, توغو -> توغولي):
+# the table lists those.
+NO_NISBA_RULE = ("و",)
+
+
+def nisba_of(written):
+    """Return the normalized masculine nisba a one-word country name, as
+    written, makes by rule, or "".
+
+    The article goes, a final ا، يا، ية or ة becomes ي, a final ي stays,
+    and any other letter takes ي.  Names of more than one word (كوريا
+    الجنوبية) and names ending in و (بيرو) have no rule: the table lists
+    their demonyms.  The article is told from the written name, as
+    normalization makes ألمانيا start like one.
+
+    >>> [nisba_of(n) for n in ("بوليفيا", "الإكوادور", "ألمانيا", "سورية", "بنين", "بيرو")]
+    ['بوليفي', 'اكوادوري', 'الماني', 'سوري', 'بنيني', '']
+    """
+    name = normalize(written)
+    if " " in name or not name.isalpha():
+        return ""
+    if written.startswith(ARTICLE):
+        name = name[len(ARTICLE):]
+    if len(name) < 3 or name.endswith(NO_NISBA_RULE):
+        return ""
+    for ending, nisba in NISBA_RULES:
+        if name.endswith(ending):
+            return name[: -len(ending)] + nisba
+    return name + "ي"
 
 
 def _nisba_forms(nisba):
@@ -108,13 +198,47 @@ def _nisba_forms(nisba):
             yield " ".join(inflected[:1] + [ARTICLE + w for w in inflected[1:]])
 
 
+def demonym_forms(code):
+    """Return every normalized form of a country's demonyms: each gender
+    and number (أمريكي، أميركية، امريكيين ...), bare and with the article,
+    and its irregular plurals (الأمريكان).  A two-word demonym (كوري شمالي)
+    is one phrase, its words separated by a space.  Empty for an unknown code.
+
+    >>> sorted(f for f in demonym_forms("bo") if not f.startswith("ال"))
+    ['بوليفي', 'بوليفيات', 'بوليفيان', 'بوليفيتان', 'بوليفيتين', 'بوليفيه', 'بوليفيون', 'بوليفيين']
+    >>> {"الاميركيه", "امريكيون", "الامريكان"} <= demonym_forms("US")
+    True
+    """
+    return _tables().demonyms.get(code.upper(), frozenset())
+
+
+def country_names(code):
+    """Return the normalized names of a country (CLDR's and the table's
+    spellings: أمريكا، أميركا، الولايات المتحدة ...)."""
+    return _tables().names.get(code.upper(), frozenset())
+
+
+def named_countries():
+    """Return ``{code: normalized names}`` of every country
+    (:func:`country_names` of each)."""
+    return dict(_tables().names)
+
+
+def _definite(phrase):
+    """The definite form of a bare nisba phrase (كوري شمالي -> الكوري
+    الشمالي); a word that already has the article (the partial form كوري
+    الشمالي) keeps it."""
+    words = phrase.split()
+    return " ".join([ARTICLE + words[0]] + [w if w.startswith(ARTICLE) else ARTICLE + w for w in words[1:]])
+
+
 def country_label(code):
     """Return ``(label_ar, label_en)`` for an ISO code (``KeyError`` if unknown).
 
     >>> country_label("IQ")
     ('العراق', 'Iraq')
     """
-    return _tables()[0][code.upper()]
+    return _tables().labels[code.upper()]
 
 
 def resolve_country(value):
@@ -127,7 +251,7 @@ def resolve_country(value):
     """
     if not value:
         return None
-    lookup = _tables()[2]
+    lookup = _tables().lookup
     value = value.strip()
     for key in (value, value.upper(), value.lower(), normalize(value)):
         if key in lookup:
@@ -139,11 +263,14 @@ def resolve_country(value):
 
 
 def _is_surname(norms, i, prefix, kind, person_tokens):
-    """Tell a nisba that belongs to a person's name from a demonym."""
+    """Tell a word that belongs to a person's name (a nisba, or any country
+    word inside a name the recogniser found) from a country mention."""
+    if i in person_tokens and kind != "metonym":
+        # Also a city or name inside a name (ثيو والكوت); a regime named
+        # by its leader (نظام الأسد) is both.
+        return True
     if kind not in ("demonym", "plural"):
         return False
-    if i in person_tokens:
-        return True
     # A surname carries at most the article: وروان المصري is rare, and a
     # conjunction or preposition before the nisba marks an adjective.
     if prefix not in ("", ARTICLE):
@@ -158,40 +285,102 @@ def _is_surname(norms, i, prefix, kind, person_tokens):
     return prefix == "" and prev in PERSON_TITLES  # الأمير تركي
 
 
-def find_countries(norms, person_tokens=frozenset(), hits=None):
+def find_countries(norms, person_tokens=frozenset(), hits=None, skip=frozenset()):
     """Return ``[(start, end, code, kind)]`` country mentions in ``norms``.
 
     ``norms`` are normalized tokens; ``person_tokens`` holds the indexes of
     tokens the recogniser put inside person names; ``hits`` are the tokens'
-    candidates in :func:`country_table`, if the caller has them.
+    candidates in :func:`country_table`, if the caller has them; ``skip``
+    holds tokens that name no country of the text (datelines, bylines).
     """
-    return [
+    found = [
         (start, end, code, kind)
-        for start, end, (code, kind), prefix in _tables()[1].find(norms, hits)
+        for start, end, (code, kind), prefix in _tables().table.find(norms, hits)
         if code != BLOCK
+        and start not in skip
         and not (start and _bare(norms[start - 1]) in SEA_NOUNS)
         and not _is_surname(norms, start, prefix, kind, person_tokens)
+        and not _is_language(norms, start, kind)
+    ]
+    if found and not _ambiguous_words().isdisjoint(norms):
+        found = _resolve_ambiguous(norms, found)
+    if any(kind == "implicit" for _, _, _, kind in found):
+        # المملكة is Saudi Arabia in Saudi papers, unless another kingdom is named.
+        named = {code for _, _, code, kind in found if kind != "implicit"}
+        found = [m for m in found if m[3] != "implicit" or not named & _tables().implicit[m[2]]]
+    return found
+
+
+# Nouns after which a feminine nisba names a language (اللغة الفرنسية,
+# باللغتين العربية والإنجليزية), not a country.
+LANGUAGE_NOUNS = frozenset(normalize(w) for w in "اللغة لغة اللغتين لغتين اللغات لغات".split())
+
+
+def _is_language(norms, i, kind):
+    """Tell a nisba that names a language: after a language noun, or after
+    such a nisba and و (العربية والإنجليزية)."""
+    if kind != "demonym" or i == 0:
+        return False
+    prev = norms[i - 1]
+    if any(form in LANGUAGE_NOUNS for form, _ in clitic_variants(prev)):
+        return True
+    # The nisba before و may be no country's (العربية).
+    return (norms[i].startswith("و") and i >= 2 and prev.endswith("يه")
+            and any(form in LANGUAGE_NOUNS for form, _ in clitic_variants(norms[i - 2])))
+
+
+@lru_cache(maxsize=1)
+def _ambiguous_words():
+    """Every word an ambiguous name's first word can be written as."""
+    from analyzers.entities.tokens import clitic_closure
+
+    return clitic_closure({text.split()[0] for text in _tables().ambiguous})
+
+
+def _resolve_ambiguous(norms, found):
+    """Read a name shared with another country's city (عمان: Oman, and
+    Jordan's capital Amman) as the city when the text names that country
+    otherwise and the first one nowhere else."""
+    ambiguous = _tables().ambiguous
+    shared = {}
+    for n, (start, end, code, kind) in enumerate(found):
+        rest = " ".join(norms[start + 1:end])
+        for form, _ in clitic_variants(norms[start]):
+            other = ambiguous.get(f"{form} {rest}" if rest else form)
+            if other is not None:
+                shared[n] = other
+                break
+    if not shared:
+        return found
+    codes = {m[2] for n, m in enumerate(found) if n not in shared}
+    return [
+        (start, end, shared[n], "city")
+        if n in shared and shared[n] in codes and code not in codes else (start, end, code, kind)
+        for n, (start, end, code, kind) in enumerate(found)
     ]
 
 
 @lru_cache(maxsize=1 << 16)
 def is_demonym(norm):
-    """Tell whether a normalized word (clitics allowed) is a country's nisba."""
-    for form, _ in clitic_variants(norm):
-        hit = _tables()[1].match_at([form], 0)
-        if hit and hit[0] == 1 and hit[1][1] in ("demonym", "plural"):
-            return True
-    return False
+    """Tell whether a normalized word (clitics allowed) is a country's nisba,
+    even where the same letters also spell a name (السورية, Syria's too)."""
+    return any(form in _demonym_words() for form, _ in clitic_variants(norm))
+
+
+@lru_cache(maxsize=1)
+def _demonym_words():
+    return frozenset(f for forms in _tables().demonyms.values() for f in forms if " " not in f)
 
 
 def country_table():
     """Return the :class:`PhraseTable` of country evidence -> ``(code, kind)``."""
-    return _tables()[1]
+    return _tables().table
 
 
 def country_words():
-    """Return the normalized first words of every country phrase (a CRF feature)."""
-    return _tables()[1].first_words
+    """Return the words the CRF flags as country words: those that are
+    country evidence alone and the first words of multi-word names."""
+    return _tables().flag_words
 
 
 def _bare(norm):
@@ -205,5 +394,5 @@ def _bare(norm):
 def is_place(norms, start, end):
     """Tell whether ``norms[start:end]`` is exactly a country or city name
     (a span the CRF took for a person: كينيا، القاهرة)."""
-    hit = _tables()[1].match_at(norms, start)
+    hit = _tables().table.match_at(norms, start)
     return bool(hit) and hit[0] == end and hit[1][0] != BLOCK and hit[1][1] in ("name", "city")

@@ -30,22 +30,28 @@ class PhraseTable:
             words = tuple(text.split())
             if words:
                 phrases.setdefault(words[0], {})[words[1:]] = value
-        # Longest continuation first, so the first match found is the longest.
-        self._table = {
-            first: tuple(sorted(rests.items(), key=lambda item: -len(item[0])))
-            for first, rests in phrases.items()
-        }
+        # Per first word: the one-word phrase's value (or None), and the
+        # longer phrases by their second word, longest first, so a match
+        # tries only the few that can fit.
+        self._table = {}
+        for first, rests in phrases.items():
+            longer = {}
+            for rest, value in sorted(rests.items(), key=lambda item: -len(item[0])):
+                if rest:
+                    longer.setdefault(rest[0], []).append((rest, value))
+            self._table[first] = (rests.get(()), {w: tuple(r) for w, r in longer.items()})
         self.first_words = frozenset(self._table)
         self._cache = {}
 
     def candidates(self, norm):
-        """Return ``((rest, value, prefix), ...)`` for phrases ``norm`` may
-        start (uncached; :meth:`find` caches them per type)."""
+        """Return ``((prefix, one-word value, longer phrases), ...)`` for the
+        forms of ``norm`` that start a phrase, the whole word first
+        (uncached; :meth:`find` caches them per type)."""
         return tuple(
-            (rest, value, prefix)
+            (prefix,) + self._table[form]
             for form, prefix in clitic_variants(norm)
-            if self._bare_after_article or form.startswith(ARTICLE) or not _has_article(prefix)
-            for rest, value in self._table.get(form, ())
+            if form in self._table
+            and (self._bare_after_article or form.startswith(ARTICLE) or not _has_article(prefix))
         )
 
     def _candidates(self, norm):
@@ -59,6 +65,28 @@ class PhraseTable:
     def match_at(self, norms, i):
         """Return ``(end, value, prefix)`` of the longest phrase at ``i``, or None."""
         return self._longest(self._candidates(norms[i]), norms, i)
+
+    def find_sparse(self, norms):
+        """Yield :meth:`find`'s matches, looking up only the tokens one of
+        whose clitic forms starts a phrase (one set test per token): for
+        small tables most texts never touch."""
+        maybe = self._closure()
+        if maybe.isdisjoint(norms):
+            return iter(())
+        hits = [()] * len(norms)
+        for i in compress(count(), map(maybe.__contains__, norms)):   # a C-level scan
+            hits[i] = self._candidates(norms[i])
+        return self.find(norms, hits)
+
+    def _closure(self):
+        closure = self.__dict__.get("_first_closure")
+        if closure is None:
+            from analyzers.entities.tokens import clitic_closure
+
+            # A superset of the words whose clitic variants start a phrase
+            # (see tokens.clitic_closure), made once.
+            closure = self._first_closure = clitic_closure(self.first_words)
+        return closure
 
     def find(self, norms, hits=None):
         """Yield ``(start, end, value, prefix)`` for non-overlapping matches.
@@ -83,11 +111,20 @@ class PhraseTable:
 
     @staticmethod
     def _longest(candidates, norms, i):
+        # The longest phrase over every form; at equal length the earlier
+        # form's (the whole word before a peel).
         best = None
-        for rest, value, prefix in candidates:
-            end = i + 1 + len(rest)
-            if (best is None or end > best[0]) and tuple(norms[i + 1:end]) == rest:
-                best = (end, value, prefix)
+        after = norms[i + 1] if i + 1 < len(norms) else None
+        for prefix, single, longer in candidates:
+            for rest, value in longer.get(after, ()) if after is not None else ():
+                end = i + 1 + len(rest)
+                if best is not None and end <= best[0]:
+                    break
+                if tuple(norms[i + 1:end]) == rest:
+                    best = (end, value, prefix)
+                    break
+            if single is not None and best is None:
+                best = (i + 1, single, prefix)
         return best
 
 
