@@ -29,8 +29,8 @@ patched to return no signature, in this process: signatures are computed
 by the parent), alternating, three times each; the median wall times and
 their ratio (target: at most 1.15x).
 
-Figures go to ``bench/results/nearcopies.md`` and a section of
-``bench/results/indexing.md`` is not touched: the cost row is reported here.
+Figures go to ``bench/results/nearcopies.md`` (and ``.json``); each run
+replaces the parts it measured and keeps the others.
 """
 
 import argparse
