@@ -178,6 +178,7 @@ ANALYSIS_RULES_VERSION = 2
 INDEX_TIME_DATA = ("stopwords.txt", "protected.txt", "waw_stems.txt")
 
 
+@lru_cache(maxsize=1)
 def analysis_fingerprint():
     """A short hash of everything that decides the terms a text is indexed as.
 

@@ -47,6 +47,7 @@ from analyzers.analysis import analyze
 from analyzers.normalize import normalize
 from analyzers.stemmer import PREFIXES, PROTECTED_CLITICS, strip_prefix
 from analyzers.variants import variants
+from indexer import country_terms
 from indexer.cleaning import replace_surrogates
 from indexer.errors import Notice, QueryError
 from indexer.schema import TEXT
@@ -280,7 +281,7 @@ def _latin_names(text):
 
 
 def _demonyms(terms):
-    codes = _country_terms().get(tuple(terms))
+    codes = country_terms.table().codes(terms)
     if not codes:
         return ()
     return tuple(n for n in _demonyms_of(codes) if n[0] != tuple(terms))
@@ -288,24 +289,9 @@ def _demonyms(terms):
 
 @lru_cache(maxsize=512)
 def _demonyms_of(codes):
-    from analyzers.entities.countries import demonym_forms
-
-    return tuple((t, DEMONYM_WEIGHT) for t in _terms(f for code in sorted(codes) for f in demonym_forms(code)))
-
-
-@lru_cache(maxsize=1)
-def _country_terms():
-    """``{index terms of a country's name: frozenset of codes}`` (a name two
-    countries share names both)."""
-    from analyzers.entities.countries import named_countries
-
-    out = {}
-    for code, names in named_countries().items():
-        for name in names:
-            terms = tuple(analyze(name))
-            if terms:
-                out.setdefault(terms, set()).add(code)
-    return {terms: frozenset(codes) for terms, codes in out.items()}
+    table = country_terms.table()
+    forms = sorted({t for code in codes for t in table.demonym_terms(code)})
+    return tuple((t, DEMONYM_WEIGHT) for t in forms)
 
 
 def _terms(texts):

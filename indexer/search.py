@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 import numpy as np
 from whoosh.util.times import datetime_to_long
 
-from indexer import curation, explore, proximity
+from indexer import country_terms, curation, explore, proximity
 from indexer import schema as S
 from indexer.documents import document_dict, make_hit
 from indexer.errors import Notice, QueryError
@@ -137,6 +137,7 @@ class SearchService:
     def __init__(self, index_dir, search_seconds=SEARCH_SECONDS):
         self.index_dir = index_dir
         self.ix = open_index(index_dir)
+        country_terms.load(index_dir)
         self.schema = self.ix.schema
         self.parser = make_parser(self.schema)
         self.search_seconds = search_seconds

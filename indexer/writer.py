@@ -22,7 +22,7 @@ import numpy as np
 from whoosh import index
 from whoosh.filedb.filestore import FileStorage
 
-from indexer import columns, nearcopy
+from indexer import columns, country_terms, nearcopy
 from indexer import schema as S
 from indexer.boilerplate import Boilerplate, strip
 from indexer.store import INDEX_NAME, MARKER, check_index_dir, open_index  # noqa: F401  (the writer's API too)
@@ -347,6 +347,9 @@ def index_articles(
     held = _Known(ix, entities)
     boilerplate = Boilerplate.load(index_dir)
     copies = _clusters(ix, index_dir)
+    # What a query needs of the country tables, kept for searchers (and
+    # brought up to date by any run, one that changes nothing too).
+    country_terms.save(index_dir)
     pool = None
     pending = None  # (ids, futures) of the batch being built
     # An absolute path: an executor's workers run in folders of their own.

@@ -12,6 +12,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from indexer import country_terms
 from indexer.cli import cli
 from indexer.query import DEMONYM_WEIGHT, make_parser, read_query
 from indexer.schema import build_schema
@@ -188,3 +189,28 @@ UNCHANGED = [
 def test_no_rewrite(query, terms, note):
     q, _ = read_query(make_parser(build_schema()), query)
     assert set(expansions(q)) == terms
+
+
+def test_the_index_keeps_the_country_table_a_query_reads(index_dir, monkeypatch):
+    # Written at commit, equal to the package's own, and read by a new
+    # service instead of being computed (it is a third of a fresh CLI query).
+    path = index_dir / country_terms.FILENAME
+    assert json.loads(path.read_text("utf-8")) == country_terms.build()
+    monkeypatch.setattr(country_terms, "_loaded", None)
+    monkeypatch.setattr(country_terms, "build", lambda: pytest.fail("computed, not read"))
+    with SearchService(index_dir) as s:
+        assert [h.id for h in s.search("أميركا").hits] == ["name", "demonym"]
+
+
+def test_an_out_of_date_country_table_is_rewritten_and_not_read(index_dir, tmp_path, monkeypatch):
+    stale = json.loads((index_dir / country_terms.FILENAME).read_text("utf-8"))
+    stale["key"] = "0" * 16
+    stale["names"] = []
+    path = tmp_path / country_terms.FILENAME
+    path.write_text(json.dumps(stale), "utf-8")
+    monkeypatch.setattr(country_terms, "_loaded", None)
+    country_terms.load(tmp_path)
+    assert country_terms._loaded is None
+    assert country_terms.table().codes(("امريكا",)) == {"US"}
+    country_terms.save(tmp_path)
+    assert json.loads(path.read_text("utf-8")) == country_terms.build()

@@ -224,6 +224,11 @@ def named_countries():
     return dict(_tables().names)
 
 
+def country_codes():
+    """Return the code of every country the tables know, sorted."""
+    return sorted(_tables().labels)
+
+
 def _definite(phrase):
     """The definite form of a bare nisba phrase (كوري شمالي -> الكوري
     الشمالي); a word that already has the article (the partial form كوري
