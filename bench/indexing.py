@@ -304,8 +304,22 @@ def write_results(rows, queries):
                 f"{len(r['entity_pairs'])} pairs built in alternation: {pairs}; median "
                 f"**{r['entity_cost']}x**."
             )
+    lines += near_copy_cost()
     (RESULTS_DIR / "indexing.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
+
+
+def near_copy_cost():
+    """The near-copy index-time cost, as ``bench/nearcopies.py --cost`` last measured it."""
+    path = RESULTS_DIR / "nearcopies.json"
+    recorded = json.loads(path.read_text()) if path.exists() else {}
+    c = recorded.get("cost")
+    if not c:
+        return []
+    return ["", f"Near-copy signatures and clustering (`bench/nearcopies.py --cost {c['articles']}`, "
+                f"{recorded['cost_measured']}): the first {c['articles']:,} articles with entities, "
+                f"with near-copies {c['with_s']} s, without {c['without_s']} s, alternating: "
+                f"**{c['ratio']}x** (target: at most 1.15x)."]
 
 
 if __name__ == "__main__":
