@@ -14,6 +14,9 @@ the relevance benchmark:
   leave on;
 * a teh marbuta written ت before a pronoun goes with it (حكومته, حكومتهم
   stem as حكومة);
+* the alef of an indefinite accusative (tanween fath: عامًا, مسؤولاً,
+  normalized عاما, مسؤولا) goes when three letters remain, so عاما is
+  عام; not after ي, where it is the word's own (سوريا, قضايا);
 * protected words (countries, capitals, well-known names) are returned whole,
   after their clitics are stripped: بوتين stays بوتين and لفلسطين becomes
   فلسطين, where Lucene gives بوت and فلسط.
@@ -54,6 +57,10 @@ TEH_PRONOUNS = tuple(
 )
 MIN_TEH_STEM = 4
 
+# The accusative alef: stripped first, when this many letters remain.
+ACCUSATIVE_ALEF = "ا"
+MIN_ALEF_STEM = 3
+
 # Words whose first letter و belongs to the stem: the conjunction rule must
 # not touch them (ووزير still loses its first و).
 WAW_STEMS = load_words("waw_stems.txt")
@@ -91,12 +98,20 @@ def strip_suffixes(word):
 
     A teh marbuta before a pronoun is written ت (حكومة, حكومته): the ت and
     the pronoun go together when four letters remain, so حكومته, حكومتها
-    and حكومتهم stem as حكومة does.
+    and حكومتهم stem as حكومة does.  Otherwise an indefinite accusative's
+    alef goes (عاما, مسؤولا; see the module docstring).
+
+    >>> strip_suffixes("مسؤولا"), strip_suffixes("عاما"), strip_suffixes("قضايا")
+    ('مسؤول', 'عام', 'قضايا')
     """
     for pronoun in TEH_PRONOUNS:
         if word.endswith(pronoun) and len(word) - len(pronoun) >= MIN_TEH_STEM:
             word = word[: -len(pronoun)]
             break
+    else:
+        if (word.endswith(ACCUSATIVE_ALEF) and not word.endswith("ي" + ACCUSATIVE_ALEF)
+                and len(word) - 1 >= MIN_ALEF_STEM):
+            word = word[:-1]
     for suffix in SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
             word = word[: -len(suffix)]

@@ -48,6 +48,12 @@ ROWS = [
     ("حكومتهم", "حكوم", "teh + pronoun hum"),
     ("مدرستنا", "مدرس", "teh + pronoun na"),
     ("بيته", "بيت", "short stem keeps its teh"),
+    # The alef of an indefinite accusative (tanween fath)
+    ("عاماً", "عام", "accusative alef, three letters left"),
+    ("مسؤولا", "مسؤول", "accusative alef"),
+    ("جديدا", "جديد", "accusative alef on an adjective"),
+    ("قضايا", "قضايا", "alef after yeh is the word's own"),
+    ("أبا", "ابا", "two letters would be left"),
     # Protected words keep their shape, with or without clitics
     ("بوتين", "بوتين", "protected name, Lucene gives بوت"),
     ("فلسطين", "فلسطين", "protected country, Lucene gives فلسط"),
