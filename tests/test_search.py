@@ -262,3 +262,48 @@ def test_recent_sort_blends_relevance_with_age(make_index):
         assert by(sort="recent", half_life=0.5)[:2] == ["new-weak", "mid-strong"]
         with pytest.raises(QueryError, match="half-life"):
             service.search("النفط", sort="recent", half_life=0)
+
+
+# Partners: a word the stemmer's guards left a clitic on also finds the
+# far commoner bare word (indexer.query.with_partners).
+PARTNER_NEWS = [
+    article("p1", "افتتاح", "افتتحت الوزارة أول مركز للتدريب في المدينة."),
+    article("p2", "معرض", "أقيم أول معرض للكتاب في المحافظة هذا العام."),
+    article("p3", "مؤتمر", "عقد أول مؤتمر للطاقة في الرياض."),
+    article("p4", "سباق", "فاز العداء لأول مرة بالسباق."),
+    article("p5", "شركة", "أعلنت الشركة أرباحها، وقالت الشركة إن شركة أخرى تنافسها."),
+    article("p6", "مدير", "قال مدير شركته إن العمل مستمر."),
+    article("p10", "سوق", "دخلت شركة جديدة السوق."),
+    article("p7", "تاب", "تاب الرجل عن ذنبه."),
+    article("p8", "كتاب", "صدر كتاب جديد عن التاريخ، وهو كتاب مصور."),
+    article("p9", "مكتبة", "في المكتبة كتاب عن الطيران."),
+]
+
+
+@pytest.fixture(scope="module")
+def partner_service(tmp_path_factory):
+    from indexer.writer import index_articles
+
+    index_dir = tmp_path_factory.mktemp("partners")
+    index_articles(index_dir, PARTNER_NEWS, entities=False)
+    with SearchService(index_dir) as service:
+        yield service
+
+
+def test_a_kept_preposition_also_finds_the_commoner_word(partner_service):
+    # لأول is indexed as لاول (a three-letter stem keeps its ل); أول is
+    # three times as common here, so the query finds both, the exact form first.
+    found = ids(partner_service.search("لأول"))
+    assert found[0] == "p4"
+    assert set(found) == {"p1", "p2", "p3", "p4"}
+
+
+def test_a_kept_teh_also_finds_the_commoner_word(partner_service):
+    assert set(ids(partner_service.search("شركته"))) == {"p5", "p6", "p10"}
+
+
+def test_a_rarer_reading_is_not_added(partner_service):
+    # تاب is as rare as كتاب is common: كتاب finds only itself, and the
+    # commoner word never reaches for its rarer partner.
+    assert set(ids(partner_service.search("كتاب"))) == {"p2", "p8", "p9"}
+    assert set(ids(partner_service.search("الشركة"))) == {"p5", "p10"}
