@@ -398,10 +398,6 @@ def _no_variants(term, stem=True):
     return frozenset((term,))
 
 
-def _no_partners(term):
-    return []
-
-
 def coordination(value):
     """Make the parsed OR groups carry Whoosh's coordination factor ``value``.
 
@@ -539,7 +535,6 @@ ABLATIONS = [
     *(Ablation(f"proximity window {w}", lambda w=w: {("indexer.proximity", "WINDOW"): w})
       for w in (5, 12)),
     Ablation("no spelling-variant expansion", lambda: {("indexer.query", "variants"): _no_variants}),
-    Ablation("no partners (لأول not also finding أول)", lambda: {("indexer.query", "partners"): _no_partners}),
     Ablation("Whoosh idf", lambda: bm25(1.2, 0.75, use_whoosh_idf=True)),
     *(Ablation(f"OR coordination {c}", lambda c=c: coordination(c)) for c in (0.5, 0.9, 1.0)),
     *(Ablation(f"BM25 K1={k1} B={b}", lambda k1=k1, b=b: bm25(k1, b))
