@@ -24,10 +24,6 @@ After parsing, the query is rewritten:
 * a country's name, Arabic or Latin, also finds its demonyms at
   ``DEMONYM_WEIGHT`` (``أميركا`` finds an article that only says
   ``أميركية``, ranked below one that says ``أميركا``);
-* a word also finds its *partner*, the same word without a one-letter
-  preposition or a teh that the stemmer left on, when the index says the
-  partner is far commoner (:func:`with_partners`): لأول also finds أول,
-  and شركته شركة;
 * a prefix is normalized and loses its clitics, as index terms did, but is
   not stemmed (``الاستخب*`` asks for terms starting with استخب); one with
   fewer than ``MIN_PREFIX_CHARS`` letters left (``*``, ``ا*``, ``ال*``,
@@ -49,9 +45,7 @@ from whoosh.qparser import (
 
 from analyzers.analysis import analyze
 from analyzers.normalize import normalize
-from analyzers.stemmer import (
-    PREFIXES, PREPOSITIONS, PROTECTED, PROTECTED_CLITICS, strip_prefix, strip_suffixes,
-)
+from analyzers.stemmer import PREFIXES, PROTECTED_CLITICS, strip_prefix
 from analyzers.variants import variants
 from indexer import country_terms
 from indexer.cleaning import replace_surrogates
@@ -76,14 +70,6 @@ MIN_LATIN_NAME = 3
 # Latin names of this many words at most are looked up in a run of words.
 MAX_LATIN_WORDS = 4
 _LATIN = re.compile(r"[a-z]")
-
-# Partners (see with_partners): a partner must be this many times as
-# frequent as the word typed, weighs PARTNER_WEIGHT of it, and keeps at
-# least PARTNER_MIN_CHARS letters.
-PARTNER_RATIO = 2
-PARTNER_WEIGHT = 1.0
-PARTNER_MIN_CHARS = 3
-TEH = "ت"
 
 PHRASE_QUOTES = str.maketrans({"«": '"', "»": '"', "“": '"', "”": '"'})
 BINARY_OPERATORS = ("AND", "OR")
@@ -311,55 +297,6 @@ def _demonyms_of(codes):
 def _terms(texts):
     """The distinct index-term tuples of ``texts``, sorted."""
     return sorted({tuple(terms) for terms in map(analyze, texts) if terms})
-
-
-def partners(term):
-    """The commoner terms that ``term`` may be, had the stemmer's length
-    guards let it strip one more clitic.
-
-    The light stemmer strips ب ل ك only when four letters remain and a teh
-    with a pronoun only when four remain (:mod:`analyzers.stemmer`), so that
-    كتاب and بيته keep their own letters; the price is that لأول is indexed
-    as لاول, apart from أول, and شركته as شركت, apart from شركة.  Which
-    reading is right the corpus says: see :func:`with_partners`.
-
-    >>> partners("لاول"), partners("شركت"), partners("كتاب")
-    (['اول'], ['شرك'], ['تاب'])
-    """
-    if term in PROTECTED or not term.isalpha():
-        return []
-    found = []
-    if term[0] in PREPOSITIONS:
-        found.append(term[1:])
-    if term.endswith(TEH):
-        found.append(strip_suffixes(term[:-1]))
-    return [p for p in found if len(p) >= PARTNER_MIN_CHARS and p not in PROTECTED]
-
-
-def with_partners(q, doc_frequency):
-    """Return ``q`` with each positive word ORed with its :func:`partners`
-    that the corpus attests: those at least ``PARTNER_RATIO`` times as
-    frequent (``doc_frequency(term)``) as the word.  أول is far commoner
-    than لاول, so لأول also finds أول; تاب is far rarer than كتاب, so
-    كتاب finds only كتاب.
-
-    Only the commoner reading is added: a rarer one would score above the
-    word typed (a higher idf), and measured, adding them (شركة also finding
-    شركته) lowered the relevance benchmark.
-    """
-    if isinstance(q, Q.Not):
-        return q
-    if isinstance(q, Q.AndNot):
-        return Q.AndNot(with_partners(q.a, doc_frequency), q.b)
-    if isinstance(q, Q.Term) and q.fieldname == TEXT:
-        df = doc_frequency(q.text)
-        found = [p for p in partners(q.text) if doc_frequency(p) >= max(1, PARTNER_RATIO * df)]
-        if not found:
-            return q
-        return Q.Or([q] + [Q.Term(TEXT, p, boost=q.boost * PARTNER_WEIGHT) for p in found])
-    if q.is_leaf():
-        return q
-    return q.apply(lambda child: with_partners(child, doc_frequency))
 
 
 def _too_short(typed, notices):

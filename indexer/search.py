@@ -26,7 +26,7 @@ from indexer import schema as S
 from indexer.documents import document_dict, make_hit
 from indexer.errors import Notice, QueryError
 from indexer.facets import FACET_FIELDS, TIMELINE, facet_entry
-from indexer.query import highlight_terms, make_parser, positive_patterns, read_query, with_partners
+from indexer.query import highlight_terms, make_parser, positive_patterns, read_query
 from indexer.ranking import MAX_PREFIX_TERMS, Budget, top
 from indexer.scoring import LuceneBM25
 from indexer.snapshot import Snapshots
@@ -235,7 +235,6 @@ class SearchService:
         if browse:
             sort = "date"
         else:
-            q = with_partners(q, lambda term: searcher.doc_frequency(S.TEXT, term))
             ranked = snapshot.ranker.rank(q, searcher, budget)
             notices += self._broad_prefixes(searcher, snapshot, q)
             keep = matched[ranked.docs]
