@@ -171,7 +171,7 @@ class SearchService:
         _, snapshot = self._current()
         for name in FACET_FIELDS + (TIMELINE,):
             snapshot.facet(name)
-        snapshot.live, snapshot.dates, snapshot.ranker, snapshot.vocabulary
+        snapshot.live, snapshot.dates, snapshot.ranker
 
     def doc_count(self):
         return self.searcher().doc_count()
@@ -407,10 +407,8 @@ class SearchService:
     def suggest(self, text, limit=3):
         """Return up to ``limit`` respellings of ``text`` whose words are in
         the index (:func:`indexer.spelling.respellings`)."""
-        searcher, snapshot = self._current()
-        return respellings(
-            text, snapshot.vocabulary, lambda t: searcher.doc_frequency(S.TEXT, t), limit
-        )
+        searcher = self.searcher()
+        return respellings(text, lambda t: searcher.doc_frequency(S.TEXT, t), limit)
 
     def document(self, doc_id, text=None):
         """Return one stored document as a dict, or None.

@@ -3,7 +3,7 @@
 Whoosh's readers share file objects, and concurrent reads through one
 searcher came back corrupt: every thread reads through a searcher of its
 own.  What is built from a generation once (which documents are live,
-their dates and lengths, the facet columns, the vocabulary, the ranker and
+their dates and lengths, the facet columns, the ranker and
 its postings cache) is shared by all threads and built under a lock, by
 the first thread that needs it, through that thread's searcher.
 """
@@ -29,8 +29,8 @@ class Generation:
     def __init__(self, generation):
         self.generation = generation
         self.lock = threading.Lock()   # guards ``locks``
-        # One lock per array: a slow build (the vocabulary took 51 s on a
-        # 300k-article index) must not hold up searches that only need
+        # One lock per array: a slow build (the actor facet's join took 5 s
+        # on a 300k-article index) must not hold up searches that only need
         # arrays already built.  An array built from another (the ranker
         # from the lengths) takes that one's lock inside its own; no array
         # is built from one built from it, so the order is fixed.
@@ -102,21 +102,6 @@ class Snapshot:
     @property
     def ranker(self):
         return self._get("ranker", lambda: Ranker(self.searcher, S.TEXT, self.arrays.lengths))
-
-    @property
-    def vocabulary(self):
-        """The set of text-field terms, for spelling suggestions."""
-
-        def build():
-            vocabulary = set()
-            # Segment by segment: Whoosh's multi-segment term iterator merges
-            # through a heap and is several times slower.
-            for sub, _ in self.searcher.leaf_searchers():
-                for term in sub.reader().lexicon(S.TEXT):
-                    vocabulary.add(term.decode("utf-8") if isinstance(term, bytes) else term)
-            return frozenset(vocabulary)
-
-        return self._get("vocabulary", build)
 
     @property
     def boilerplate(self):

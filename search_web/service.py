@@ -61,7 +61,7 @@ def warm_in_background(app):
     """Open the service and build its arrays in a daemon thread.
 
     A server calls this as a worker starts, so the first visitors do not
-    pay for loading the facet tables (or wait for the spelling vocabulary).
+    pay for loading the facet tables.
     A missing index is left for the first request to report.
     """
     def warm():

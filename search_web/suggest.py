@@ -1,8 +1,9 @@
 """Spelling suggestions for the empty state, within a time budget.
 
-``SearchService.suggest`` can be slow: the first call of a generation
-builds the vocabulary (about 6 s on the full SaudiNewsNet index), and an
-earlier version took 20 s a call.  A results page must not wait for that,
+``SearchService.suggest`` can be slow: it looks a few hundred one-edit
+spellings of each unknown word up in every segment (about 50 ms a word on
+the full SaudiNewsNet index, more as segments multiply), and an earlier
+version took 20 s a call.  A results page must not wait for that,
 and a burst of misspelled queries must not occupy every server thread.
 So suggestions are computed by one background thread per process, waited
 for up to ``timeout`` seconds, and remembered: a page that timed out shows
