@@ -23,9 +23,11 @@ redoes steps 4 and 5 on the folders the last run left (``--fresh DIR``: another
 fresh index of the same corpus and analysis to compare with); ``--cli-only DIR``
 redoes step 5 alone on the index in DIR.
 
-The CLI runs as a user's Python does, writing and reusing bytecode caches
-(PYTHONDONTWRITEBYTECODE, if set here, is unset for it), after one run that
-fills them.
+The CLI runs as a user's Python does, through the ``archive`` script,
+writing and reusing bytecode caches (PYTHONDONTWRITEBYTECODE, if set here,
+is unset for it), after one run that fills them.  PYTHONPATH points at this
+checkout, so the script runs this checkout's code whichever one the
+environment's editable install names.
 """
 
 import argparse
@@ -112,6 +114,7 @@ def changed_copy(run, limit):
 
 def wall_times(cmd):
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     subprocess.run(cmd, capture_output=True, check=True, cwd=ROOT, env=env)  # bytecode cached
     walls = []
     for _ in range(CLI_RUNS):
