@@ -77,13 +77,36 @@ def test_the_installed_whoosh_is_the_supported_one():
     W.check_whoosh(W.whoosh.__version__, W._distribution_version())
 
 
+def test_the_distribution_version_is_importlib_metadatas():
+    from importlib import metadata
+
+    assert W._distribution_version() == metadata.version(W.DISTRIBUTION)
+
+
+def test_dist_info_folders_are_read_by_their_names(tmp_path):
+    for name in ("whoosh_reloaded-2.7.5.dist-info", "Whoosh.Reloaded-2.7.6.dist-info",
+                 "whoosh-2.7.4.dist-info", "whoosh_reloaded-2.7.5.data", "whoosh_reloaded_extra-1.0.dist-info"):
+        (tmp_path / name).mkdir()
+    assert sorted(W._dist_info_versions(tmp_path)) == ["2.7.5", "2.7.6"]
+    assert W._dist_info_versions(tmp_path / "missing") == []
+
+
+@pytest.mark.parametrize("found", [[], ["2.7.5", "2.7.6"]], ids=["none", "two"])
+def test_importlib_metadata_answers_without_exactly_one_dist_info(monkeypatch, found):
+    from importlib import metadata
+
+    monkeypatch.setattr(W, "_dist_info_versions", lambda folder: found)
+    monkeypatch.setattr(metadata, "version", lambda name: f"metadata's {name}")
+    assert W._distribution_version() == "metadata's whoosh-reloaded"
+
+
 # What Whoosh imports and never calls (see import_whoosh), checked in a fresh
 # process: in this one, the test modules loaded Whoosh already.
 IMPORT_WHOOSH_CHECK = """
 import json, sys
 import indexer.whoosh_internals as W
-never = [m for m in ("urllib.request", "cached_property", "asyncio", "whoosh.lang.morph_en")
-         if m in sys.modules]
+never = [m for m in ("urllib.request", "cached_property", "asyncio", "whoosh.lang.morph_en",
+                     "importlib.metadata", "email") if m in sys.modules]
 stand_ins = sorted(k for k, v in sys.modules.items() if (v.__doc__ or "").startswith("A stand-in"))
 
 import whoosh.compat, whoosh.query.terms, whoosh.reading
