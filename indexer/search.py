@@ -24,7 +24,7 @@ import indexer.whoosh_internals  # noqa: F401, I001
 import numpy as np
 from whoosh.util.times import datetime_to_long
 
-from indexer import country_terms, curation, explore, proximity
+from indexer import country_terms, curation, proximity
 from indexer import schema as S
 from indexer.documents import document_dict, make_hit
 from indexer.errors import Notice, QueryError
@@ -33,7 +33,6 @@ from indexer.query import highlight_terms, make_parser, positive_patterns, read_
 from indexer.ranking import MAX_PREFIX_TERMS, Budget, top
 from indexer.scoring import LuceneBM25
 from indexer.snapshot import Snapshots
-from indexer.spelling import respellings
 from indexer.store import open_index
 
 SORTS = ("relevance", "date", "recent")
@@ -285,7 +284,7 @@ class SearchService:
         facet_counts, timeline = (
             self._count_facets(view, matched, masks, facet_limit) if facets else ({}, [])
         )
-        pairs = explore.pairs(view, selected) if cooccurrence else None
+        pairs = _explore().pairs(view, selected) if cooccurrence else None
         return SearchResults(
             query=text,
             total=len(docs),
@@ -337,7 +336,8 @@ class SearchService:
                 end = filters.date_to + timedelta(days=1) - timedelta(microseconds=1)
                 part &= dates <= datetime_to_long(end)
             masks["date"] = part
-        masks.update(explore.required_masks(view, filters))
+        if filters.with_actors or filters.with_countries:
+            masks.update(_explore().required_masks(view, filters))
         return masks
 
     def _count_facets(self, view, matched, masks, limit):
@@ -410,6 +410,8 @@ class SearchService:
     def suggest(self, text, limit=3):
         """Return up to ``limit`` respellings of ``text`` whose words are in
         the index (:func:`indexer.spelling.respellings`)."""
+        from indexer.spelling import respellings  # only for a search that found nothing
+
         searcher, snapshot = self._current()
         return respellings(
             text, snapshot.vocabulary, lambda t: searcher.doc_frequency(S.TEXT, t), limit
@@ -450,10 +452,15 @@ class SearchService:
 
     # --- exploring by entity (indexer.explore) ----------------------------
 
-    def entity(self, kind, value, latest=explore.LATEST, limit=explore.COMPANION_LIMIT):
+    def entity(self, kind, value, latest=None, limit=None):
         """Return the :class:`indexer.explore.EntityPage` of an actor or a
         country (``kind`` "actor" or "country", ``value`` its facet value),
-        with its ``latest`` articles as hits, or None when no article names it."""
+        with its ``latest`` articles as hits (``explore.LATEST`` by default)
+        and ``limit`` companions and sources (``explore.COMPANION_LIMIT``),
+        or None when no article names it."""
+        explore = _explore()
+        latest = explore.LATEST if latest is None else latest
+        limit = explore.COMPANION_LIMIT if limit is None else limit
         start = time.perf_counter()
         searcher, snapshot = self._current()
         curation = self.curation.current()
@@ -476,6 +483,14 @@ class SearchService:
     def country(self, code, **options):
         """The page of the country with ISO code ``code`` (see :meth:`entity`)."""
         return self.entity("country", (code or "").upper(), **options)
+
+def _explore():
+    """:mod:`indexer.explore`, imported when a search asks for what it
+    counts: a plain search in a fresh process does without it."""
+    from indexer import explore
+
+    return explore
+
 
 def _cluster_keys(snapshot, docs):
     """Each match's near-copy cluster (an article in none is its own)."""
