@@ -386,6 +386,10 @@ class SearchService:
         return notices
 
     def _unknown_sources(self, view, filters):
+        if not filters.sources:
+            # Not even the source facet: a fresh process would join it
+            # from every segment for nothing.
+            return []
         known = set(view.facet("source").values)
         return [
             Notice("unknown_source", f"no article comes from source {value!r}", value)
