@@ -178,3 +178,18 @@ def test_browse_by_filters_without_text(runner, tmp_path):
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert out["total"] == 1 and out["sort"] == "date"
+
+
+def test_one_blas_thread_only_before_numpy_and_never_over_the_user(monkeypatch):
+    import os
+    import sys
+
+    from indexer import cli as cli_module
+
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    cli_module._one_blas_thread()   # numpy is loaded in this process: too late to matter
+    assert "OPENBLAS_NUM_THREADS" not in os.environ
+    monkeypatch.delitem(sys.modules, "numpy")
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
+    cli_module._one_blas_thread()
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "4"
