@@ -58,7 +58,6 @@ import io
 import mmap
 import os
 import re
-import socket
 import struct
 import sys
 import types
@@ -415,6 +414,8 @@ class PrivateTempStorage(FileStorage):
     """
 
     def temp_storage(self, name=None):
+        import socket  # here: a search never writes, and socket loads selectors and more
+
         return super().temp_storage(f"{name or 'tmp'}.{socket.gethostname()}.{os.getpid()}")
 
 
