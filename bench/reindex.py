@@ -54,6 +54,14 @@ CLI_QUERY = "النفط"
 FLOORS = {
     "python": "pass",
     "python + numpy, whoosh, click": "import numpy, click, whoosh.index, whoosh.searching, whoosh.query",
+    # The same libraries as 'archive query' loads them: OpenBLAS on one
+    # thread, Whoosh through indexer.whoosh_internals (without the modules
+    # it imports and never calls).  What the query takes beyond this is the
+    # archive's own code and the search.
+    "python + the same as a query loads them": (
+        "import os; os.environ.setdefault('OPENBLAS_NUM_THREADS', '1'); "
+        "import numpy, click, indexer.whoosh_internals, whoosh.index, whoosh.searching, whoosh.query"
+    ),
 }
 
 
@@ -125,8 +133,9 @@ def wall_times(cmd):
 
 
 def cli_wall(index_dir):
-    """Wall times of the one-word query, and of two floors measured beside
-    it: Python starting, and Python importing the libraries a query needs."""
+    """Wall times of the one-word query, and of three floors measured beside
+    it: Python starting, Python importing the libraries a query needs, and
+    importing them as a query does."""
     query = wall_times([str(Path(sys.executable).with_name("archive")), "query", CLI_QUERY,
                         "--index-dir", str(index_dir)])
     floors = {name: statistics.median(wall_times([sys.executable, "-c", code]))
