@@ -4,6 +4,7 @@ Each command imports what it needs when it runs: a query in a fresh process
 loads nothing of indexing.
 """
 
+import gc
 import html
 import json
 import os
@@ -609,7 +610,19 @@ def serve_command(obj, host, port, threads, workers, debug, seeds_dir):
 
 
 def main():
-    cli(prog_name="archive")
+    """The ``archive`` script: run the command, then let the process end
+    without the interpreter's last garbage collections.
+
+    Python collects garbage over every object as it exits: 0.03 s of CPU
+    after a one-word query, a tenth of it.  Objects frozen (``gc.freeze``)
+    are left to the operating system instead.  Each command has closed its
+    files and index by then; only this entry point does it, so a program
+    calling ``cli`` (the tests' CliRunner) keeps its collector as it was.
+    """
+    try:
+        cli(prog_name="archive")
+    finally:
+        gc.freeze()
 
 
 if __name__ == "__main__":

@@ -193,7 +193,7 @@ NOT_FOR_A_QUERY = (
     "importlib.metadata", "pyarabic", "difflib", "socket",
 )
 FRESH_QUERY = """
-import contextlib, io, json, os, sys
+import contextlib, gc, io, json, os, sys
 index_dir, unwanted = sys.argv[1], json.loads(sys.argv[2])
 from indexer.cli import main
 sys.argv = ["archive", "query", "الاستخبارات", "--index-dir", index_dir]
@@ -204,6 +204,7 @@ with contextlib.redirect_stdout(out):
     except SystemExit as e:
         code = e.code
 print(json.dumps({"exit": code, "output": out.getvalue(), "blas": os.environ.get("OPENBLAS_NUM_THREADS"),
+                  "frozen": gc.get_freeze_count(),
                   "loaded": sorted(m for m in sys.modules for u in unwanted if m == u or m.startswith(u + "."))}))
 """
 
@@ -223,6 +224,23 @@ def test_a_query_in_a_fresh_process_loads_only_what_it_needs(seed_index):
     assert found["exit"] == 0 and "1 articles match" in found["output"], found
     assert found["loaded"] == []
     assert found["blas"] == "1"
+    assert found["frozen"] > 0   # no collection over every object as the process exits
+
+
+def test_main_freezes_the_heap_only_after_the_command(monkeypatch):
+    from indexer import cli as cli_module
+
+    calls = []
+
+    def command(**kwargs):
+        calls.append("command")
+        raise SystemExit(0)
+
+    monkeypatch.setattr(cli_module, "cli", command)
+    monkeypatch.setattr(cli_module.gc, "freeze", lambda: calls.append("freeze"))
+    with pytest.raises(SystemExit):
+        cli_module.main()
+    assert calls == ["command", "freeze"]
 
 
 def test_one_blas_thread_only_before_numpy_and_never_over_the_user(monkeypatch):
