@@ -208,8 +208,8 @@ def _one_blas_thread():
     """Keep numpy's OpenBLAS to one thread, if numpy is not loaded yet.
 
     Reading the index does no linear algebra, and OpenBLAS starts a thread
-    per core as numpy loads: 0.03 s of CPU of a fresh 'archive query' on two
-    cores, more on more.  A value the user set is kept.  Call it before
+    per core as numpy loads: 0.03-0.06 s of CPU of a fresh 'archive query' on
+    two cores, more on more.  A value the user set is kept.  Call it before
     importing indexer.search.
     """
     if "numpy" not in sys.modules:
@@ -613,11 +613,12 @@ def main():
     """The ``archive`` script: run the command, then let the process end
     without the interpreter's last garbage collections.
 
-    Python collects garbage over every object as it exits: 0.03 s of CPU
-    after a one-word query, a tenth of it.  Objects frozen (``gc.freeze``)
-    are left to the operating system instead.  Each command has closed its
-    files and index by then; only this entry point does it, so a program
-    calling ``cli`` (the tests' CliRunner) keeps its collector as it was.
+    Python collects garbage over every object as it exits: 0.02-0.03 s of
+    CPU after a one-word query, about a tenth of it.  Objects frozen
+    (``gc.freeze``) are left to the operating system instead.  Each command
+    has closed its files and index by then; only this entry point does it,
+    so a program calling ``cli`` (the tests' CliRunner) keeps its collector
+    as it was.
     """
     try:
         cli(prog_name="archive")

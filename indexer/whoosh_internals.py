@@ -5,23 +5,23 @@ figure measured in ``bench/``:
 
 1. **Importing Whoosh without what it never calls** (:func:`import_whoosh`,
    run when this module is imported, before its own Whoosh imports).  Three
-   Whoosh modules import, when they load, a module for one name that a
-   search never calls: ``whoosh.compat`` takes ``urlretrieve`` from
+   Whoosh modules import, when they load, a module for one name that a search
+   never calls: ``whoosh.compat`` takes ``urlretrieve`` from
    ``urllib.request`` (which loads http, email, ssl and tempfile; nothing in
    Whoosh calls it), ``whoosh.reading`` takes the ``cached_property`` package
    (which loads asyncio, for coroutine properties Whoosh has none of), and
    ``whoosh.query.terms`` takes ``variations`` from ``whoosh.lang.morph_en``
    (English morphology tables, built at import, for the ``Variations`` query
-   the archive does not use).  About 0.1 s of a one-word ``archive query``
-   in a fresh process.  While those three Whoosh modules load, each of the
-   three modules is a stand-in in ``sys.modules`` holding just that name:
+   the archive does not use).  About 0.05 s of CPU of a one-word ``archive
+   query`` in a fresh process.  While those three Whoosh modules load, each of
+   the three modules is a stand-in in ``sys.modules`` holding just that name:
    ``urlretrieve`` and ``variations`` import the real module on their first
-   call, and ``cached_property`` is the package's own non-coroutine path.
-   The stand-ins leave ``sys.modules`` as soon as the Whoosh modules are
-   loaded (anyone importing ``urllib.request`` later gets the real one);
-   what stays is Whoosh's three names, bound to those stand-in values.  A
-   process that loaded a Whoosh module before this one keeps what it loaded,
-   so the search service imports this module before anything of Whoosh.
+   call, and ``cached_property`` is the package's own non-coroutine path.  The
+   stand-ins leave ``sys.modules`` as soon as the Whoosh modules are loaded
+   (anyone importing ``urllib.request`` later gets the real one); what stays
+   is Whoosh's three names, bound to those stand-in values.  A process that
+   loaded a Whoosh module before this one keeps what it loaded, so the search
+   service imports this module before anything of Whoosh.
 2. **Reading segments without copying them** (:class:`MappedStorage`).  A
    segment is one compound file; Whoosh opens each file inside it as
    ``BufferFile(memoryview)``, which copies the view into a BytesIO: every
@@ -189,7 +189,7 @@ def _distribution_version():
     package: installers name it ``{name}-{version}.dist-info`` (PyPA,
     "Recording installed projects").  importlib.metadata, which reads the
     same folder but imports the email package to parse its METADATA file
-    (0.05 s of a query in a fresh process), answers only when there is not
+    (0.02 s of CPU of a query in a fresh process), answers only when there is not
     exactly one such folder there (an egg, an editable install of Whoosh).
     """
     site = os.path.dirname(os.path.dirname(whoosh.__file__))
