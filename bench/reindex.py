@@ -23,9 +23,11 @@ redoes steps 4 and 5 on the folders the last run left (``--fresh DIR``: another
 fresh index of the same corpus and analysis to compare with); ``--cli-only DIR``
 redoes step 5 alone on the index in DIR.
 
-The CLI runs as a user's Python does, writing and reusing bytecode caches
-(PYTHONDONTWRITEBYTECODE, if set here, is unset for it), after one run that
-fills them.
+The CLI runs as a user's Python does, through the ``archive`` script,
+writing and reusing bytecode caches (PYTHONDONTWRITEBYTECODE, if set here,
+is unset for it), after one run that fills them.  PYTHONPATH points at this
+checkout, so the script runs this checkout's code whichever one the
+environment's editable install names.
 """
 
 import argparse
@@ -52,6 +54,14 @@ CLI_QUERY = "النفط"
 FLOORS = {
     "python": "pass",
     "python + numpy, whoosh, click": "import numpy, click, whoosh.index, whoosh.searching, whoosh.query",
+    # The same libraries as 'archive query' loads them: OpenBLAS on one
+    # thread, Whoosh through indexer.whoosh_internals (without the modules
+    # it imports and never calls).  What the query takes beyond this is the
+    # archive's own code and the search.
+    "python + the same as a query loads them": (
+        "import os; os.environ.setdefault('OPENBLAS_NUM_THREADS', '1'); "
+        "import numpy, click, indexer.whoosh_internals, whoosh.index, whoosh.searching, whoosh.query"
+    ),
 }
 
 
@@ -110,25 +120,29 @@ def changed_copy(run, limit):
     return path
 
 
-def wall_times(cmd):
+def wall_times(cmds):
+    """{name: [wall seconds] * CLI_RUNS} of each command, run in alternating
+    rounds so that every command meets the same machine load."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    subprocess.run(cmd, capture_output=True, check=True, cwd=ROOT, env=env)  # bytecode cached
-    walls = []
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    for cmd in cmds.values():
+        subprocess.run(cmd, capture_output=True, check=True, cwd=ROOT, env=env)  # bytecode cached
+    walls = {name: [] for name in cmds}
     for _ in range(CLI_RUNS):
-        start = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, check=True, cwd=ROOT, env=env)
-        walls.append(time.perf_counter() - start)
+        for name, cmd in cmds.items():
+            start = time.perf_counter()
+            subprocess.run(cmd, capture_output=True, check=True, cwd=ROOT, env=env)
+            walls[name].append(time.perf_counter() - start)
     return walls
 
 
 def cli_wall(index_dir):
-    """Wall times of the one-word query, and of two floors measured beside
-    it: Python starting, and Python importing the libraries a query needs."""
-    query = wall_times([str(Path(sys.executable).with_name("archive")), "query", CLI_QUERY,
-                        "--index-dir", str(index_dir)])
-    floors = {name: statistics.median(wall_times([sys.executable, "-c", code]))
-              for name, code in FLOORS.items()}
-    return query, floors
+    """Wall times of the one-word query, and of three floors measured beside
+    it (in alternating rounds): Python starting, Python importing the
+    libraries a query needs, and importing them as a query does."""
+    query = [str(Path(sys.executable).with_name("archive")), "query", CLI_QUERY, "--index-dir", str(index_dir)]
+    walls = wall_times({"query": query, **{name: [sys.executable, "-c", code] for name, code in FLOORS.items()}})
+    return walls.pop("query"), {name: statistics.median(w) for name, w in walls.items()}
 
 
 def load_average():
@@ -260,7 +274,7 @@ def write(result):
         f"(measured {result.get('cli_measured', result['measured'])}, load average "
         f"{' '.join(result.get('cli_load', result.get('query_load', [])))} at the end): median "
         f"**{result['cli_wall_median_s']} s** ({', '.join(map(str, result['cli_wall_s']))}; target 0.3 s). "
-        "Beside it, in the same run (medians of 10): "
+        "Beside it, in the same run (alternating with it, medians of 10): "
         + "; ".join(f"{name} {v} s" for name, v in result["cli_floors_s"].items()) + ".",
         "",
     ]

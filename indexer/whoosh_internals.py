@@ -3,7 +3,26 @@
 The archive reaches into Whoosh in these places, each for a speed or memory
 figure measured in ``bench/``:
 
-1. **Reading segments without copying them** (:class:`MappedStorage`).  A
+1. **Importing Whoosh without what it never calls** (:func:`import_whoosh`,
+   run when this module is imported, before its own Whoosh imports).  Three
+   Whoosh modules import, when they load, a module for one name that a search
+   never calls: ``whoosh.compat`` takes ``urlretrieve`` from
+   ``urllib.request`` (which loads http, email, ssl and tempfile; nothing in
+   Whoosh calls it), ``whoosh.reading`` takes the ``cached_property`` package
+   (which loads asyncio, for coroutine properties Whoosh has none of), and
+   ``whoosh.query.terms`` takes ``variations`` from ``whoosh.lang.morph_en``
+   (English morphology tables, built at import, for the ``Variations`` query
+   the archive does not use).  About 0.05 s of CPU of a one-word ``archive
+   query`` in a fresh process.  While those three Whoosh modules load, each of
+   the three modules is a stand-in in ``sys.modules`` holding just that name:
+   ``urlretrieve`` and ``variations`` import the real module on their first
+   call, and ``cached_property`` is the package's own non-coroutine path.  The
+   stand-ins leave ``sys.modules`` as soon as the Whoosh modules are loaded
+   (anyone importing ``urllib.request`` later gets the real one); what stays
+   is Whoosh's three names, bound to those stand-in values.  A process that
+   loaded a Whoosh module before this one keeps what it loaded, so the search
+   service imports this module before anything of Whoosh.
+2. **Reading segments without copying them** (:class:`MappedStorage`).  A
    segment is one compound file; Whoosh opens each file inside it as
    ``BufferFile(memoryview)``, which copies the view into a BytesIO: every
    searcher held a private copy of its segments' term, posting and column
@@ -12,21 +31,21 @@ figure measured in ``bench/``:
    returns reads each inside file straight from one memory map.  It is a
    storage of its own, passed where the index is opened; nothing in Whoosh
    is patched.
-2. **Posting lists a block at a time** (:func:`segment_postings`): a
+3. **Posting lists a block at a time** (:func:`segment_postings`): a
    segment reader's raw term matcher (``_terms``, ``_text_to_bytes``) and
    the W3 codec's ``_ids``, ``_weights``, ``_read_ids``, ``_read_weights``,
    ``_next_block`` and ``_i``.  Scoring every match in numpy is an order of
    magnitude faster than Whoosh's one posting at a time; a matcher of any
    other kind raises instead of taking a slow path.
-3. **Segments written in worker processes** (:class:`ChunkWriter`,
+4. **Segments written in worker processes** (:class:`ChunkWriter`,
    :class:`CompactPostingPool`): ``SegmentWriter(_lk=False)``,
    ``_finalize_segment``, ``_close_segment``, ``_flush_segment`` and the
    posting pool's ``_new_run``/``_write_run``/``_add_run``, the way
    Whoosh's own multiprocessing writer uses them.
-4. **Committing prebuilt segments** (:func:`commit_segments`,
+5. **Committing prebuilt segments** (:func:`commit_segments`,
    :func:`clean_index_files`): the writer's ``_added``, ``_finish``, the
    ``TOC`` class and ``clean_files``.
-5. **BM25F's per-field B** (:func:`field_b`): ``BM25F._field_B``.
+6. **BM25F's per-field B** (:func:`field_b`): ``BM25F._field_B``.
 
 Importing this module checks the installed Whoosh (whoosh-reloaded, exactly
 the version pinned in pyproject.toml) and that every private name above is
@@ -34,25 +53,91 @@ there; anything else fails at once with :class:`WhooshVersionError`, so an
 upgrade fails loudly rather than running silently slower or wrong.
 """
 
+import importlib
 import io
 import mmap
 import os
-import socket
+import re
 import struct
+import sys
+import types
 import weakref
-from importlib import metadata
 
 import numpy as np
 
-import whoosh
-from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.filedb.filestore import FileStorage
-from whoosh.filedb.structfile import BufferFile, StructFile
-from whoosh.index import TOC, FileIndex, clean_files
-from whoosh.matching import ListMatcher
-from whoosh.reading import SegmentReader
-from whoosh.scoring import BM25F
-from whoosh.writing import PostingPool, SegmentWriter
+
+# --- 1. importing Whoosh without what it never calls ---------------------
+
+def _on_first_call(module, name):
+    """A stand-in for ``module.name`` that imports ``module`` when called."""
+    def call(*args, **kwargs):
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = f"{module}.{name}, imported on the first call."
+    return call
+
+
+class CachedProperty:
+    """The ``cached_property`` package's property for plain methods (computed
+    once, then an ordinary attribute of the instance), without its import of
+    asyncio, which serves coroutine methods only."""
+
+    def __init__(self, func):
+        self.__doc__ = getattr(func, "__doc__")
+        self.func = func
+
+    def __get__(self, obj, cls):
+        if obj is None:
+            return self
+        value = obj.__dict__[self.func.__name__] = self.func(obj)
+        return value
+
+
+# Whoosh module -> (the module it imports when it loads, the stand-in's names).
+STAND_INS = {
+    "whoosh.compat": ("urllib.request", {"urlretrieve": _on_first_call("urllib.request", "urlretrieve")}),
+    "whoosh.reading": ("cached_property", {"cached_property": CachedProperty}),
+    "whoosh.query.terms": ("whoosh.lang.morph_en",
+                           {"variations": _on_first_call("whoosh.lang.morph_en", "variations")}),
+}
+
+
+def import_whoosh():
+    """Load the Whoosh modules of ``STAND_INS`` with the stand-ins in place
+    of what they import, then take the stand-ins out of ``sys.modules``.
+
+    A Whoosh module already loaded, or whose import is loaded already, is
+    left as it is.
+    """
+    placed = {}
+    for whoosh_module, (imported, names) in STAND_INS.items():
+        if whoosh_module in sys.modules or imported in sys.modules:
+            continue
+        stand_in = types.ModuleType(imported, f"A stand-in for {imported} while {whoosh_module} loads "
+                                              f"(see {__name__}).")
+        vars(stand_in).update(names)
+        placed[imported] = sys.modules[imported] = stand_in
+    try:
+        for whoosh_module in STAND_INS:
+            importlib.import_module(whoosh_module)
+    finally:
+        for imported, stand_in in placed.items():
+            if sys.modules.get(imported) is stand_in:
+                del sys.modules[imported]
+
+
+import_whoosh()
+
+import whoosh  # noqa: E402 (after import_whoosh)
+from whoosh.codec.whoosh3 import W3LeafMatcher  # noqa: E402
+from whoosh.filedb.filestore import FileStorage  # noqa: E402
+from whoosh.filedb.structfile import BufferFile, StructFile  # noqa: E402
+from whoosh.index import TOC, FileIndex, clean_files  # noqa: E402
+from whoosh.matching import ListMatcher  # noqa: E402
+from whoosh.reading import SegmentReader  # noqa: E402
+from whoosh.scoring import BM25F  # noqa: E402
+from whoosh.writing import PostingPool, SegmentWriter  # noqa: E402
 
 DISTRIBUTION = "whoosh-reloaded"
 SUPPORTED_VERSION = "2.7.5"
@@ -98,16 +183,51 @@ def check_whoosh(module_version, distribution_version):
 
 
 def _distribution_version():
+    """The installed whoosh-reloaded's version, or None.
+
+    Read from the name of its ``.dist-info`` folder beside the ``whoosh``
+    package: installers name it ``{name}-{version}.dist-info`` (PyPA,
+    "Recording installed projects").  importlib.metadata, which reads the
+    same folder but imports the email package to parse its METADATA file
+    (0.02 s of CPU of a query in a fresh process), answers only when there is not
+    exactly one such folder there (an egg, an editable install of Whoosh).
+    """
+    site = os.path.dirname(os.path.dirname(whoosh.__file__))
+    versions = _dist_info_versions(site)
+    if len(versions) == 1:
+        return versions[0]
+    from importlib import metadata
+
     try:
         return metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:
         return None
 
 
+def _dist_info_versions(folder):
+    """The versions of every ``.dist-info`` folder of whoosh-reloaded in ``folder``."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        if name.endswith(".dist-info"):
+            project, _, version = name[:-len(".dist-info")].partition("-")
+            if _normalized(project) == _normalized(DISTRIBUTION) and version:
+                found.append(version)
+    return found
+
+
+def _normalized(project):
+    # PEP 503: runs of -, _ and . are one separator; case does not count.
+    return re.sub(r"[-_.]+", "_", project).lower()
+
+
 check_whoosh(whoosh.__version__, _distribution_version())
 
 
-# --- 1. reading segments through a memory map -----------------------------
+# --- 2. reading segments through a memory map -----------------------------
 
 # Bytes read ahead per sequential read (a posting block header, a varint).
 READ_BUFFER = 4096
@@ -211,7 +331,7 @@ def open_for_reading(index_dir, indexname):
     return MappedStorage(index_dir).open_index(indexname)
 
 
-# --- 2. posting lists a block at a time -----------------------------------
+# --- 3. posting lists a block at a time -----------------------------------
 
 def segment_postings(reader, fieldname, text):
     """Return (ids, weights) of a term in one segment, as numpy arrays read a
@@ -280,7 +400,7 @@ def posting_arrays(matcher):
     return np.concatenate(id_blocks), np.concatenate(weight_blocks)
 
 
-# --- 3. segments written in worker processes ------------------------------
+# --- 4. segments written in worker processes ------------------------------
 
 class PrivateTempStorage(FileStorage):
     """File storage whose temporary folders are private to this process.
@@ -294,6 +414,8 @@ class PrivateTempStorage(FileStorage):
     """
 
     def temp_storage(self, name=None):
+        import socket  # here: a search never writes, and socket loads selectors and more
+
         return super().temp_storage(f"{name or 'tmp'}.{socket.gethostname()}.{os.getpid()}")
 
 
@@ -440,7 +562,7 @@ class ChunkWriter(SegmentWriter):
             self.is_closed = True
 
 
-# --- 4. committing prebuilt segments --------------------------------------
+# --- 5. committing prebuilt segments --------------------------------------
 
 def commit_segments(ix, segments, delete, plan=None, limitmb=128):
     """Make ``segments`` part of the index in one atomic commit.
@@ -484,7 +606,7 @@ def clean_index_files(ix):
     clean_files(ix.storage, ix.indexname, toc.generation, toc.segments)
 
 
-# --- 5. scoring -----------------------------------------------------------
+# --- 6. scoring -----------------------------------------------------------
 
 def field_b(weighting, fieldname):
     """BM25F's length normalization B for ``fieldname``."""

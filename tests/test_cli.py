@@ -178,3 +178,81 @@ def test_browse_by_filters_without_text(runner, tmp_path):
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert out["total"] == 1 and out["sort"] == "date"
+
+
+# What a one-word query in a fresh process must not load: the web app,
+# indexing and entity recognition, the modules of entity pages, spelling and
+# near-copies, and what Whoosh imports but never calls
+# (indexer.whoosh_internals.import_whoosh).  Each was a cost of every
+# 'archive query' (bench/reindex.py --cli-only measures the wall time).
+NOT_FOR_A_QUERY = (
+    "flask", "werkzeug", "jinja2", "babel", "search_web", "pycrfsuite", "analyzers.entities",
+    "indexer.writer", "indexer.readers", "indexer.segments", "indexer.cluster",
+    "indexer.explore", "indexer.spelling", "indexer.nearcopy", "numpy.random",
+    "urllib.request", "email", "asyncio", "cached_property", "whoosh.lang.morph_en",
+    "importlib.metadata", "pyarabic", "difflib", "socket",
+)
+FRESH_QUERY = """
+import contextlib, gc, io, json, os, sys
+index_dir, unwanted = sys.argv[1], json.loads(sys.argv[2])
+from indexer.cli import main
+sys.argv = ["archive", "query", "الاستخبارات", "--index-dir", index_dir]
+out, code = io.StringIO(), None
+with contextlib.redirect_stdout(out):
+    try:
+        main()
+    except SystemExit as e:
+        code = e.code
+print(json.dumps({"exit": code, "output": out.getvalue(), "blas": os.environ.get("OPENBLAS_NUM_THREADS"),
+                  "frozen": gc.get_freeze_count(),
+                  "loaded": sorted(m for m in sys.modules for u in unwanted if m == u or m.startswith(u + "."))}))
+"""
+
+
+def test_a_query_in_a_fresh_process_loads_only_what_it_needs(seed_index):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    done = subprocess.run([sys.executable, "-c", FRESH_QUERY, str(seed_index), json.dumps(NOT_FOR_A_QUERY)],
+                          cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert found["exit"] == 0 and "1 articles match" in found["output"], found
+    assert found["loaded"] == []
+    assert found["blas"] == "1"
+    assert found["frozen"] > 0   # no collection over every object as the process exits
+
+
+def test_main_freezes_the_heap_only_after_the_command(monkeypatch):
+    from indexer import cli as cli_module
+
+    calls = []
+
+    def command(**kwargs):
+        calls.append("command")
+        raise SystemExit(0)
+
+    monkeypatch.setattr(cli_module, "cli", command)
+    monkeypatch.setattr(cli_module.gc, "freeze", lambda: calls.append("freeze"))
+    with pytest.raises(SystemExit):
+        cli_module.main()
+    assert calls == ["command", "freeze"]
+
+
+def test_one_blas_thread_only_before_numpy_and_never_over_the_user(monkeypatch):
+    import os
+    import sys
+
+    from indexer import cli as cli_module
+
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    cli_module._one_blas_thread()   # numpy is loaded in this process: too late to matter
+    assert "OPENBLAS_NUM_THREADS" not in os.environ
+    monkeypatch.delitem(sys.modules, "numpy")
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
+    cli_module._one_blas_thread()
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "4"

@@ -38,6 +38,19 @@ def test_every_segment_has_its_arrays_file_equal_to_its_columns(tmp_path):
                 assert np.array_equal(saved.facet(name).vals, fresh.facet(name).vals)
 
 
+def test_saved_arrays_are_read_only_views_of_one_map(tmp_path):
+    import mmap
+
+    index_articles(tmp_path, ARTICLES[:10], entities=True, jobs=1)
+    with open_index(tmp_path).reader() as reader:
+        segment_id = reader.leaf_readers()[0][0].segment().segment_id()
+    saved = columns.load(tmp_path, segment_id)
+    arrays = [saved.lengths, saved.dates, saved.clusters, saved.facet("source").docs]
+    # Through a memoryview numpy keeps of the map.
+    assert all(isinstance(saved._map, mmap.mmap) and a.base.obj is saved._map for a in arrays)
+    assert not any(a.flags.writeable for a in arrays)
+
+
 def test_an_index_without_arrays_files_searches_the_same(tmp_path):
     index_articles(tmp_path, ARTICLES, entities=True, batch_size=15, jobs=1)
     with SearchService(tmp_path) as service:

@@ -77,6 +77,89 @@ def test_the_installed_whoosh_is_the_supported_one():
     W.check_whoosh(W.whoosh.__version__, W._distribution_version())
 
 
+def test_the_distribution_version_is_importlib_metadatas():
+    from importlib import metadata
+
+    assert W._distribution_version() == metadata.version(W.DISTRIBUTION)
+
+
+def test_dist_info_folders_are_read_by_their_names(tmp_path):
+    for name in ("whoosh_reloaded-2.7.5.dist-info", "Whoosh.Reloaded-2.7.6.dist-info",
+                 "whoosh-2.7.4.dist-info", "whoosh_reloaded-2.7.5.data", "whoosh_reloaded_extra-1.0.dist-info"):
+        (tmp_path / name).mkdir()
+    assert sorted(W._dist_info_versions(tmp_path)) == ["2.7.5", "2.7.6"]
+    assert W._dist_info_versions(tmp_path / "missing") == []
+
+
+@pytest.mark.parametrize("found", [[], ["2.7.5", "2.7.6"]], ids=["none", "two"])
+def test_importlib_metadata_answers_without_exactly_one_dist_info(monkeypatch, found):
+    from importlib import metadata
+
+    monkeypatch.setattr(W, "_dist_info_versions", lambda folder: found)
+    monkeypatch.setattr(metadata, "version", lambda name: f"metadata's {name}")
+    assert W._distribution_version() == "metadata's whoosh-reloaded"
+
+
+# What Whoosh imports and never calls (see import_whoosh), checked in a fresh
+# process: in this one, the test modules loaded Whoosh already.
+IMPORT_WHOOSH_CHECK = """
+import json, sys
+import indexer.whoosh_internals as W
+never = [m for m in ("urllib.request", "cached_property", "asyncio", "whoosh.lang.morph_en",
+                     "importlib.metadata", "email") if m in sys.modules]
+stand_ins = sorted(k for k, v in sys.modules.items() if (v.__doc__ or "").startswith("A stand-in"))
+
+import whoosh.compat, whoosh.query.terms, whoosh.reading
+import urllib.request, cached_property
+import whoosh.lang.morph_en as morph_en
+urllib.request.urlretrieve = lambda *args: ("the real module's", args)
+print(json.dumps({
+    "never": never,
+    "stand_ins": stand_ins,
+    "real urllib.request": hasattr(urllib.request, "urlopen"),
+    "real cached_property": hasattr(cached_property, "threaded_cached_property"),
+    "urlretrieve": whoosh.compat.urlretrieve("u"),
+    "variations": sorted(whoosh.query.terms.variations("rendering")) == sorted(morph_en.variations("rendering")),
+    "cached_property": type(vars(whoosh.reading.SegmentReader)["deleted_docs_set"]) is W.CachedProperty,
+}))
+"""
+
+
+def test_whoosh_loads_without_the_modules_it_never_calls():
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    done = subprocess.run([sys.executable, "-c", IMPORT_WHOOSH_CHECK], cwd=ROOT, capture_output=True,
+                          text=True, check=True)
+    assert json.loads(done.stdout) == {
+        "never": [], "stand_ins": [],
+        "real urllib.request": True, "real cached_property": True,
+        "urlretrieve": ["the real module's", ["u"]],
+        "variations": True, "cached_property": True,
+    }
+
+
+def test_cached_property_is_computed_once_per_instance():
+    class Reader:
+        calls = 0
+
+        @W.CachedProperty
+        def deleted(self):
+            """The deleted docnums."""
+            Reader.calls += 1
+            return frozenset({self.calls})
+
+    a, b = Reader(), Reader()
+    assert a.deleted is a.deleted and Reader.calls == 1
+    assert b.deleted == {2} and vars(a) == {"deleted": frozenset({1})}
+    assert isinstance(Reader.deleted, W.CachedProperty) and Reader.deleted.__doc__ == "The deleted docnums."
+    del a.deleted
+    assert a.deleted == {3}
+
+
 def test_private_instance_attributes_exist(seed_index):
     ix = open_index(seed_index)
     with ix.searcher() as searcher:
