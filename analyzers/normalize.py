@@ -30,23 +30,24 @@ import re
 import unicodedata
 from functools import lru_cache
 
-# The letters the folds name (constants of our own: importing pyarabic for
-# them cost 5-10 ms of every process that analyses a query).
-ALEF = "\u0627"
-ALEF_MADDA = "\u0622"
-ALEF_HAMZA_ABOVE = "\u0623"
-ALEF_HAMZA_BELOW = "\u0625"
-ALEF_WASLA = "\u0671"
-ALEF_MAKSURA = "\u0649"
-YEH = "\u064a"
-TEH_MARBUTA = "\u0629"
-HEH = "\u0647"
-WAW = "\u0648"
-WAW_HAMZA = "\u0624"
-YEH_HAMZA = "\u0626"
-KAF = "\u0643"
-TATWEEL = "\u0640"
-SUPERSCRIPT_ALEF = "\u0670"
+import pyarabic.araby as araby
+
+# Letters pyarabic already names; the Persian/Urdu forms it lacks are ours.
+ALEF = araby.ALEF
+ALEF_MADDA = araby.ALEF_MADDA
+ALEF_HAMZA_ABOVE = araby.ALEF_HAMZA_ABOVE
+ALEF_HAMZA_BELOW = araby.ALEF_HAMZA_BELOW
+ALEF_WASLA = araby.ALEF_WASLA
+ALEF_MAKSURA = araby.ALEF_MAKSURA
+YEH = araby.YEH
+TEH_MARBUTA = araby.TEH_MARBUTA
+HEH = araby.HEH
+WAW = araby.WAW
+WAW_HAMZA = araby.WAW_HAMZA
+YEH_HAMZA = araby.YEH_HAMZA
+KAF = araby.KAF
+TATWEEL = araby.TATWEEL
+SUPERSCRIPT_ALEF = araby.MINI_ALEF
 FARSI_YEH = "\u06cc"
 KEHEH = "\u06a9"
 HEH_DOACHASHMEE = "\u06be"

@@ -190,7 +190,7 @@ NOT_FOR_A_QUERY = (
     "indexer.writer", "indexer.readers", "indexer.segments", "indexer.cluster",
     "indexer.explore", "indexer.spelling", "indexer.nearcopy", "numpy.random",
     "urllib.request", "email", "asyncio", "cached_property", "whoosh.lang.morph_en",
-    "importlib.metadata", "pyarabic", "difflib", "socket",
+    "importlib.metadata", "difflib", "socket",
 )
 FRESH_QUERY = """
 import contextlib, gc, io, json, os, sys

@@ -52,36 +52,3 @@ SHOULD_NOT_CHANGE = ["العراق", "سوريا", "2015", "abc", "مسؤول", 
 @pytest.mark.parametrize("text", SHOULD_NOT_CHANGE)
 def test_already_normal(text):
     assert normalize(text) == text
-
-
-LETTERS = [
-    # (constant, its Unicode name)
-    ("ALEF", "ARABIC LETTER ALEF"),
-    ("ALEF_MADDA", "ARABIC LETTER ALEF WITH MADDA ABOVE"),
-    ("ALEF_HAMZA_ABOVE", "ARABIC LETTER ALEF WITH HAMZA ABOVE"),
-    ("ALEF_HAMZA_BELOW", "ARABIC LETTER ALEF WITH HAMZA BELOW"),
-    ("ALEF_WASLA", "ARABIC LETTER ALEF WASLA"),
-    ("ALEF_MAKSURA", "ARABIC LETTER ALEF MAKSURA"),
-    ("YEH", "ARABIC LETTER YEH"),
-    ("TEH_MARBUTA", "ARABIC LETTER TEH MARBUTA"),
-    ("HEH", "ARABIC LETTER HEH"),
-    ("WAW", "ARABIC LETTER WAW"),
-    ("WAW_HAMZA", "ARABIC LETTER WAW WITH HAMZA ABOVE"),
-    ("YEH_HAMZA", "ARABIC LETTER YEH WITH HAMZA ABOVE"),
-    ("KAF", "ARABIC LETTER KAF"),
-    ("TATWEEL", "ARABIC TATWEEL"),
-    ("SUPERSCRIPT_ALEF", "ARABIC LETTER SUPERSCRIPT ALEF"),
-    ("FARSI_YEH", "ARABIC LETTER FARSI YEH"),
-    ("KEHEH", "ARABIC LETTER KEHEH"),
-    ("HEH_DOACHASHMEE", "ARABIC LETTER HEH DOACHASHMEE"),
-    ("HEH_YEH_ABOVE", "ARABIC LETTER HEH WITH YEH ABOVE"),
-]
-
-
-@pytest.mark.parametrize("constant,name", LETTERS, ids=[r[0] for r in LETTERS])
-def test_letter_constants_are_the_letters_they_name(constant, name):
-    import unicodedata
-
-    from analyzers import normalize as N
-
-    assert unicodedata.name(getattr(N, constant)) == name
