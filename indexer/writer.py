@@ -124,8 +124,10 @@ def create_or_open(index_dir):
     path.mkdir(parents=True, exist_ok=True)
     # The marker goes first: it claims the folder, so a run killed before
     # Whoosh wrote its first table of contents leaves a folder that the
-    # next run recognises as its own and finishes creating.
-    tmp = path / (MARKER + ".tmp")
+    # next run recognises as its own and finishes creating.  It is written
+    # under a hidden name first (check_index_dir ignores dot files), so a
+    # reader looking in meanwhile sees an empty folder, not a foreign one.
+    tmp = path / f".{MARKER}.tmp"
     tmp.write_text(json.dumps({
         "format": "archive-index",
         "schema_version": S.SCHEMA_VERSION,
