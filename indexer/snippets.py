@@ -10,6 +10,9 @@ of the query's terms.  The marked words keep their diacritics: offsets come
 from the original text.
 """
 
+import re
+from bisect import bisect_left, bisect_right
+from functools import lru_cache
 from html import escape
 
 from analyzers.analysis import index_term
@@ -25,19 +28,25 @@ MARK_CLOSE = "</mark>"
 ELLIPSIS = " … "
 
 
+@lru_cache(maxsize=1024)
+def _holds_a_term(terms):
+    """The search of a regex that finds any of ``terms`` (a frozenset) in a
+    string: one C call per word where ``any(t in word for t in terms)``
+    was a generator per word (a third of a results page's snippet time)."""
+    return re.compile("|".join(map(re.escape, sorted(terms)))).search
+
+
 def find_matches(text, terms, limit=None):
     """Return [(start, end, term)] for the words of ``text`` indexed as ``terms``."""
     matches = []
     if not terms:
         return matches
     end = len(text) if limit is None else min(len(text), limit)
-    few = len(terms) <= PREFILTER_TERMS
+    holds = _holds_a_term(frozenset(terms)) if len(terms) <= PREFILTER_TERMS else None
     for m in WORD_PATTERN.finditer(text, 0, end):
         word = m.group(0)
-        if few:
-            normalized = normalize_token(word)
-            if not any(t in normalized for t in terms):
-                continue
+        if holds is not None and holds(normalize_token(word)) is None:
+            continue
         term = index_term(word)
         if term in terms:
             matches.append((m.start(), m.end(), term))
@@ -83,14 +92,7 @@ def snippet(text, terms, width=240, fragments=2, scan_limit=30_000):
     matches = find_matches(text, terms, scan_limit)
     if not matches:
         return escape(_lead(text, width), quote=False)
-    candidates = []
-    # Windows start at the first matches only: past a few dozen the best
-    # window is almost always found already, and the cost is quadratic.
-    for i in range(min(len(matches), 40)):
-        start, end = _window(text, matches, i, width)
-        inside = {t for s, e, t in matches if s >= start and e <= end}
-        candidates.append((-len(inside), start, end))
-    candidates.sort()
+    candidates = _candidates(text, matches, width)
     chosen = []
     for _, start, end in candidates:
         if all(end <= s or start >= e for s, e in chosen):
@@ -100,6 +102,24 @@ def snippet(text, terms, width=240, fragments=2, scan_limit=30_000):
     chosen.sort()
     parts = [" ".join(mark(text, matches, s, e).split()) for s, e in chosen]
     return ELLIPSIS.join(parts)
+
+
+def _candidates(text, matches, width):
+    """The windows a snippet chooses from, best first: ``(-distinct terms
+    inside, start, end)``."""
+    candidates = []
+    # Matches do not overlap, so their starts and ends are both ascending:
+    # the matches inside a window are one run, found by bisection.
+    starts = [s for s, _, _ in matches]
+    ends = [e for _, e, _ in matches]
+    # Windows start at the first matches only: past a few dozen the best
+    # window is almost always found already, and the cost is quadratic.
+    for i in range(min(len(matches), 40)):
+        start, end = _window(text, matches, i, width)
+        inside = {t for _, _, t in matches[bisect_left(starts, start):bisect_right(ends, end)]}
+        candidates.append((-len(inside), start, end))
+    candidates.sort()
+    return candidates
 
 
 def highlight_all(text, terms):
