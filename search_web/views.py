@@ -54,7 +54,11 @@ def country_labels(code, entry=None):
 
 def source_labels(value):
     """(Arabic, English) names of a source key, from the shipped and the index's tables."""
-    return source_names(current_app.config["INDEX_DIR"]).label(value)
+    # The tables are looked up (a stat of the user's file) once a request,
+    # not once for each of the page's sources.
+    if "source_names" not in g:
+        g.source_names = source_names(current_app.config["INDEX_DIR"])
+    return g.source_names.label(value)
 
 
 def _label(param, value, entry=None):
