@@ -36,6 +36,11 @@ MAX_VALUES = 50  # per facet: more is no longer a narrowing, just a slow query
 _quote = lru_cache(maxsize=4096)(quote_plus)
 
 
+def encode_pairs(pairs):
+    """``urlencode(pairs)`` for pairs of strings, each encoded once a process."""
+    return "&".join(_quote(name) + "=" + _quote(value) for name, value in pairs)
+
+
 def _getlist(args, key):
     if hasattr(args, "getlist"):
         values = args.getlist(key)
@@ -207,4 +212,4 @@ class SearchState:
         ``urlencode(state.pairs())``, each name and value encoded once a
         process."""
         state = self.changed(**change) if change else self
-        return "&".join(_quote(name) + "=" + _quote(value) for name, value in state.pairs())
+        return encode_pairs(state.pairs())

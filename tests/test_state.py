@@ -85,3 +85,11 @@ def test_an_unchanged_state_is_itself():
     state = SearchState(q="النفط", page=3)
     assert state.changed() is state
     assert state.query_string() == "q=%D8%A7%D9%84%D9%86%D9%81%D8%B7&page=3"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["with_actor", "with_country", "q"]), VALUE), max_size=4))
+def test_encoded_pairs_are_urlencode(pairs):
+    from search_web.state import encode_pairs
+
+    assert encode_pairs(pairs) == urlencode(pairs)
