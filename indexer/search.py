@@ -25,7 +25,7 @@ from indexer import country_terms, curation, explore, proximity
 from indexer import schema as S
 from indexer.documents import document_dict, make_hit
 from indexer.errors import Notice, QueryError
-from indexer.facets import FACET_FIELDS, TIMELINE, facet_entry
+from indexer.facets import FACET_FIELDS, TIMELINE, Selection, facet_entry
 from indexer.query import highlight_terms, make_parser, positive_patterns, read_query
 from indexer.ranking import MAX_PREFIX_TERMS, Budget, top
 from indexer.scoring import LuceneBM25
@@ -279,10 +279,13 @@ class SearchService:
                 hit = make_hit(searcher.stored_fields(int(docs[i])), terms, score, snapshot.boilerplate)
                 hit.copies = copies.get(i, [])
                 hits.append(hit)
+        # The selected documents' facet entries, gathered once for the
+        # counts, the timeline and the pairs.
+        selection = Selection(view, selected, docs)
         facet_counts, timeline = (
-            self._count_facets(view, matched, masks, facet_limit) if facets else ({}, [])
+            self._count_facets(view, selection, matched, masks, facet_limit) if facets else ({}, [])
         )
-        pairs = explore.pairs(view, selected) if cooccurrence else None
+        pairs = explore.pairs(view, selected, selection=selection) if cooccurrence else None
         return SearchResults(
             query=text,
             total=len(docs),
@@ -337,9 +340,10 @@ class SearchService:
         masks.update(explore.required_masks(view, filters))
         return masks
 
-    def _count_facets(self, view, matched, masks, limit):
+    def _count_facets(self, view, selection, matched, masks, limit):
         """Facet counts over the matches: a facet with a selection is counted
-        with every filter but its own, the others with all of them."""
+        with every filter but its own, the others with all of them (the
+        search's ``selection``)."""
         def without(name):
             out = matched
             for other, mask in masks.items():
@@ -347,15 +351,11 @@ class SearchService:
                     out = out & mask
             return out
 
-        everything = without(None)
         counts = {}
         for name in FACET_FIELDS:
-            mask = without(name) if name in masks else everything
-            counts[name] = [
-                facet_entry(name, value, count, view.curation)
-                for value, count in view.facet(name).count(mask, limit)
-            ]
-        months = view.facet(TIMELINE).count(everything)
+            found = view.facet(name).count(without(name), limit) if name in masks else selection.count(name, limit)
+            counts[name] = [facet_entry(name, value, count, view.curation) for value, count in found]
+        months = selection.count(TIMELINE)
         timeline = [{"month": m, "count": c} for m, c in sorted(months)]
         return counts, timeline
 
