@@ -22,7 +22,7 @@ import numpy as np
 from analyzers.variants import variants
 from indexer.query import positive_terms
 from indexer.scoring import lucene_idf
-from indexer.whoosh_internals import raw_matcher
+from indexer.whoosh_internals import term_positions
 
 # Candidates rescored (by BM25 rank), pair window in positions, weight of
 # the proximity score relative to BM25.
@@ -67,13 +67,10 @@ def candidate_positions(ranker, words, docs):
             local = having[(having >= offset) & (having < end)] - offset
             if not len(local):
                 continue
-            # Candidates are live documents: the raw postings skip to them
-            # without walking a deletion filter.
-            m = raw_matcher(reader, fieldname, text)
-            for docnum in local.tolist():
-                if m.id() < docnum:
-                    m.skip_to(docnum)
-                out[docnum + offset].extend((p, w) for p in m.value_as("positions"))
+            # Candidates are live documents: the raw postings are read
+            # without a deletion filter to walk.
+            for docnum, positions in term_positions(reader, fieldname, text, local.tolist()).items():
+                out[docnum + offset].extend((p, w) for p in positions)
     for occurrences in out.values():
         occurrences.sort()
     return out
@@ -81,10 +78,10 @@ def candidate_positions(ranker, words, docs):
 
 def proximity_scores(ranker, words, docs):
     """BM25TP proximity scores of global ``docs`` (an array) for ``words``."""
-    searcher, fieldname = ranker.searcher, ranker.fieldname
+    fieldname = ranker.fieldname
     weights = []
     for spellings in words:
-        df = max(searcher.doc_frequency(fieldname, t) for t in spellings)
+        df = max(ranker.doc_frequency(fieldname, t) for t in spellings)
         weights.append(min(1.0, lucene_idf(ranker.doc_count, df)) if df else 0.0)
     found = candidate_positions(ranker, words, docs)
     k1 = ranker.K1

@@ -40,6 +40,9 @@ EMPTY_IDS = np.empty(0, dtype=np.int64)
 # blocks (pickled, with positions) is most of a query's cost.  Counted in
 # postings; 4M postings are about 64 MB of arrays.
 POSTINGS_CACHE = 4_000_000
+# Document frequencies kept per generation (a term's is summed over every
+# segment's term table: a lookup per segment per query word).
+DF_CACHE = 100_000
 # A prefix searches at most this many terms (the most widespread), chosen
 # among at most this many read from the term list.
 MAX_PREFIX_TERMS = 100
@@ -128,6 +131,7 @@ class Ranker:
         self._cache = OrderedDict()
         self._cached = 0
         self._expansions = {}
+        self._dfs = {}
         self._lock = threading.Lock()
 
     @property
@@ -151,6 +155,19 @@ class Ranker:
                 while self._cached > POSTINGS_CACHE and len(self._cache) > 1:
                     _, (ids, _) = self._cache.popitem(last=False)
                     self._cached -= len(ids)
+        return found
+
+    def doc_frequency(self, fieldname, text):
+        """The searcher's ``doc_frequency`` of a term (deleted documents
+        included, as Whoosh counts them), kept for the generation."""
+        key = (fieldname, text)
+        found = self._dfs.get(key)
+        if found is None:
+            found = self.searcher.doc_frequency(fieldname, text)
+            with self._lock:
+                if len(self._dfs) >= DF_CACHE:
+                    self._dfs.clear()
+                self._dfs[key] = found
         return found
 
     def rank(self, q, searcher, budget=UNBOUNDED):
@@ -260,7 +277,7 @@ class Ranker:
         docs, tf = self.postings(q.fieldname, q.text)
         if not len(docs):
             return Ranked.empty()
-        idf = lucene_idf(self.doc_count, self.searcher.doc_frequency(q.fieldname, q.text))
+        idf = lucene_idf(self.doc_count, self.doc_frequency(q.fieldname, q.text))
         norm = self.K1 * ((1 - self.B) + self.B * self.lengths[docs] / self.avgfl)
         scores = idf * (tf * (self.K1 + 1)) / (tf + norm) * q.boost
         return Ranked(docs, scores, np.ones(len(docs)))
@@ -296,7 +313,7 @@ class Ranker:
         # Whoosh counts the term matchers it built: terms not in the index
         # get none.
         if isinstance(q, Q.Term):
-            return int(self.searcher.doc_frequency(q.fieldname, q.text) > 0)
+            return int(self.doc_frequency(q.fieldname, q.text) > 0)
         if q.is_leaf():
             return 0
         return sum(self._term_count(c) for c in q.children())
