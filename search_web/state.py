@@ -15,7 +15,7 @@ the page are all query-string parameters, and every link on the page
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from urllib.parse import quote_plus
 
 from indexer.errors import QueryError
@@ -27,6 +27,10 @@ FACET_PARAMS = {"country": "countries", "actor": "actors", "source": "sources", 
                 # Values that must all hold, not alternatives: a co-occurrence
                 # pair links to the articles naming both.
                 "with_actor": "with_actors", "with_country": "with_countries"}
+# The order of SearchState.pairs(), page last.
+PARAM_ORDER = ("q", *FACET_PARAMS, "from", "to", "sort", "collapse", "per_page", "page")
+# Changes whose query string is made from the state's encoded pairs.
+EDITS = ("add", "remove", "toggle")
 YEAR = re.compile(r"\d{4}")
 MAX_VALUES = 50  # per facet: more is no longer a narrowing, just a slow query
 
@@ -210,6 +214,43 @@ class SearchState:
     def query_string(self, **change):
         """The URL query of this state with ``change`` (see :meth:`changed`):
         ``urlencode(state.pairs())``, each name and value encoded once a
-        process."""
+        process.
+
+        A results page links its state with one facet value toggled (or a
+        page number) some hundred times: those queries are put together
+        from this state's encoded pairs, without a changed state.
+        """
+        if len(change) == 1:
+            ((kind, arg),) = change.items()
+            if kind in EDITS and arg:
+                return self._edited(kind, *arg)
+            if kind == "page" and arg is not None:
+                return self._joined({"page": [_quote("page") + "=" + _quote(str(arg))] if arg != 1 else []})
         state = self.changed(**change) if change else self
         return encode_pairs(state.pairs())
+
+    @cached_property
+    def _encoded(self):
+        """{parameter: its encoded "name=value" pairs} of this state."""
+        out = {}
+        for name, value in self.pairs():
+            out.setdefault(name, []).append(_quote(name) + "=" + _quote(value))
+        return out
+
+    def _joined(self, replaced):
+        """The encoded pairs with ``replaced`` ({parameter: pairs}) instead of
+        their own, in the order of :meth:`pairs`."""
+        encoded = self._encoded
+        return "&".join(pair for name in PARAM_ORDER for pair in replaced.get(name, encoded.get(name, ())))
+
+    def _edited(self, kind, param, value):
+        """query_string(**{kind: (param, value)}) for an edit (see :meth:`changed`):
+        back to page 1, the value added, removed or toggled."""
+        values = getattr(self, FACET_PARAMS[param])
+        pairs = self._encoded.get(param, [])
+        if value in values and kind != "add":
+            at = values.index(value)  # list.remove's: the first
+            pairs = pairs[:at] + pairs[at + 1:]
+        elif value not in values and kind != "remove":
+            pairs = pairs + [_quote(param) + "=" + _quote(value)]
+        return self._joined({param: pairs, "page": []})
