@@ -32,7 +32,7 @@ from whoosh import query as Q
 
 from indexer.errors import QueryError
 from indexer.scoring import lucene_idf
-from indexer.whoosh_internals import segment_postings
+from indexer.whoosh_internals import segment_postings, term_positions
 
 EMPTY_IDS = np.empty(0, dtype=np.int64)
 # Decoded posting lists kept per index generation, least recently used
@@ -40,6 +40,10 @@ EMPTY_IDS = np.empty(0, dtype=np.int64)
 # blocks (pickled, with positions) is most of a query's cost.  Counted in
 # postings; 4M postings are about 64 MB of arrays.
 POSTINGS_CACHE = 4_000_000
+# Positions of a term in a document kept per generation, as (term,
+# document) pairs: proximity reads the best candidates' positions again
+# for every search with the word (a posting block decoded for a few).
+POSITIONS_CACHE = 50_000
 # Document frequencies kept per generation (a term's is summed over every
 # segment's term table: a lookup per segment per query word).
 DF_CACHE = 100_000
@@ -132,6 +136,7 @@ class Ranker:
         self._cached = 0
         self._expansions = {}
         self._dfs = {}
+        self._positions = {}
         self._lock = threading.Lock()
 
     @property
@@ -156,6 +161,43 @@ class Ranker:
                     _, (ids, _) = self._cache.popitem(last=False)
                     self._cached -= len(ids)
         return found
+
+    def positions(self, fieldname, text, docnums):
+        """{docnum: (positions...)} of a term in each of the global
+        ``docnums`` (ascending, each holding the term), read a block at a
+        time (:func:`indexer.whoosh_internals.term_positions`) and kept for
+        the generation, the oldest dropped first."""
+        cache = self._positions
+        out, missing = {}, []
+        for docnum in docnums:
+            found = cache.get((fieldname, text, docnum))
+            if found is None:
+                missing.append(docnum)
+            else:
+                out[docnum] = found
+        if missing:
+            read = self._read_positions(fieldname, text, np.asarray(missing, dtype=np.int64))
+            with self._lock:
+                for docnum, positions in read.items():
+                    cache[(fieldname, text, docnum)] = positions
+                while len(cache) > POSITIONS_CACHE:
+                    del cache[next(iter(cache))]
+            out.update(read)
+        return out
+
+    def _read_positions(self, fieldname, text, docnums):
+        out = {}
+        for sub, offset in self.searcher.leaf_searchers():
+            reader = sub.reader()
+            first, last = np.searchsorted(docnums, [offset, offset + reader.doc_count_all()])
+            if first == last:
+                continue
+            # Live documents: the raw postings are read without a
+            # deletion filter to walk.
+            local = (docnums[first:last] - offset).tolist()
+            for docnum, positions in term_positions(reader, fieldname, text, local).items():
+                out[docnum + offset] = tuple(positions)
+        return out
 
     def doc_frequency(self, fieldname, text):
         """The searcher's ``doc_frequency`` of a term (deleted documents

@@ -187,3 +187,24 @@ def test_positions_of_an_inlined_posting_list(ranked_index, monkeypatch):
         assert W.term_positions(reader, "text", "اسعار", ids[:3] + [ids[-1]]) == expected
         missing = next(d for d in range(ids[-1] + 2) if d not in ids)
         assert W.term_positions(reader, "text", "اسعار", [missing]) == {}
+
+
+def test_the_rankers_positions_are_read_once_and_bounded(ranked_index, monkeypatch):
+    from indexer import ranking
+
+    monkeypatch.setattr(ranking, "POSITIONS_CACHE", 50)
+    with SearchService(ranked_index) as service:
+        searcher, snapshot = service._current()
+        ranker = snapshot.ranker
+        with ranker.using(searcher):
+            docs = ranker.postings("text", "اسعار")[0].tolist()
+            expected = {}
+            for sub, offset in searcher.leaf_searchers():
+                local = [d - offset for d in docs if offset <= d < offset + sub.doc_count_all()]
+                expected.update({d + offset: tuple(p) for d, p in
+                                 W.term_positions(sub.reader(), "text", "اسعار", local).items()})
+            assert len(expected) == len(docs) > 50
+            assert ranker.positions("text", "اسعار", docs) == expected
+            assert len(ranker._positions) <= 50
+            # Read again: some from the cache, the rest from the index.
+            assert ranker.positions("text", "اسعار", docs[::7]) == {d: expected[d] for d in docs[::7]}
