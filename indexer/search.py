@@ -276,7 +276,10 @@ class SearchService:
             copies = self._copies(searcher, docs, clusters, page_docs, keys) if collapse else {}
             for i in page_docs.tolist():
                 score = doc_scores[i] if doc_scores is not None else None
-                hit = make_hit(searcher.stored_fields(int(docs[i])), terms, score, snapshot.boilerplate)
+                docnum = int(docs[i])
+                stored = searcher.stored_fields(docnum)
+                body = snapshot.snippet_text(docnum, stored) if terms is not None else None
+                hit = make_hit(stored, terms, score, body=body)
                 hit.copies = copies.get(i, [])
                 hits.append(hit)
         # The selected documents' facet entries, gathered once for the
@@ -462,9 +465,14 @@ class SearchService:
         page = explore.entity_page(view, searcher, kind, value, latest=latest, limit=limit)
         if page is None:
             return None
-        page.latest = [make_hit(searcher.stored_fields(d), set(), None, snapshot.boilerplate) for d in page.latest]
+        page.latest = [self._latest_hit(searcher, snapshot, d) for d in page.latest]
         page.took_ms = (time.perf_counter() - start) * 1000
         return page
+
+    @staticmethod
+    def _latest_hit(searcher, snapshot, docnum):
+        stored = searcher.stored_fields(docnum)
+        return make_hit(stored, set(), None, body=snapshot.snippet_text(docnum, stored))
 
     def actor(self, value, **options):
         """The page of the actor whose facet value is ``value`` (see :meth:`entity`)."""
