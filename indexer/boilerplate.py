@@ -29,6 +29,7 @@ snippets.
 import json
 import os
 import re
+import threading
 from pathlib import Path
 
 from analyzers.normalize import normalize
@@ -44,6 +45,8 @@ MIN_SHARE = 0.03
 MAX_KEYS = 50_000
 # Keys saved per source: the candidates (seen at least this often).
 SAVED_MIN = 3
+# Documents whose boilerplate spans a search service keeps (KnownSpans).
+KEPT_SPANS = 100_000
 
 SEGMENT_END = re.compile(r"\n|[!?؟:؛]|(?<!\d)\.|\.(?!\d)|\s[–—-]\s|//")
 _DIGITS = re.compile(r"\d+")
@@ -153,7 +156,11 @@ def spans(text, keys):
 def strip(text, keys):
     """``text`` with its boilerplate segments replaced by line breaks (which
     end a sentence, so no name or phrase runs across the gap)."""
-    found = spans(text, keys)
+    return cut(text, spans(text, keys))
+
+
+def cut(text, found):
+    """:func:`strip` with the boilerplate ``found`` already (its spans)."""
     if not found:
         return text
     out, pos = [], 0
@@ -163,3 +170,28 @@ def strip(text, keys):
         pos = end
     out.append(text[pos:])
     return "".join(out)
+
+
+class KnownSpans:
+    """The boilerplate spans of one index generation's documents, found once
+    per document (each segment of a body is normalized to look it up: a
+    tenth of a results page's time, for the same articles again and
+    again), for at most ``kept`` documents, the first found dropped first.
+    Shared by threads."""
+
+    def __init__(self, table, kept=KEPT_SPANS):
+        self.table = table
+        self.kept = kept
+        self._spans = {}
+        self._lock = threading.Lock()
+
+    def strip(self, docnum, text, source):
+        """:func:`strip` of document ``docnum``'s ``text``, with the keys of its ``source``."""
+        found = self._spans.get(docnum)
+        if found is None:
+            found = tuple(spans(text, self.table.get(source)))
+            with self._lock:
+                while len(self._spans) >= self.kept:
+                    del self._spans[next(iter(self._spans))]
+                self._spans[docnum] = found
+        return cut(text, found)

@@ -27,14 +27,16 @@ class Hit:
     copies: list = field(default_factory=list)
 
 
-def make_hit(stored, terms, score, boilerplate=None):
+def make_hit(stored, terms, score, boilerplate=None, body=None):
     """A :class:`Hit` from stored fields; ``terms`` (index terms to mark, or
     None for no snippet) and the score.  The snippet leaves out the
-    ``boilerplate`` keys of the article's source."""
+    ``boilerplate`` keys of the article's source, or is taken from
+    ``body``, the stored body without them, when the caller has it."""
     date = stored.get(S.DATE)
-    body = stored.get(S.BODY, "")
-    if terms is not None and boilerplate:
-        body = strip(body, boilerplate.get(stored.get(S.SOURCE, "")))
+    if body is None:
+        body = stored.get(S.BODY, "")
+        if terms is not None and boilerplate:
+            body = strip(body, boilerplate.get(stored.get(S.SOURCE, "")))
     return Hit(
         id=stored[S.ID],
         title=stored.get(S.TITLE, ""),

@@ -15,7 +15,6 @@ Facets are read through the search's curated view (``view.facet``, see
 merges, renames or hides (:mod:`indexer.curation`), these pages follow.
 """
 
-import weakref
 from collections import Counter
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -23,7 +22,7 @@ from functools import lru_cache
 import numpy as np
 
 from indexer import schema as S
-from indexer.facets import TIMELINE, facet_entry
+from indexer.facets import TIMELINE, Selection, facet_entry, runs
 from indexer.ranking import top
 
 # The kinds of entity with a page, by facet name.
@@ -39,9 +38,6 @@ NAMES_SHOWN = 12
 # Entities a pair table starts from, and the most it widens to (see pairs).
 FIRST_K = 24
 MAX_K = 256
-# Below one document in this many, a selection's entries are taken as
-# runs rather than by a pass over all of them.
-RUNS_BELOW = 4
 
 
 @dataclass
@@ -106,15 +102,16 @@ def required_masks(view, filters):
 
 class _Entries:
     """One facet's entries in the selected documents (in document order),
-    and each value's count there."""
+    and each value's count there, from the search's
+    :class:`indexer.facets.Selection`."""
 
-    def __init__(self, column, selected, docs, curation):
+    def __init__(self, selection, name, curation):
         self.curation = curation
-        self.values = column.values
-        self.docs, self.vals = _entries_of(column, selected, docs)
-        self.counts = np.bincount(self.vals, minlength=len(column.values))
+        self.values = selection.view.facet(name).values
+        self.docs, self.vals = selection.entries(name)
+        self.counts = selection.counts(name)
         self.present = np.flatnonzero(self.counts)
-        self._col = np.full(len(column.values), -1, dtype=np.int64)
+        self._col = np.full(len(self.values), -1, dtype=np.int64)
         self._restricted = {}
 
     def ranked(self, k=None, at_least=None):
@@ -147,50 +144,6 @@ class _Entries:
         return facet_entry(name, self.values[value_id], int(self.counts[value_id]), self.curation)
 
 
-# Per facet column (of one generation), where each document's entries
-# start: None when the entries are not in document order (the index
-# builds them in order; checked once, since the pairs depend on it).
-# Threads that meet a new column together compute the same array twice.
-_starts = weakref.WeakKeyDictionary()
-
-
-def _entry_starts(column):
-    if column not in _starts:
-        d = column.entry_doc
-        ordered = len(d) < 2 or bool((d[1:] >= d[:-1]).all())
-        _starts[column] = np.searchsorted(d, np.arange(column.size + 1)) if ordered else None
-    return _starts[column]
-
-
-def _entries_of(column, selected, docs):
-    """(docs, vals) of the entries of the ``selected`` documents (``docs``,
-    ascending), in document order.
-
-    A selection of a few documents takes their runs of entries, found from
-    each document's first entry; a large one, one pass over all entries.
-    """
-    starts = _entry_starts(column)
-    if starts is None or len(docs) * RUNS_BELOW > len(selected):
-        picked = selected[column.entry_doc]
-        found_docs, found_vals = column.entry_doc[picked], column.entry_val[picked]
-        if starts is not None:
-            return found_docs, found_vals
-        order = np.argsort(found_docs, kind="stable")
-        return found_docs[order], found_vals[order]
-    index = _runs(starts[docs], starts[docs + 1])
-    return column.entry_doc[index], column.entry_val[index]
-
-
-def _runs(starts, ends):
-    """The concatenation of ``range(start, end)`` for each pair, as an array."""
-    lengths = ends - starts
-    total = int(lengths.sum())
-    if not total:
-        return np.empty(0, dtype=np.int64)
-    offsets = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return np.repeat(starts, lengths) + offsets
-
-
 def _group_pairs(docs_a, cols_a, docs_b, cols_b):
     """Every (a column, b column) of entries sharing a document, ``docs_a``
     and ``docs_b`` ascending: each a entry meets every b entry of its
@@ -205,7 +158,7 @@ def _group_pairs(docs_a, cols_a, docs_b, cols_b):
     last = np.searchsorted(docs_b, docs_a, side="right")
     reps = np.maximum(last - first, 0)
     left = np.repeat(np.arange(len(docs_a)), reps)
-    right = _runs(first, np.maximum(last, first))
+    right = runs(first, np.maximum(last, first))
     return cols_a[left], cols_b[right]
 
 
@@ -231,7 +184,7 @@ def _paired(left, left_ids, right, right_ids, limit):
     return _top_pairs(a, b, shape, same, limit)
 
 
-def pairs(view, selected, limit=PAIR_LIMIT):
+def pairs(view, selected, limit=PAIR_LIMIT, selection=None):
     """The pairs of entities named together most often in the ``selected``
     documents: ``{"actors": [...], "actor_country": [...]}``, each pair
     ``{"a": entry, "b": entry, "count": articles naming both}`` with
@@ -244,12 +197,14 @@ def pairs(view, selected, limit=PAIR_LIMIT):
     more can make the table; they are paired again (at most MAX_K of each,
     past which the table is of the MAX_K most named).  Pairs are counted by
     going through each document's entries, not a product of matrices: most
-    articles name few of the frequent entities.
+    articles name few of the frequent entities.  ``selection`` is the
+    :class:`indexer.facets.Selection` of these documents (live ones only)
+    when the caller has one, its entries already gathered.
     """
-    selected = selected & view.snapshot.live
-    docs = np.flatnonzero(selected)
-    actors = _Entries(view.facet("actor"), selected, docs, view.curation)
-    countries = _Entries(view.facet("country"), selected, docs, view.curation)
+    if selection is None:
+        selection = Selection(view, selected & view.snapshot.live)
+    actors = _Entries(selection, "actor", view.curation)
+    countries = _Entries(selection, "country", view.curation)
 
     def best(left, right, same):
         left_ids = left.ranked(FIRST_K)

@@ -19,6 +19,10 @@ from indexer.curation import EMPTY
 FACET_FIELDS = ("country", "actor", "source", "year")
 # Counted like a facet, returned whole and in calendar order as the timeline.
 TIMELINE = "month"
+# Below one document in this many, a selection's entries are taken as
+# runs rather than by a pass over all of them.
+RUNS_BELOW = 4
+_UNKNOWN = object()
 
 
 class FacetColumn:
@@ -30,6 +34,7 @@ class FacetColumn:
         self._ids = {value: i for i, value in enumerate(arrays.values)}
         self.size = size
         self.entry_doc, self.entry_val = _distinct(arrays.docs, arrays.vals, len(arrays.values))
+        self._starts = _UNKNOWN
 
     def mask(self, values):
         """Return a boolean array over docnums: True where a document has
@@ -58,18 +63,103 @@ class FacetColumn:
     def count(self, mask, limit=None):
         """Return the ``limit`` most frequent [(value, count)] where ``mask`` is True.
 
-        Ties keep the order values were first seen.  Only the non-zero
-        counts are sorted and only the top ones become Python objects: the
-        actor facet has some 70,000 values on SaudiNewsNet.
+        Ties keep the order values were first seen.
         """
         if not self.values:
             return []
-        counts = np.bincount(self.entry_val[mask[self.entry_doc]], minlength=len(self.values))
+        return self.top(np.bincount(self.entry_val[mask[self.entry_doc]], minlength=len(self.values)), limit)
+
+    def top(self, counts, limit=None):
+        """The ``limit`` most frequent [(value, count)] of ``counts`` (one per
+        value id), ties in the order values were first seen.  Only the
+        non-zero counts are sorted and only the top ones become Python
+        objects: the actor facet has some 70,000 values on SaudiNewsNet.
+        """
         present = np.flatnonzero(counts)
         order = present[np.argsort(-counts[present], kind="stable")]
         if limit is not None:
             order = order[:limit]
         return [(self.values[i], int(counts[i])) for i in order.tolist()]
+
+    @property
+    def starts(self):
+        """Where each document's entries start (``size + 1`` of them), or None
+        when the entries are not in document order (the index builds them
+        in order; checked once a column, since :meth:`entries` depends on
+        it).  Threads that meet a new column together compute it twice."""
+        if self._starts is _UNKNOWN:
+            d = self.entry_doc
+            ordered = len(d) < 2 or bool((d[1:] >= d[:-1]).all())
+            self._starts = np.searchsorted(d, np.arange(self.size + 1)) if ordered else None
+        return self._starts
+
+    def entries(self, selected, docs):
+        """(docs, vals) of the entries of the ``selected`` documents (``docs``,
+        their numbers ascending), in document order.
+
+        A selection of a few documents takes their runs of entries, found
+        from each document's first entry; a large one, one pass over all
+        entries.
+        """
+        starts = self.starts
+        if starts is None or len(docs) * RUNS_BELOW > len(selected):
+            picked = selected[self.entry_doc]
+            found_docs, found_vals = self.entry_doc[picked], self.entry_val[picked]
+            if starts is not None:
+                return found_docs, found_vals
+            order = np.argsort(found_docs, kind="stable")
+            return found_docs[order], found_vals[order]
+        index = runs(starts[docs], starts[docs + 1])
+        return self.entry_doc[index], self.entry_val[index]
+
+
+class Selection:
+    """The documents one search selected and, per facet, their entries and
+    each value's count among them, each computed once a search: the facet
+    counts, the timeline and the pairs named together all read the
+    actors' and the countries' (:mod:`indexer.explore`).
+
+    ``view`` gives the (curated) columns by name (``view.facet(name)``).
+    """
+
+    def __init__(self, view, mask, docs=None):
+        self.view = view
+        self.mask = mask
+        self.docs = np.flatnonzero(mask) if docs is None else docs
+        self._entries = {}
+        self._counts = {}
+
+    def entries(self, name):
+        """(docs, vals) of facet ``name``'s entries in the selection, in document order."""
+        found = self._entries.get(name)
+        if found is None:
+            found = self._entries[name] = self.view.facet(name).entries(self.mask, self.docs)
+        return found
+
+    def counts(self, name):
+        """Each value id's count in the selection (an array over the facet's values)."""
+        found = self._counts.get(name)
+        if found is None:
+            size = len(self.view.facet(name).values)
+            found = self._counts[name] = np.bincount(self.entries(name)[1], minlength=size)
+        return found
+
+    def count(self, name, limit=None):
+        """:meth:`FacetColumn.count` of the selection: [(value, count)], most first."""
+        column = self.view.facet(name)
+        if not column.values:
+            return []
+        return column.top(self.counts(name), limit)
+
+
+def runs(starts, ends):
+    """The concatenation of ``range(start, end)`` for each pair, as an array."""
+    lengths = ends - starts
+    total = int(lengths.sum())
+    if not total:
+        return np.empty(0, dtype=np.int64)
+    offsets = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.repeat(starts, lengths) + offsets
 
 
 def _distinct(docs, vals, n_values):

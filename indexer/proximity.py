@@ -13,8 +13,9 @@ score.  Spelling variants of one word (:mod:`analyzers.variants`) count as
 one word.
 
 Only the best ``DEPTH`` candidates are rescored, reading their positions
-from the posting lists (a skip per candidate per word), so the cost is
-bounded whatever the number of matches.
+from the posting lists (the blocks holding them), so the cost is bounded
+whatever the number of matches; the ranker keeps the positions read for
+its generation.
 """
 
 import numpy as np
@@ -22,7 +23,6 @@ import numpy as np
 from analyzers.variants import variants
 from indexer.query import positive_terms
 from indexer.scoring import lucene_idf
-from indexer.whoosh_internals import raw_matcher
 
 # Candidates rescored (by BM25 rank), pair window in positions, weight of
 # the proximity score relative to BM25.
@@ -46,34 +46,18 @@ def candidate_positions(ranker, words, docs):
     """{docnum: [(position, word index), ...] sorted} for global ``docs``.
 
     The ranker's cached posting ids say which candidates hold each
-    spelling, so the posting list is only skipped to those.
+    spelling; their positions come from the ranker (:meth:`~indexer.ranking.Ranker.positions`).
     """
-    searcher, fieldname = ranker.searcher, ranker.fieldname
+    fieldname = ranker.fieldname
     out = {int(d): [] for d in docs}
     order = np.sort(np.asarray(docs, dtype=np.int64))
-    holders = {}
     for w, spellings in enumerate(words):
         for text in spellings:
             ids = ranker.postings(fieldname, text)[0]
             having = order[np.isin(order, ids, assume_unique=True)]
             if len(having):
-                holders[(w, text)] = having
-    if not holders:
-        return out
-    for sub, offset in searcher.leaf_searchers():
-        reader = sub.reader()
-        end = offset + reader.doc_count_all()
-        for (w, text), having in holders.items():
-            local = having[(having >= offset) & (having < end)] - offset
-            if not len(local):
-                continue
-            # Candidates are live documents: the raw postings skip to them
-            # without walking a deletion filter.
-            m = raw_matcher(reader, fieldname, text)
-            for docnum in local.tolist():
-                if m.id() < docnum:
-                    m.skip_to(docnum)
-                out[docnum + offset].extend((p, w) for p in m.value_as("positions"))
+                for docnum, positions in ranker.positions(fieldname, text, having.tolist()).items():
+                    out[docnum].extend((p, w) for p in positions)
     for occurrences in out.values():
         occurrences.sort()
     return out
@@ -81,10 +65,10 @@ def candidate_positions(ranker, words, docs):
 
 def proximity_scores(ranker, words, docs):
     """BM25TP proximity scores of global ``docs`` (an array) for ``words``."""
-    searcher, fieldname = ranker.searcher, ranker.fieldname
+    fieldname = ranker.fieldname
     weights = []
     for spellings in words:
-        df = max(searcher.doc_frequency(fieldname, t) for t in spellings)
+        df = max(ranker.doc_frequency(fieldname, t) for t in spellings)
         weights.append(min(1.0, lucene_idf(ranker.doc_count, df)) if df else 0.0)
     found = candidate_positions(ranker, words, docs)
     k1 = ranker.K1

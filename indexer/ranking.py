@@ -32,7 +32,7 @@ from whoosh import query as Q
 
 from indexer.errors import QueryError
 from indexer.scoring import lucene_idf
-from indexer.whoosh_internals import segment_postings
+from indexer.whoosh_internals import segment_postings, term_positions
 
 EMPTY_IDS = np.empty(0, dtype=np.int64)
 # Decoded posting lists kept per index generation, least recently used
@@ -40,6 +40,13 @@ EMPTY_IDS = np.empty(0, dtype=np.int64)
 # blocks (pickled, with positions) is most of a query's cost.  Counted in
 # postings; 4M postings are about 64 MB of arrays.
 POSTINGS_CACHE = 4_000_000
+# Positions of a term in a document kept per generation, as (term,
+# document) pairs: proximity reads the best candidates' positions again
+# for every search with the word (a posting block decoded for a few).
+POSITIONS_CACHE = 50_000
+# Document frequencies kept per generation (a term's is summed over every
+# segment's term table: a lookup per segment per query word).
+DF_CACHE = 100_000
 # A prefix searches at most this many terms (the most widespread), chosen
 # among at most this many read from the term list.
 MAX_PREFIX_TERMS = 100
@@ -128,6 +135,8 @@ class Ranker:
         self._cache = OrderedDict()
         self._cached = 0
         self._expansions = {}
+        self._dfs = {}
+        self._positions = {}
         self._lock = threading.Lock()
 
     @property
@@ -151,6 +160,56 @@ class Ranker:
                 while self._cached > POSTINGS_CACHE and len(self._cache) > 1:
                     _, (ids, _) = self._cache.popitem(last=False)
                     self._cached -= len(ids)
+        return found
+
+    def positions(self, fieldname, text, docnums):
+        """{docnum: (positions...)} of a term in each of the global
+        ``docnums`` (ascending, each holding the term), read a block at a
+        time (:func:`indexer.whoosh_internals.term_positions`) and kept for
+        the generation, the oldest dropped first."""
+        cache = self._positions
+        out, missing = {}, []
+        for docnum in docnums:
+            found = cache.get((fieldname, text, docnum))
+            if found is None:
+                missing.append(docnum)
+            else:
+                out[docnum] = found
+        if missing:
+            read = self._read_positions(fieldname, text, np.asarray(missing, dtype=np.int64))
+            with self._lock:
+                for docnum, positions in read.items():
+                    cache[(fieldname, text, docnum)] = positions
+                while len(cache) > POSITIONS_CACHE:
+                    del cache[next(iter(cache))]
+            out.update(read)
+        return out
+
+    def _read_positions(self, fieldname, text, docnums):
+        out = {}
+        for sub, offset in self.searcher.leaf_searchers():
+            reader = sub.reader()
+            first, last = np.searchsorted(docnums, [offset, offset + reader.doc_count_all()])
+            if first == last:
+                continue
+            # Live documents: the raw postings are read without a
+            # deletion filter to walk.
+            local = (docnums[first:last] - offset).tolist()
+            for docnum, positions in term_positions(reader, fieldname, text, local).items():
+                out[docnum + offset] = tuple(positions)
+        return out
+
+    def doc_frequency(self, fieldname, text):
+        """The searcher's ``doc_frequency`` of a term (deleted documents
+        included, as Whoosh counts them), kept for the generation."""
+        key = (fieldname, text)
+        found = self._dfs.get(key)
+        if found is None:
+            found = self.searcher.doc_frequency(fieldname, text)
+            with self._lock:
+                if len(self._dfs) >= DF_CACHE:
+                    self._dfs.clear()
+                self._dfs[key] = found
         return found
 
     def rank(self, q, searcher, budget=UNBOUNDED):
@@ -260,7 +319,7 @@ class Ranker:
         docs, tf = self.postings(q.fieldname, q.text)
         if not len(docs):
             return Ranked.empty()
-        idf = lucene_idf(self.doc_count, self.searcher.doc_frequency(q.fieldname, q.text))
+        idf = lucene_idf(self.doc_count, self.doc_frequency(q.fieldname, q.text))
         norm = self.K1 * ((1 - self.B) + self.B * self.lengths[docs] / self.avgfl)
         scores = idf * (tf * (self.K1 + 1)) / (tf + norm) * q.boost
         return Ranked(docs, scores, np.ones(len(docs)))
@@ -296,7 +355,7 @@ class Ranker:
         # Whoosh counts the term matchers it built: terms not in the index
         # get none.
         if isinstance(q, Q.Term):
-            return int(self.searcher.doc_frequency(q.fieldname, q.text) > 0)
+            return int(self.doc_frequency(q.fieldname, q.text) > 0)
         if q.is_leaf():
             return 0
         return sum(self._term_count(c) for c in q.children())

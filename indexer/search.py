@@ -28,7 +28,7 @@ from indexer import country_terms, curation, proximity
 from indexer import schema as S
 from indexer.documents import document_dict, make_hit
 from indexer.errors import Notice, QueryError
-from indexer.facets import FACET_FIELDS, TIMELINE, facet_entry
+from indexer.facets import FACET_FIELDS, TIMELINE, Selection, facet_entry
 from indexer.query import highlight_terms, make_parser, positive_patterns, read_query
 from indexer.ranking import MAX_PREFIX_TERMS, Budget, top
 from indexer.scoring import LuceneBM25
@@ -278,13 +278,19 @@ class SearchService:
             copies = self._copies(searcher, docs, clusters, page_docs, keys) if collapse else {}
             for i in page_docs.tolist():
                 score = doc_scores[i] if doc_scores is not None else None
-                hit = make_hit(searcher.stored_fields(int(docs[i])), terms, score, snapshot.boilerplate)
+                docnum = int(docs[i])
+                stored = searcher.stored_fields(docnum)
+                body = snapshot.snippet_text(docnum, stored) if terms is not None else None
+                hit = make_hit(stored, terms, score, body=body)
                 hit.copies = copies.get(i, [])
                 hits.append(hit)
+        # The selected documents' facet entries, gathered once for the
+        # counts, the timeline and the pairs.
+        selection = Selection(view, selected, docs)
         facet_counts, timeline = (
-            self._count_facets(view, matched, masks, facet_limit) if facets else ({}, [])
+            self._count_facets(view, selection, matched, masks, facet_limit) if facets else ({}, [])
         )
-        pairs = _explore().pairs(view, selected) if cooccurrence else None
+        pairs = _explore().pairs(view, selected, selection=selection) if cooccurrence else None
         return SearchResults(
             query=text,
             total=len(docs),
@@ -340,9 +346,10 @@ class SearchService:
             masks.update(_explore().required_masks(view, filters))
         return masks
 
-    def _count_facets(self, view, matched, masks, limit):
+    def _count_facets(self, view, selection, matched, masks, limit):
         """Facet counts over the matches: a facet with a selection is counted
-        with every filter but its own, the others with all of them."""
+        with every filter but its own, the others with all of them (the
+        search's ``selection``)."""
         def without(name):
             out = matched
             for other, mask in masks.items():
@@ -350,15 +357,11 @@ class SearchService:
                     out = out & mask
             return out
 
-        everything = without(None)
         counts = {}
         for name in FACET_FIELDS:
-            mask = without(name) if name in masks else everything
-            counts[name] = [
-                facet_entry(name, value, count, view.curation)
-                for value, count in view.facet(name).count(mask, limit)
-            ]
-        months = view.facet(TIMELINE).count(everything)
+            found = view.facet(name).count(without(name), limit) if name in masks else selection.count(name, limit)
+            counts[name] = [facet_entry(name, value, count, view.curation) for value, count in found]
+        months = selection.count(TIMELINE)
         timeline = [{"month": m, "count": c} for m, c in sorted(months)]
         return counts, timeline
 
@@ -474,9 +477,14 @@ class SearchService:
         page = explore.entity_page(view, searcher, kind, value, latest=latest, limit=limit)
         if page is None:
             return None
-        page.latest = [make_hit(searcher.stored_fields(d), set(), None, snapshot.boilerplate) for d in page.latest]
+        page.latest = [self._latest_hit(searcher, snapshot, d) for d in page.latest]
         page.took_ms = (time.perf_counter() - start) * 1000
         return page
+
+    @staticmethod
+    def _latest_hit(searcher, snapshot, docnum):
+        stored = searcher.stored_fields(docnum)
+        return make_hit(stored, set(), None, body=snapshot.snippet_text(docnum, stored))
 
     def actor(self, value, **options):
         """The page of the actor whose facet value is ``value`` (see :meth:`entity`)."""

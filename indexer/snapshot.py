@@ -14,7 +14,7 @@ import numpy as np
 
 from indexer import columns
 from indexer import schema as S
-from indexer.boilerplate import Boilerplate
+from indexer.boilerplate import Boilerplate, KnownSpans
 from indexer.facets import FacetColumn
 from indexer.ranking import Ranker
 
@@ -113,6 +113,13 @@ class Snapshot:
             return Boilerplate.load(self._index_dir).table()
 
         return self._get("boilerplate", build)
+
+    def snippet_text(self, docnum, stored):
+        """The body a snippet of document ``docnum`` (its ``stored`` fields)
+        is taken from: without its source's boilerplate, found once per
+        document (:class:`indexer.boilerplate.KnownSpans`)."""
+        known = self._get("boilerplate spans", lambda: KnownSpans(self.boilerplate))
+        return known.strip(docnum, stored.get(S.BODY, ""), stored.get(S.SOURCE, ""))
 
     def facet(self, name):
         return self._get(("facet", name), lambda: FacetColumn(self.arrays.facet(name), self.size))

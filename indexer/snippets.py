@@ -10,6 +10,9 @@ of the query's terms.  The marked words keep their diacritics: offsets come
 from the original text.
 """
 
+import re
+from bisect import bisect_left, bisect_right
+from functools import lru_cache
 from html import escape
 
 from analyzers.analysis import index_term
@@ -17,31 +20,66 @@ from analyzers.normalize import normalize_token
 from analyzers.tokenizer import WORD_PATTERN
 
 # Up to this many terms, a word is stemmed only if one of them is inside its
-# normalized form (a stem is always a slice of it): most words of a text are
-# then never stemmed, which matters in a fresh process with cold caches.
+# normalized form (see _holding).
 PREFILTER_TERMS = 8
 MARK_OPEN = "<mark>"
 MARK_CLOSE = "</mark>"
 ELLIPSIS = " … "
 
 
+# Between the normalized words the prefilter scans at once (no word holds it).
+SEPARATOR = "\n"
+_WORDS_AND_GAPS = re.compile(f"({WORD_PATTERN.pattern})")
+
+
+@lru_cache(maxsize=1024)
+def _term_finder(terms):
+    """The finditer of a regex that finds any of ``terms`` (a frozenset)."""
+    return re.compile("|".join(map(re.escape, sorted(terms)))).finditer
+
+
 def find_matches(text, terms, limit=None):
-    """Return [(start, end, term)] for the words of ``text`` indexed as ``terms``."""
-    matches = []
+    """Return [(start, end, term)] for the words of ``text`` indexed as ``terms``.
+
+    Word by word in C where it can be: the words and the gaps between
+    them come from one ``split``, and only the words that can hold a term
+    get their index term.
+    """
     if not terms:
-        return matches
+        return []
     end = len(text) if limit is None else min(len(text), limit)
-    few = len(terms) <= PREFILTER_TERMS
-    for m in WORD_PATTERN.finditer(text, 0, end):
-        word = m.group(0)
-        if few:
-            normalized = normalize_token(word)
-            if not any(t in normalized for t in terms):
-                continue
-        term = index_term(word)
-        if term in terms:
-            matches.append((m.start(), m.end(), term))
+    # Gap, word, gap, word, ..., gap: the words, and where each starts.
+    pieces = _WORDS_AND_GAPS.split(text[:end])
+    words = pieces[1::2]
+    if len(terms) <= PREFILTER_TERMS and all(t and SEPARATOR not in t for t in terms):
+        found = [(i, term) for i in _holding(words, terms) if (term := index_term(words[i])) in terms]
+    else:
+        found = [(i, term) for i, term in enumerate(map(index_term, words)) if term in terms]
+    matches = []
+    start, at = 0, 0  # where pieces[at] starts
+    for i, term in found:
+        start += sum(map(len, pieces[at:2 * i + 1]))
+        at = 2 * i + 1
+        matches.append((start, start + len(words[i]), term))
     return matches
+
+
+def _holding(words, terms):
+    """Indexes of the ``words`` whose normalized form holds one of ``terms``,
+    ascending: the only ones that can be indexed as one, since a stem is
+    a slice of its normalized word.  Most words of a text are then never
+    stemmed, which matters in a fresh process with cold caches.  The
+    forms are scanned joined, by one regex: a match cannot cross the
+    separator, which no term holds."""
+    joined = SEPARATOR.join(map(normalize_token, words))
+    holding = []
+    word, seen = 0, 0
+    for m in _term_finder(frozenset(terms))(joined):
+        word += joined.count(SEPARATOR, seen, m.start())
+        seen = m.start()
+        if not holding or holding[-1] != word:
+            holding.append(word)
+    return holding
 
 
 def mark(text, matches, start=0, end=None):
@@ -83,14 +121,7 @@ def snippet(text, terms, width=240, fragments=2, scan_limit=30_000):
     matches = find_matches(text, terms, scan_limit)
     if not matches:
         return escape(_lead(text, width), quote=False)
-    candidates = []
-    # Windows start at the first matches only: past a few dozen the best
-    # window is almost always found already, and the cost is quadratic.
-    for i in range(min(len(matches), 40)):
-        start, end = _window(text, matches, i, width)
-        inside = {t for s, e, t in matches if s >= start and e <= end}
-        candidates.append((-len(inside), start, end))
-    candidates.sort()
+    candidates = _candidates(text, matches, width)
     chosen = []
     for _, start, end in candidates:
         if all(end <= s or start >= e for s, e in chosen):
@@ -100,6 +131,24 @@ def snippet(text, terms, width=240, fragments=2, scan_limit=30_000):
     chosen.sort()
     parts = [" ".join(mark(text, matches, s, e).split()) for s, e in chosen]
     return ELLIPSIS.join(parts)
+
+
+def _candidates(text, matches, width):
+    """The windows a snippet chooses from, best first: ``(-distinct terms
+    inside, start, end)``."""
+    candidates = []
+    # Matches do not overlap, so their starts and ends are both ascending:
+    # the matches inside a window are one run, found by bisection.
+    starts = [s for s, _, _ in matches]
+    ends = [e for _, e, _ in matches]
+    # Windows start at the first matches only: past a few dozen the best
+    # window is almost always found already, and the cost is quadratic.
+    for i in range(min(len(matches), 40)):
+        start, end = _window(text, matches, i, width)
+        inside = {t for _, _, t in matches[bisect_left(starts, start):bisect_right(ends, end)]}
+        candidates.append((-len(inside), start, end))
+    candidates.sort()
+    return candidates
 
 
 def highlight_all(text, terms):

@@ -31,12 +31,15 @@ figure measured in ``bench/``:
    returns reads each inside file straight from one memory map.  It is a
    storage of its own, passed where the index is opened; nothing in Whoosh
    is patched.
-3. **Posting lists a block at a time** (:func:`segment_postings`): a
-   segment reader's raw term matcher (``_terms``, ``_text_to_bytes``) and
-   the W3 codec's ``_ids``, ``_weights``, ``_read_ids``, ``_read_weights``,
-   ``_next_block`` and ``_i``.  Scoring every match in numpy is an order of
-   magnitude faster than Whoosh's one posting at a time; a matcher of any
-   other kind raises instead of taking a slow path.
+3. **Posting lists a block at a time** (:func:`segment_postings`,
+   :func:`term_positions`): a segment reader's raw term matcher
+   (``_terms``, ``_text_to_bytes``), the W3 codec's ``_ids``,
+   ``_weights``, ``_read_ids``, ``_read_weights``, ``_next_block``,
+   ``_i``, and for positions ``_read_data``, ``_data``, ``_byteids``,
+   ``_maxid``, ``_read_values`` and ``_values`` (a list matcher's
+   ``_ids`` and ``_values``).  Scoring every match in numpy is an order
+   of magnitude faster than Whoosh's one posting at a time; a matcher of
+   any other kind raises instead of taking a slow path.
 4. **Segments written in worker processes** (:class:`ChunkWriter`,
    :class:`CompactPostingPool`): ``SegmentWriter(_lk=False)``,
    ``_finalize_segment``, ``_close_segment``, ``_flush_segment`` and the
@@ -62,6 +65,8 @@ import struct
 import sys
 import types
 import weakref
+from bisect import bisect_left
+from itertools import accumulate
 
 import numpy as np
 
@@ -144,7 +149,7 @@ SUPPORTED_VERSION = "2.7.5"
 
 # The private names each place above relies on, checked at import.
 PRIVATE_NAMES = {
-    W3LeafMatcher: ("_read_ids", "_read_weights", "_next_block"),
+    W3LeafMatcher: ("_read_ids", "_read_weights", "_read_data", "_read_values", "_next_block"),
     SegmentWriter: ("_finalize_segment", "_close_segment", "_flush_segment", "_finish"),
     PostingPool: ("_new_run", "_write_run", "_add_run"),
     FileIndex: ("_read_toc",),
@@ -152,7 +157,7 @@ PRIVATE_NAMES = {
 }
 # Attributes set on instances (not visible on the class), checked by tests.
 INSTANCE_NAMES = {
-    W3LeafMatcher: ("_ids", "_weights", "_i"),
+    W3LeafMatcher: ("_ids", "_weights", "_i", "_data", "_values", "_byteids", "_maxid"),
     SegmentReader: ("_terms",),
     SegmentWriter: ("_added", "_tempstorage", "perdocwriter", "fieldwriter"),
     BM25F: ("_field_B",),
@@ -398,6 +403,51 @@ def posting_arrays(matcher):
     if not id_blocks:
         return np.empty(0, dtype=np.int64), np.empty(0)
     return np.concatenate(id_blocks), np.concatenate(weight_blocks)
+
+
+def term_positions(reader, fieldname, text, docnums):
+    """Return {docnum: [positions]} of a term in one segment for those of
+    ``docnums`` (segment docnums, ascending) in its posting list.
+
+    A block at a time: blocks without a wanted document are skipped by
+    their headers, a wanted block's ids are decoded once (a running sum in
+    C, where Whoosh decodes them in a Python generator) and the documents
+    are found in it by bisection, where ``skip_to`` steps through the block
+    one posting at a time.  Only the wanted postings' positions are decoded.
+    """
+    matcher = raw_matcher(reader, fieldname, text)
+    decode = reader.schema[fieldname].format.decoder("positions")
+    out = {}
+    if isinstance(matcher, ListMatcher):  # a rare term, inlined in its term info
+        ids, values = matcher._ids, matcher._values
+        for docnum in docnums:
+            _add_positions(out, docnum, ids, values, decode)
+        return out
+    if not isinstance(matcher, W3LeafMatcher):
+        raise WhooshVersionError(f"cannot read a {type(matcher).__name__}'s positions a block at a time")
+    wanted = iter(docnums)
+    docnum = next(wanted, None)
+    while docnum is not None and matcher.is_active():
+        if docnum > matcher._maxid:
+            matcher._next_block()
+            continue
+        if matcher._data is None:
+            matcher._read_data()
+        ids = matcher._data[0]
+        if not matcher._byteids:
+            ids = list(accumulate(ids))
+        matcher._read_values()
+        values = matcher._values
+        while docnum is not None and docnum <= matcher._maxid:
+            _add_positions(out, docnum, ids, values, decode)
+            docnum = next(wanted, None)
+    return out
+
+
+def _add_positions(out, docnum, ids, values, decode):
+    i = bisect_left(ids, docnum)
+    if i < len(ids) and ids[i] == docnum:  # a document without the term has none
+        out[docnum] = decode(values[i])
 
 
 # --- 4. segments written in worker processes ------------------------------

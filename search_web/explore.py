@@ -13,13 +13,14 @@ twins are in :mod:`search_web.api`.  Only presentation is built here; the
 counting is the service's.
 """
 
-from urllib.parse import quote, urlencode
+from functools import lru_cache
+from urllib.parse import quote
 
 from flask import abort, redirect, render_template, request, url_for
 
 from indexer.errors import QueryError
 from search_web.service import get_service
-from search_web.state import FACET_PARAMS, SearchState
+from search_web.state import FACET_PARAMS, SearchState, encode_pairs
 from search_web.views import bp, search_path, search_url, timeline_view
 
 # Arabic for an actor's kind, as the recogniser names it.
@@ -35,10 +36,15 @@ PAIR_PARAM = {"actor": "with_actor", "country": "with_country"}
 PAGE_PATHS = {"actor": "/actor/", "with_actor": "/actor/", "country": "/country/", "with_country": "/country/"}
 
 
+@lru_cache(maxsize=4096)
+def _page_id(value):
+    return quote(value, safe="")
+
+
 def entity_href(kind, value):
     """The URL of an entity's page, or None for a facet without pages."""
     path = PAGE_PATHS.get(kind)
-    return f"{request.script_root}{path}{quote(value, safe='')}" if path else None
+    return f"{request.script_root}{path}{_page_id(value)}" if path else None
 
 
 def both_href(state, *entities, base=None):
@@ -48,7 +54,7 @@ def both_href(state, *entities, base=None):
         base = state.query_string(page=1)
     extra = [(PAIR_PARAM[kind], value) for kind, value in entities
              if value not in getattr(state, FACET_PARAMS[PAIR_PARAM[kind]])]
-    query = "&".join(part for part in (base, urlencode(extra)) if part)
+    query = "&".join(part for part in (base, encode_pairs(extra)) if part)
     return search_path() + ("?" + query if query else "")
 
 

@@ -15,7 +15,8 @@ the page are all query-string parameters, and every link on the page
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from urllib.parse import urlencode
+from functools import cached_property, lru_cache
+from urllib.parse import quote_plus
 
 from indexer.errors import QueryError
 from indexer.search import MAX_PAGE, MAX_PER_PAGE, SORTS, Filters
@@ -26,8 +27,22 @@ FACET_PARAMS = {"country": "countries", "actor": "actors", "source": "sources", 
                 # Values that must all hold, not alternatives: a co-occurrence
                 # pair links to the articles naming both.
                 "with_actor": "with_actors", "with_country": "with_countries"}
+# The order of SearchState.pairs(), page last.
+PARAM_ORDER = ("q", *FACET_PARAMS, "from", "to", "sort", "collapse", "per_page", "page")
+# Changes whose query string is made from the state's encoded pairs.
+EDITS = ("add", "remove", "toggle")
 YEAR = re.compile(r"\d{4}")
 MAX_VALUES = 50  # per facet: more is no longer a narrowing, just a slow query
+
+# A results page links its own state a hundred times with one change each,
+# and percent-encoding the Arabic query byte by byte was most of a link's
+# cost: each parameter name and value is encoded once.
+_quote = lru_cache(maxsize=4096)(quote_plus)
+
+
+def encode_pairs(pairs):
+    """``urlencode(pairs)`` for pairs of strings, each encoded once a process."""
+    return "&".join(_quote(name) + "=" + _quote(value) for name, value in pairs)
 
 
 def _getlist(args, key):
@@ -179,25 +194,63 @@ class SearchState:
 
         Anything that changes the result set sends the user back to page 1.
         """
-        state = self
         edit = toggle or add or remove
         if edit:
             param, value = edit
             attr = FACET_PARAMS[param]
-            current = list(getattr(state, attr))
+            current = list(getattr(self, attr))
             if value in current and (toggle or remove):
                 current.remove(value)
             elif value not in current and (toggle or add):
                 current.append(value)
-            state = replace(state, **{attr: current})
-        if changes:
-            state = replace(state, **changes)
+            changes = {attr: current, **changes}
         if page is not None:
-            state = replace(state, page=page)
-        elif edit or changes:
-            state = replace(state, page=1)
-        return state
+            changes["page"] = page
+        elif changes:
+            changes["page"] = 1
+        # One copy of the state, not one per kind of change.
+        return replace(self, **changes) if changes else self
 
     def query_string(self, **change):
+        """The URL query of this state with ``change`` (see :meth:`changed`):
+        ``urlencode(state.pairs())``, each name and value encoded once a
+        process.
+
+        A results page links its state with one facet value toggled (or a
+        page number) some hundred times: those queries are put together
+        from this state's encoded pairs, without a changed state.
+        """
+        if len(change) == 1:
+            ((kind, arg),) = change.items()
+            if kind in EDITS and arg:
+                return self._edited(kind, *arg)
+            if kind == "page" and arg is not None:
+                return self._joined({"page": [_quote("page") + "=" + _quote(str(arg))] if arg != 1 else []})
         state = self.changed(**change) if change else self
-        return urlencode(state.pairs())
+        return encode_pairs(state.pairs())
+
+    @cached_property
+    def _encoded(self):
+        """{parameter: its encoded "name=value" pairs} of this state."""
+        out = {}
+        for name, value in self.pairs():
+            out.setdefault(name, []).append(_quote(name) + "=" + _quote(value))
+        return out
+
+    def _joined(self, replaced):
+        """The encoded pairs with ``replaced`` ({parameter: pairs}) instead of
+        their own, in the order of :meth:`pairs`."""
+        encoded = self._encoded
+        return "&".join(pair for name in PARAM_ORDER for pair in replaced.get(name, encoded.get(name, ())))
+
+    def _edited(self, kind, param, value):
+        """query_string(**{kind: (param, value)}) for an edit (see :meth:`changed`):
+        back to page 1, the value added, removed or toggled."""
+        values = getattr(self, FACET_PARAMS[param])
+        pairs = self._encoded.get(param, [])
+        if value in values and kind != "add":
+            at = values.index(value)  # list.remove's: the first
+            pairs = pairs[:at] + pairs[at + 1:]
+        elif value not in values and kind != "remove":
+            pairs = pairs + [_quote(param) + "=" + _quote(value)]
+        return self._joined({param: pairs, "page": []})

@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import re
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
@@ -54,7 +54,11 @@ def country_labels(code, entry=None):
 
 def source_labels(value):
     """(Arabic, English) names of a source key, from the shipped and the index's tables."""
-    return source_names(current_app.config["INDEX_DIR"]).label(value)
+    # The tables are looked up (a stat of the user's file) once a request,
+    # not once for each of the page's sources.
+    if "source_names" not in g:
+        g.source_names = source_names(current_app.config["INDEX_DIR"])
+    return g.source_names.label(value)
 
 
 def _label(param, value, entry=None):
@@ -159,6 +163,10 @@ def explain(error):
 bp.add_app_template_filter(explain, "explain")
 # {{ total|count_phrase("result") }}: the number and the noun that agrees with it.
 bp.add_app_template_filter(count_phrase, "count_phrase")
+# {{ count|thousands }}: 1,234.  A filter is a plain call in the compiled
+# template; "{:,}".format(count) was a method looked up and called through
+# the context, for every count of a page.
+bp.add_app_template_filter("{:,}".format, "thousands")
 bp.add_app_template_global(source_labels, "source_labels")
 bp.add_app_template_filter(lambda value: source_labels(value)[0], "source_name")
 
@@ -187,6 +195,21 @@ def run_search(service, state):
     return results, results.facets
 
 
+@dataclass(slots=True)
+class FacetItem:
+    """One value of a facet in the sidebar.  An object, not a dict: the
+    template reads some four hundred of these attributes a page, and
+    Jinja tries a dict's attribute before its key."""
+
+    value: str
+    label: str
+    label_en: str
+    count: int | None
+    selected: bool
+    href: str
+    page: str | None
+
+
 def facet_groups(state, facets):
     groups = []
     for param, title in FACET_TITLES.items():
@@ -197,28 +220,22 @@ def facet_groups(state, facets):
             value = entry["value"]
             seen.add(value)
             label, label_en = _label(param, value, entry)
-            items.append({
-                "value": value, "label": label, "label_en": label_en, "count": entry["count"],
-                "selected": state.selected(param, value),
-                "href": search_url(state, toggle=(param, value)), "page": entity_href(param, value),
-            })
+            items.append(FacetItem(value, label, label_en, entry["count"], state.selected(param, value),
+                                   search_url(state, toggle=(param, value)), entity_href(param, value)))
         # A selected value past the facet's top N still needs its checkbox.
         for value in getattr(state, FACET_PARAMS[param]):
             if value not in seen:
                 label, label_en = _label(param, value)
-                items.insert(0, {
-                    "value": value, "label": label, "label_en": label_en, "count": None,
-                    "selected": True, "href": search_url(state, toggle=(param, value)),
-                    "page": entity_href(param, value),
-                })
+                items.insert(0, FacetItem(value, label, label_en, None, True,
+                                          search_url(state, toggle=(param, value)), entity_href(param, value)))
         if param == "year":
-            items.sort(key=lambda item: item["value"], reverse=True)
+            items.sort(key=lambda item: item.value, reverse=True)
         # The first few show; the rest fold under "more" (a scrolling list
         # would cut its last row in half).  A ticked value among the rest
         # keeps the fold open, so every selection is in sight.
         shown, more = items[:FACET_SHOWN], items[FACET_SHOWN:]
         groups.append({"param": param, "title": title, "items": items, "shown": shown, "more": more,
-                       "more_open": any(item["selected"] for item in more)})
+                       "more_open": any(item.selected for item in more)})
     return groups
 
 

@@ -74,3 +74,25 @@ def test_counts_persist_and_decide_for_a_later_small_run(index_dir):
 def test_a_point_between_digits_does_not_cut():
     text = "نما الاقتصاد 3.5 في المائة. ثم توقف"
     assert [text[s:e].strip() for s, e in B.segments(text)] == ["نما الاقتصاد 3.5 في المائة", "ثم توقف"]
+
+
+def test_known_spans_strip_as_strip_does_once_a_document(index_dir, monkeypatch):
+    table = B.Boilerplate.load(index_dir).table()
+    known = B.KnownSpans(table, kept=3)
+    looked_up = []
+    real = B.spans
+
+    def counting(text, keys):
+        looked_up.append(text)
+        return real(text, keys)
+
+    monkeypatch.setattr(B, "spans", counting)
+    for docnum, a in enumerate(corpus()):
+        assert known.strip(docnum, a.body, a.source) == B.strip(a.body, table.get(a.source))
+    looked_up.clear()
+    bodies = [(docnum, a) for docnum, a in enumerate(corpus())][-3:]
+    for docnum, a in bodies:
+        assert known.strip(docnum, a.body, a.source) == B.strip(a.body, table.get(a.source))
+    # The last documents' spans are known: only strip() looked them up.
+    assert len(looked_up) == len(bodies)
+    assert len(known._spans) <= 3

@@ -3,10 +3,15 @@ by the search service and the CLI."""
 
 import json
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from indexer.cli import cli
+from indexer.columns import FacetArrays
+from indexer.facets import FacetColumn, Selection
 from indexer.search import Filters, SearchService
 from tests.conftest import SEEDS, article
 
@@ -142,3 +147,40 @@ def test_cli_entities_keeps_order_across_batches(tmp_path):
     lines = [json.loads(line) for line in result.output.splitlines()]
     assert [line["id"] for line in lines] == [r["id"] for r in rows]
     assert [line["countries"][0]["code"] for line in lines] == ["IQ" if i % 2 else "RU" for i in range(count)]
+
+
+# --- counting a selection once (indexer.facets.Selection) ----------------------
+
+@st.composite
+def columns(draw):
+    """A facet column of up to 40 documents, its entries in document order
+    or shuffled, and a selection of its documents."""
+    size = draw(st.integers(1, 40))
+    entries = draw(st.lists(st.tuples(st.integers(0, size - 1), st.integers(0, 5)), max_size=120))
+    if draw(st.booleans()):
+        entries.sort(key=lambda e: e[0])
+    docs = np.asarray([d for d, _ in entries], dtype=np.int64)
+    vals = np.asarray([v for _, v in entries], dtype=np.int64)
+    column = FacetColumn(FacetArrays(docs, vals, [f"v{i}" for i in range(6)]), size)
+    mask = np.asarray(draw(st.lists(st.booleans(), min_size=size, max_size=size)))
+    return column, mask
+
+
+class OneColumn:
+    def __init__(self, column):
+        self.column = column
+
+    def facet(self, name):
+        return self.column
+
+
+@settings(max_examples=300, deadline=None)
+@given(columns(), st.sampled_from([None, 1, 3]))
+def test_a_selections_counts_are_the_columns(found, limit):
+    column, mask = found
+    selection = Selection(OneColumn(column), mask)
+    assert selection.count("x", limit) == column.count(mask, limit)
+    docs, vals = selection.entries("x")
+    assert list(docs) == sorted(docs)
+    expected = sorted((int(d), int(v)) for d, v in zip(column.entry_doc, column.entry_val) if mask[d])
+    assert sorted(zip(docs.tolist(), vals.tolist())) == expected

@@ -228,3 +228,66 @@ def test_unknown_matchers_are_refused():
 
     with pytest.raises(W.WhooshVersionError, match="block at a time"):
         W.posting_arrays(NullMatcher())
+
+
+@pytest.mark.parametrize("term", ["نفط", "اسعار", "رقم7", "جديد"], ids=["every doc", "most docs", "one doc (inlined)", "the re-indexed"])
+def test_block_positions_equal_whooshs(ranked_index, term):
+    # Every document of each segment is asked for, those without the term
+    # too: they get no entry.
+    rng = random.Random(3)
+    with open_index(ranked_index).searcher() as searcher:
+        for sub, _ in searcher.leaf_searchers():
+            reader = sub.reader()
+            if ("text", term) not in reader:
+                continue
+            slow = W.raw_matcher(reader, "text", term)
+            expected = {}
+            while slow.is_active():
+                expected[slow.id()] = slow.value_as("positions")
+                slow.next()
+            everyone = list(range(reader.doc_count_all()))
+            assert W.term_positions(reader, "text", term, everyone) == expected
+            some = sorted(rng.sample(everyone, min(7, len(everyone))))
+            assert W.term_positions(reader, "text", term, some) == {d: expected[d] for d in some if d in expected}
+
+
+def test_positions_of_an_inlined_posting_list(ranked_index, monkeypatch):
+    # Whoosh inlines a term's postings in its term info only with a codec
+    # that asks for it (inlinelimit); they come as a ListMatcher.
+    from whoosh.matching import ListMatcher
+
+    with open_index(ranked_index).searcher() as searcher:
+        reader = searcher.leaf_searchers()[0][0].reader()
+        block = W.raw_matcher(reader, "text", "اسعار")
+        ids, values = [], []
+        while block.is_active():
+            ids.append(block.id())
+            values.append(block.value())
+            block.next()
+        expected = W.term_positions(reader, "text", "اسعار", ids[:3] + [ids[-1]])
+        fmt = reader.schema["text"].format
+        monkeypatch.setattr(W, "raw_matcher", lambda *a: ListMatcher(ids, [1.0] * len(ids), values, fmt))
+        assert W.term_positions(reader, "text", "اسعار", ids[:3] + [ids[-1]]) == expected
+        missing = next(d for d in range(ids[-1] + 2) if d not in ids)
+        assert W.term_positions(reader, "text", "اسعار", [missing]) == {}
+
+
+def test_the_rankers_positions_are_read_once_and_bounded(ranked_index, monkeypatch):
+    from indexer import ranking
+
+    monkeypatch.setattr(ranking, "POSITIONS_CACHE", 50)
+    with SearchService(ranked_index) as service:
+        searcher, snapshot = service._current()
+        ranker = snapshot.ranker
+        with ranker.using(searcher):
+            docs = ranker.postings("text", "اسعار")[0].tolist()
+            expected = {}
+            for sub, offset in searcher.leaf_searchers():
+                local = [d - offset for d in docs if offset <= d < offset + sub.doc_count_all()]
+                expected.update({d + offset: tuple(p) for d, p in
+                                 W.term_positions(sub.reader(), "text", "اسعار", local).items()})
+            assert len(expected) == len(docs) > 50
+            assert ranker.positions("text", "اسعار", docs) == expected
+            assert len(ranker._positions) <= 50
+            # Read again: some from the cache, the rest from the index.
+            assert ranker.positions("text", "اسعار", docs[::7]) == {d: expected[d] for d in docs[::7]}
