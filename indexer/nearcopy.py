@@ -30,11 +30,11 @@ an index of a million articles are four sorted arrays.)
 
 import hashlib
 import zlib
-from functools import lru_cache
 
 import numpy as np
 
-from analyzers.analysis import index_term
+from analyzers.analysis import normalized_term
+from analyzers.normalize import normalize
 from analyzers.tokenizer import WORD_PATTERN
 
 SHINGLE = 5
@@ -52,18 +52,31 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)
 NO_TERM = -1
 
 
-@lru_cache(maxsize=1 << 18)
+# word -> the 32-bit hash of its index term (NO_TERM for a stopword): a
+# plain dict, as a look-up through map() costs a fraction of an lru_cache
+# call; bounded like one (past it, new words are hashed each time).
+_HASHES = {}
+HASH_CACHE = 1 << 18
+
+
 def _word_hash(word):
-    """The 32-bit hash of a word's index term (NO_TERM for a stopword): one
-    cached call per word, as bodies repeat their words."""
-    term = index_term(word)
-    return NO_TERM if term is None else zlib.crc32(term.encode("utf-8"))
+    # index_term(word), without filling index_term's own cache: in the
+    # parent process this table is the only one that needs the words.
+    term = normalized_term(normalize(word))
+    found = NO_TERM if term is None else zlib.crc32(term.encode("utf-8"))
+    if len(_HASHES) < HASH_CACHE:
+        _HASHES[word] = found
+    return found
 
 
 def signature(body):
     """The MinHash signature of ``body`` (uint32 x PERMUTATIONS), or
     NO_SIGNATURE for a body too short to compare."""
-    hashes = np.fromiter(map(_word_hash, WORD_PATTERN.findall(body)), dtype=np.int64)
+    words = WORD_PATTERN.findall(body)
+    hashes = list(map(_HASHES.get, words))
+    if None in hashes:
+        hashes = [_word_hash(w) if h is None else h for w, h in zip(words, hashes)]
+    hashes = np.array(hashes, dtype=np.int64)
     hashes = hashes[hashes != NO_TERM].astype(np.uint64)
     if len(hashes) < MIN_TERMS:
         return NO_SIGNATURE
@@ -72,7 +85,12 @@ def signature(body):
     with np.errstate(over="ignore"):
         for j in range(SHINGLE):
             shingles = shingles * _MIX + hashes[j:len(hashes) - SHINGLE + 1 + j]
-        mixed = (np.unique(shingles)[:, None] * _A + _B) >> np.uint64(32)
+        # Minima over the shingles are minima over the distinct ones: a
+        # repeated shingle needs no np.unique (a sort).  In place: the
+        # (shingles x PERMUTATIONS) products are the largest arrays here.
+        mixed = np.multiply.outer(shingles, _A)
+        mixed += _B
+        mixed >>= np.uint64(32)
     return mixed.min(axis=0).astype(np.uint32)
 
 
@@ -128,22 +146,41 @@ class Clusters:
 
     def assign(self, doc_id, sig):
         """Return the cluster key of a new article with signature ``sig``."""
-        if not sig.any():
-            return cluster_key(doc_id)
-        bands = _band_keys(sig[None, :])[0]
-        best, best_key = THRESHOLD, None
-        for b in range(BANDS):
-            table, order = self._tables[b]
-            lo, hi = np.searchsorted(table, bands[b], "left"), np.searchsorted(table, bands[b], "right")
-            for i in order[lo:hi].tolist():
-                score = similarity(sig, self._signatures[i])
-                if score >= best:
-                    best, best_key = score, int(self._keys[i])
-            for other, key in self._run[b].get(int(bands[b]), ()):
-                score = similarity(sig, other)
-                if score >= best:
-                    best, best_key = score, key
-        key = best_key if best_key is not None else cluster_key(doc_id)
-        for b in range(BANDS):
-            self._run[b].setdefault(int(bands[b]), []).append((sig, key))
-        return key
+        return self.assign_many([doc_id], [sig])[0]
+
+    def assign_many(self, doc_ids, signatures):
+        """Return the cluster keys of new articles, in order: each is
+        compared with the index and with the articles assigned before it.
+
+        The band keys and the index's candidate ranges of all of them are
+        worked out at once; only the comparisons run article by article.
+        """
+        signatures = np.asarray(signatures, dtype=np.uint32).reshape(-1, PERMUTATIONS)
+        has = signatures.any(axis=1)
+        bands = _band_keys(signatures)
+        ranges = [
+            (np.searchsorted(table, bands[:, b], "left").tolist(),
+             np.searchsorted(table, bands[:, b], "right").tolist())
+            for b, (table, _) in enumerate(self._tables)
+        ]
+        out = []
+        for i, (doc_id, sig, band_keys) in enumerate(zip(doc_ids, signatures, bands.tolist())):
+            if not has[i]:
+                out.append(cluster_key(doc_id))
+                continue
+            best, best_key = THRESHOLD, None
+            for b in range(BANDS):
+                lo, hi = ranges[b][0][i], ranges[b][1][i]
+                for j in self._tables[b][1][lo:hi].tolist():
+                    score = similarity(sig, self._signatures[j])
+                    if score >= best:
+                        best, best_key = score, int(self._keys[j])
+                for other, key in self._run[b].get(band_keys[b], ()):
+                    score = similarity(sig, other)
+                    if score >= best:
+                        best, best_key = score, key
+            key = best_key if best_key is not None else cluster_key(doc_id)
+            for b in range(BANDS):
+                self._run[b].setdefault(band_keys[b], []).append((sig, key))
+            out.append(key)
+        return out

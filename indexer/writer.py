@@ -381,10 +381,9 @@ def index_articles(
         table = boilerplate.table()
         # Near-copy clusters are assigned here, in reading order, against
         # every article indexed before (the body without its boilerplate).
-        found = {}
-        for a in articles:
-            sig = nearcopy.signature(strip(a.body, table.get(a.source)))
-            found[a.id] = nearcopy.pack(sig, copies.assign(a.id, sig))
+        signatures = [nearcopy.signature(strip(a.body, table.get(a.source))) for a in articles]
+        keys = copies.assign_many([a.id for a in articles], signatures)
+        found = {a.id: nearcopy.pack(sig, key) for a, sig, key in zip(articles, signatures, keys)}
         run = partial(build, boilerplate={a.source: table[a.source] for a in articles if a.source in table},
                       nearcopies=found)
         if pool is None and executor is not None:
