@@ -2,8 +2,12 @@
 still in the stored text."""
 
 import json
+import re
+import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from indexer import boilerplate as B
 from indexer.search import Filters, SearchService
@@ -96,3 +100,37 @@ def test_known_spans_strip_as_strip_does_once_a_document(index_dir, monkeypatch)
     # The last documents' spans are known: only strip() looked them up.
     assert len(looked_up) == len(bodies)
     assert len(known._spans) <= 3
+
+
+def test_whitespace_is_every_character_backslash_s_matches():
+    spaces = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if re.match(r"\s", c))
+    assert B.WHITESPACE == spaces
+
+
+# Cuts, white space, digits, marks and presentation forms, around words.
+PIECES = st.text(alphabet="ab \n\t\xa0\u2003.:!؟؛/-–—١2َـﻻΣ", max_size=30)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(PIECES)
+def test_the_fast_cuts_are_segment_end(text):
+    # _CUTS is SEGMENT_END respelled for speed; the segments and the keys
+    # they give must be the readable definition's.
+    expected = []
+    start = 0
+    for match in B.SEGMENT_END.finditer(text):
+        if match.start() > start:
+            expected.append((start, match.start()))
+        start = match.end()
+    if start < len(text):
+        expected.append((start, len(text)))
+    assert list(B.segments(text)) == expected
+    keys = [B.key(text[s:e]) for s, e in expected]
+    assert B._keys(text) == {k for k in keys if B.MIN_WORDS <= len(k.split()) <= B.MAX_WORDS}
+    wanted = set(keys[::2])
+    assert B.spans(text, wanted) == [(s, e) for s, e in expected if B.key(text[s:e]) in wanted]
+    out, pos = [], 0
+    for s, e in B.spans(text, wanted):
+        out += [text[pos:s], "\n"]
+        pos = e
+    assert B.strip(text, wanted) == "".join(out) + text[pos:]

@@ -1,8 +1,12 @@
 """Golden rows for each normalization rule (cf. Lucene's TestArabicNormalizationFilter)."""
 
-import pytest
+import unicodedata
 
-from analyzers.normalize import normalize
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analyzers.normalize import FOLD_TABLE, LONG_TEXT, normalize, normalize_lines
 
 ROWS = [
     # (input, expected, note)
@@ -52,3 +56,29 @@ SHOULD_NOT_CHANGE = ["العراق", "سوريا", "2015", "abc", "مسؤول", 
 @pytest.mark.parametrize("text", SHOULD_NOT_CHANGE)
 def test_already_normal(text):
     assert normalize(text) == text
+
+
+# Characters where folding is not one character at a time: presentation
+# forms (NFKC), Greek capital sigma (lowercased by its context), marks and
+# controls (deleted), with letters, digits and separators around them.
+TRICKY = st.text(alphabet="ﻻﺍﻟﻌﺮﺍﻕﷺ\ufeffΣσςΑα َُّـ\u200b\u200fأإآةى٢۱ab1 .:\t", max_size=40)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(TRICKY, max_size=8))
+def test_normalize_lines_folds_each_line_alone(lines):
+    assert normalize_lines("\n".join(lines)) == "\n".join(map(normalize, lines))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(min_size=LONG_TEXT, max_size=2 * LONG_TEXT),
+                 TRICKY.map(lambda t: t * (1 + LONG_TEXT // max(1, len(t))))))
+def test_long_texts_fold_as_str_translate_does(text):
+    # A long text takes the array path: it must equal the table's own.
+    assert normalize(text) == _reference_normalize(text)
+
+
+def _reference_normalize(text):
+    if any("\ufb50" <= c <= "\ufdff" or "\ufe70" <= c <= "\ufeff" for c in text):
+        text = unicodedata.normalize("NFKC", text)
+    return text.translate(FOLD_TABLE).lower()
