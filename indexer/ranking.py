@@ -119,9 +119,11 @@ def term_postings(searcher, fieldname, text):
 class Ranker:
     """Scores supported queries over one index generation.
 
-    Shared by threads: the arrays and the postings cache are read-only or
-    locked, and every read of the index goes through the searcher of the
-    thread that asked (Whoosh's file objects are not safe to share).
+    Shared by threads: the arrays are read-only, and what it keeps of the
+    generation (posting lists, prefix expansions, document frequencies,
+    positions) is written under a lock; every read of the index goes
+    through the searcher of the thread that asked (Whoosh's file objects
+    are not safe to share).
     """
 
     def __init__(self, searcher, fieldname, lengths, K1=1.2, B=0.75):

@@ -3,9 +3,9 @@
 Whoosh's readers share file objects, and concurrent reads through one
 searcher came back corrupt: every thread reads through a searcher of its
 own.  What is built from a generation once (which documents are live,
-their dates and lengths, the facet columns, the ranker and
-its postings cache) is shared by all threads and built under a lock, by
-the first thread that needs it, through that thread's searcher.
+their dates and lengths, the facet columns, the ranker and its caches,
+the documents' boilerplate spans) is shared by all threads and built under
+a lock, by the first thread that needs it, through that thread's searcher.
 """
 
 import threading
