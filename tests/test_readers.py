@@ -2,6 +2,8 @@
 
 import io
 import json
+import pickle
+import sys
 import zipfile
 from datetime import datetime
 
@@ -231,3 +233,13 @@ def test_unicode_line_separators_are_text_in_jsonl_and_csv(tmp_path):
     assert problems == []
     assert [(a.id, a.body) for a in articles] == [("a", "سطر\u2028سطر\x1cنص".replace("\x1c", "")),
                                                   ("b", "سطر\u2028سطر\x85نص")]
+
+
+def test_an_article_pickles_whole_without_a_utf8_copy_left_behind():
+    # Articles go to the worker processes pickled; pickling a str makes
+    # CPython keep a UTF-8 copy inside it (sys.getsizeof grows), which a
+    # caller holding its articles would pay for each one.
+    a = Article("id-\ud800", "عنوان الخبر", "نص الخبر " * 50, datetime(2015, 7, 21), "سبق", "", "https://x", "f.json:1")
+    sizes = [sys.getsizeof(v) for v in (a.title, a.body, a.source)]
+    assert pickle.loads(pickle.dumps(a)) == a
+    assert [sys.getsizeof(v) for v in (a.title, a.body, a.source)] == sizes
