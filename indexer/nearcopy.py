@@ -128,21 +128,34 @@ def _band_keys(signatures):
 
 
 class Clusters:
-    """Assigns cluster keys to new articles, from the index's signatures
-    (as sorted band tables) and those of the run so far."""
+    """Assigns cluster keys to new articles, from the signatures of the
+    index and of the run so far: arrays, with one sorted table per band
+    (a few hundred bytes an article; lists and tuples per band cost a
+    kilobyte)."""
 
     def __init__(self, signatures=None, keys=None):
-        signatures = np.empty((0, PERMUTATIONS), dtype=np.uint32) if signatures is None else signatures
-        keys = np.empty(0, dtype=np.int64) if keys is None else keys
+        self._signatures = np.empty((0, PERMUTATIONS), dtype=np.uint32)
+        self._keys = np.empty(0, dtype=np.int64)
+        # Per band: its keys sorted, and the rows they belong to.
+        self._tables = [(np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64)) for _ in range(BANDS)]
+        if signatures is not None:
+            self._add(np.asarray(signatures, dtype=np.uint32), np.asarray(keys, dtype=np.int64))
+
+    def _add(self, signatures, keys):
+        """Make articles candidates for later ones.  In a band's table the
+        rows with one key stay in the order they were added, which is the
+        order they are compared in (a tie goes to the last)."""
         has = signatures.any(axis=1) if len(signatures) else np.zeros(0, dtype=bool)
-        self._signatures = signatures[has]
-        self._keys = keys[has]
-        bands = _band_keys(self._signatures)
-        self._tables = []
-        for b in range(BANDS):
+        signatures, keys = signatures[has], keys[has]
+        first = len(self._signatures)
+        self._signatures = np.concatenate([self._signatures, signatures])
+        self._keys = np.concatenate([self._keys, keys])
+        bands = _band_keys(signatures)
+        for b, (table, rows) in enumerate(self._tables):
             order = np.argsort(bands[:, b], kind="stable")
-            self._tables.append((bands[order, b], order))
-        self._run = [{} for _ in range(BANDS)]   # band key -> [(signature, key)]
+            values = bands[order, b]
+            at = np.searchsorted(table, values, "right")
+            self._tables[b] = (np.insert(table, at, values), np.insert(rows, at, order + first))
 
     def assign(self, doc_id, sig):
         """Return the cluster key of a new article with signature ``sig``."""
@@ -150,9 +163,10 @@ class Clusters:
 
     def assign_many(self, doc_ids, signatures):
         """Return the cluster keys of new articles, in order: each is
-        compared with the index and with the articles assigned before it.
+        compared with the index, the earlier calls' articles and those
+        before it in this call.
 
-        The band keys and the index's candidate ranges of all of them are
+        The band keys and the tables' candidate ranges of all of them are
         worked out at once; only the comparisons run article by article.
         """
         signatures = np.asarray(signatures, dtype=np.uint32).reshape(-1, PERMUTATIONS)
@@ -163,6 +177,7 @@ class Clusters:
              np.searchsorted(table, bands[:, b], "right").tolist())
             for b, (table, _) in enumerate(self._tables)
         ]
+        run = [{} for _ in range(BANDS)]   # this call's: band key -> [(signature, key)]
         out = []
         for i, (doc_id, sig, band_keys) in enumerate(zip(doc_ids, signatures, bands.tolist())):
             if not has[i]:
@@ -175,12 +190,13 @@ class Clusters:
                     score = similarity(sig, self._signatures[j])
                     if score >= best:
                         best, best_key = score, int(self._keys[j])
-                for other, key in self._run[b].get(band_keys[b], ()):
+                for other, key in run[b].get(band_keys[b], ()):
                     score = similarity(sig, other)
                     if score >= best:
                         best, best_key = score, key
             key = best_key if best_key is not None else cluster_key(doc_id)
             for b in range(BANDS):
-                self._run[b].setdefault(band_keys[b], []).append((sig, key))
+                run[b].setdefault(band_keys[b], []).append((sig, key))
             out.append(key)
+        self._add(signatures, np.asarray(out, dtype=np.int64))
         return out
