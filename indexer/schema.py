@@ -61,10 +61,24 @@ class ArabicText(fields.TEXT):
         _, positions = term_positions(value) if isinstance(value, str) else word_positions(value)
         encode = self.format.encode
         boost = self.format.field_boost
-        return [
-            (term.encode("utf-8"), len(pos), len(pos) * boost, encode(pos))
-            for term, pos in positions.items()
-        ]
+        # Three terms in four occur once in an article: the encoding of a
+        # lone position (a pickled list) is made once per position.
+        once = _ONE_POSITION
+        out = []
+        for term, pos in positions.items():
+            if len(pos) == 1:
+                value = once.get(pos[0])
+                if value is None:
+                    value = once[pos[0]] = encode(pos)
+            else:
+                value = encode(pos)
+            out.append((term.encode("utf-8"), len(pos), len(pos) * boost, value))
+        return out
+
+
+# Position -> the value Whoosh's Positions format encodes [position] as
+# (module state, not the field's: the field is pickled into the index).
+_ONE_POSITION = {}
 
 
 class FacetColumn(fields.COLUMN):
