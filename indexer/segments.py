@@ -25,7 +25,7 @@ from indexer.boilerplate import strip
 from indexer.facets import actor_facet_value
 from indexer import schema as S
 from indexer.cleaning import duplicate_key
-from indexer.whoosh_internals import ChunkWriter, PrivateTempStorage
+from indexer.whoosh_internals import ChunkWriter, MappedStorage, PrivateTempStorage
 
 # Container allocations between two garbage collections in a worker.
 GC_THRESHOLD = 20000
@@ -174,8 +174,14 @@ def build_segment(index_dir, indexname, articles, entities, limitmb, boilerplate
 
 
 def write_arrays(index_dir, ix, segment):
-    """Save the search arrays of a new segment beside it (:mod:`indexer.columns`)."""
-    reader = SegmentReader(ix.storage, ix.schema, segment)
+    """Save the search arrays of a new segment beside it (:mod:`indexer.columns`).
+
+    The segment is read through a memory map (:class:`MappedStorage`):
+    Whoosh's own storage copies every file of it that a reader opens, which
+    put the segment's size again (28 MB for 2,000 SaudiNewsNet articles) on
+    top of a worker's memory at the end of each chunk.
+    """
+    reader = SegmentReader(MappedStorage(index_dir), ix.schema, segment)
     try:
         columns.write(index_dir, segment.segment_id(), columns.compute(reader))
     finally:
