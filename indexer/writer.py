@@ -374,6 +374,18 @@ def index_articles(
         report.updated += updated
         report.added += len(ids) - updated
 
+    def start_workers():
+        nonlocal pool
+        if pool is None and executor is None and jobs > 1:
+            pool = ProcessPoolExecutor(
+                jobs, mp_context=multiprocessing.get_context("spawn"),
+                initializer=init_worker, initargs=(entities,),
+            )
+            # Started now, each worker loads the entity model while the
+            # parent reads on (ProcessPoolExecutor starts them on demand).
+            for _ in range(jobs):
+                pool.submit(int)
+
     def submit(batch):
         nonlocal pool, pending
         articles = list(batch.values())
@@ -388,11 +400,8 @@ def index_articles(
                       nearcopies=found)
         if pool is None and executor is not None:
             pool = executor
-        elif pool is None and jobs > 1 and len(articles) >= MIN_PARALLEL_BATCH:
-            pool = ProcessPoolExecutor(
-                jobs, mp_context=multiprocessing.get_context("spawn"),
-                initializer=init_worker, initargs=(entities,),
-            )
+        elif len(articles) >= MIN_PARALLEL_BATCH:
+            start_workers()
         if pool is None:
             futures = [_Done(run(articles))]
         else:
@@ -434,6 +443,8 @@ def index_articles(
             # the commit replaces the committed copy.
             batch.pop(item.id, None)
             batch[item.id] = item
+            if len(batch) == MIN_PARALLEL_BATCH:
+                start_workers()
             if len(batch) >= batch_size:
                 submitted.update(batch)
                 submit(batch)
