@@ -9,6 +9,9 @@ the relevance benchmark:
   (وبال, فلل ...), so the prefix table lists the combinations, longest first;
 * the single-letter conjunction و is stripped only when the word does not
   start with a stem whose own first letter is و (وزير, وطن, وقت ...);
+* لل is ل + the article, whose alef and lam are not written before a stem
+  starting with ل: للجنة is ل + اللجنة and stems as اللجنة does (لجن), not
+  as جنة, for the stems listed as starting with ل (لجنة, لاعب, لقاء ...);
 * the one-letter prepositions ب ل ك are stripped when a four-letter stem
   remains (بالمستشفى and بمستشفى, لبرنامج), which Light10 and Lucene
   leave on;
@@ -65,6 +68,12 @@ MIN_ALEF_STEM = 3
 # not touch them (ووزير still loses its first و).
 WAW_STEMS = load_words("waw_stems.txt")
 
+# Words whose first letter ل is their own: after لل it is the stem's
+# (للجنة is ل + اللجنة), and the preposition rule leaves it on.
+LAM_STEMS = load_words("lam_stems.txt")
+# The prefixes that end in ل + the article written لل.
+LAM_ARTICLE_PREFIXES = ("ولل", "فلل", "لل")
+
 # Names, countries and cities returned whole once their clitics are gone.
 PROTECTED = load_words("protected.txt")
 
@@ -81,6 +90,10 @@ def strip_prefix(word):
     if word[:1] == "و" and strip_suffixes(word) in WAW_STEMS:
         # وزير, والد: the و is a root letter, not a conjunction.
         return word
+    for prefix in LAM_ARTICLE_PREFIXES:
+        # للجنة: ل + اللجنة, the article's lam written once with the stem's.
+        if word.startswith(prefix) and _has_lam_stem(word[len(prefix) - 1:]):
+            return word[len(prefix) - 1:]
     for prefix, keep in PREFIXES:
         if word.startswith(prefix) and len(word) - len(prefix) >= keep:
             word = word[len(prefix):]
@@ -88,9 +101,15 @@ def strip_prefix(word):
     # The preposition rule runs after the article too, so that a word whose
     # own first letter is ب ل ك loses it the same way with or without the
     # article (برنامج and البرنامج both give رنامج) and stays one term.
-    if word[:1] in PREPOSITIONS and len(strip_suffixes(word[1:])) >= MIN_PREPOSITION_STEM:
+    if (word[:1] in PREPOSITIONS and len(strip_suffixes(word[1:])) >= MIN_PREPOSITION_STEM
+            and not _has_lam_stem(word)):
         return word[1:]
     return word
+
+
+def _has_lam_stem(word):
+    """True when ``word`` is a stem whose own first letter is ل, with suffixes."""
+    return word[:1] == "ل" and strip_suffixes(word) in LAM_STEMS
 
 
 def strip_suffixes(word):
@@ -142,6 +161,8 @@ def light_stem(word):
     'فلسطين'
     >>> light_stem("وزير")
     'وزير'
+    >>> light_stem("للجنه") == light_stem("اللجنه") == "لجن"
+    True
     """
     if word in PROTECTED or not word.isalpha():
         return word

@@ -113,3 +113,16 @@ def test_same_stem_for_a_word_family():
     assert len({stem(w) for w in family}) == 1
     family = ["الحكومة", "حكومة", "حكومته", "بحكومتها", "للحكومة"]
     assert len({stem(w) for w in family}) == 1
+
+
+def test_lam_article_before_a_stem_starting_with_lam():
+    # ل + اللجنة is written للجنة: the stem is لجنة (committee), not جنة
+    # (paradise), in every form, with و or ف before it too.
+    for family in (["لجنة", "اللجنة", "للجنة", "وللجنة", "فللجنة"],
+                   ["لاعب", "اللاعبين", "للاعبين", "وللاعبين", "لاعبون"],
+                   ["لوائح", "اللوائح", "للوائح"]):
+        assert len({stem(w) for w in family}) == 1, family
+    assert stem("للجنة") != stem("جنة")
+    # Other words after لل keep losing the article as before.
+    assert stem("للكتاب") == stem("الكتاب") == "كتاب"
+    assert stem("للاتحاد") == stem("الاتحاد")
