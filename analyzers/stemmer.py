@@ -15,8 +15,9 @@ the relevance benchmark:
 * the one-letter prepositions ب ل ك are stripped when a four-letter stem
   remains (بالمستشفى and بمستشفى, لبرنامج), which Light10 and Lucene
   leave on;
-* a teh marbuta written ت before a pronoun goes with it (حكومته, حكومتهم
-  stem as حكومة);
+* a teh marbuta written ت before a pronoun goes with it when three letters
+  remain (حكومته, حكومتهم, شركته, زوجته stem as حكومة, شركة, زوجة; بيته, وقته
+  keep their ت; a word ending in ت with a pronoun, سكوته, loses it too);
 * the alef of an indefinite accusative (tanween fath: عامًا, مسؤولاً,
   normalized عاما, مسؤولا) goes when three letters remain, so عاما is
   عام; not after ي, where it is the word's own (سوريا, قضايا);
@@ -58,7 +59,7 @@ MIN_STEM = 2
 TEH_PRONOUNS = tuple(
     "ت" + p for p in ("هما", "كما", "ها", "هم", "هن", "كم", "كن", "نا", "ه")
 )
-MIN_TEH_STEM = 4
+MIN_TEH_STEM = 3
 
 # The accusative alef: stripped first, when this many letters remain.
 ACCUSATIVE_ALEF = "ا"
@@ -116,8 +117,8 @@ def strip_suffixes(word):
     """Strip Light10's suffixes in turn, each at most once, keeping two letters.
 
     A teh marbuta before a pronoun is written ت (حكومة, حكومته): the ت and
-    the pronoun go together when four letters remain, so حكومته, حكومتها
-    and حكومتهم stem as حكومة does.  Otherwise an indefinite accusative's
+    the pronoun go together when three letters remain, so حكومته, حكومتها
+    and حكومتهم stem as حكومة does, شركته as شركة.  Otherwise an indefinite accusative's
     alef goes (عاما, مسؤولا; see the module docstring).
 
     >>> strip_suffixes("مسؤولا"), strip_suffixes("عاما"), strip_suffixes("قضايا")

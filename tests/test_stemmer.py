@@ -126,3 +126,10 @@ def test_lam_article_before_a_stem_starting_with_lam():
     # Other words after لل keep losing the article as before.
     assert stem("للكتاب") == stem("الكتاب") == "كتاب"
     assert stem("للاتحاد") == stem("الاتحاد")
+
+
+def test_teh_before_a_pronoun_with_three_letters_left():
+    # شركته is شركة + ه: it stems as شركة does; بيته keeps the ت of بيت.
+    assert stem("شركته") == stem("الشركة") == stem("شركتهم")
+    assert stem("زوجته") == stem("زوجة")
+    assert stem("بيته") == stem("بيت") == "بيت"
