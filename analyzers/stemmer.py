@@ -21,6 +21,8 @@ the relevance benchmark:
 * the alef of an indefinite accusative (tanween fath: عامًا, مسؤولاً,
   normalized عاما, مسؤولا) goes when three letters remain, so عاما is
   عام; not after ي, where it is the word's own (سوريا, قضايا);
+* the و of a plural in construct or of a plural verb goes when four letters
+  remain (مسؤولو, شاركوا as مسؤول, شارك);
 * protected words (countries, capitals, well-known names) are returned whole,
   after their clitics are stripped: بوتين stays بوتين and لفلسطين becomes
   فلسطين, where Lucene gives بوت and فلسط.
@@ -64,6 +66,13 @@ MIN_TEH_STEM = 3
 # The accusative alef: stripped first, when this many letters remain.
 ACCUSATIVE_ALEF = "ا"
 MIN_ALEF_STEM = 3
+
+# The و of a masculine plural in construct (مسؤولو الوزارة, مديرو الشركات)
+# and of a plural verb (شاركوا, its alef gone as an accusative's): stripped
+# when four letters remain.  A loanword ending in و loses it too (فيديو,
+# يونيو), each still one term of its own.
+PLURAL_WAW = "و"
+MIN_WAW_STEM = 4
 
 # Words whose first letter و belongs to the stem: the conjunction rule must
 # not touch them (ووزير still loses its first و).
@@ -132,6 +141,8 @@ def strip_suffixes(word):
         if (word.endswith(ACCUSATIVE_ALEF) and not word.endswith("ي" + ACCUSATIVE_ALEF)
                 and len(word) - 1 >= MIN_ALEF_STEM):
             word = word[:-1]
+    if word.endswith(PLURAL_WAW) and len(word) - 1 >= MIN_WAW_STEM:
+        word = word[:-1]
     for suffix in SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
             word = word[: -len(suffix)]

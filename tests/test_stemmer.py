@@ -133,3 +133,11 @@ def test_teh_before_a_pronoun_with_three_letters_left():
     assert stem("شركته") == stem("الشركة") == stem("شركتهم")
     assert stem("زوجته") == stem("زوجة")
     assert stem("بيته") == stem("بيت") == "بيت"
+
+
+def test_plural_waw_in_construct_and_on_verbs():
+    assert stem("مسؤولو") == stem("المسؤولين") == stem("مسؤول")
+    assert stem("شاركوا") == stem("شارك")
+    # Three letters would be left: the و stays (نحو is a stopword's shape,
+    # عضو a word of its own).
+    assert stem("عضو") == "عضو"
