@@ -445,12 +445,28 @@ def bm25(k1, b, use_whoosh_idf=False):
 
 
 def _fold_hamza():
-    # Folds the table itself rather than patching it: the stopword and
-    # protected lists are normalized through it when they load, after this.
+    """Fold ؤ and ئ for every text analyzed from now on, word lists included.
+
+    The entity gazetteers load first, as written: folded, two spellings
+    they list of one name (شاؤول, شاوول) would be duplicate keys, which
+    their loader rejects.  The index's word lists are then read again
+    through the folded table, and the caches of earlier folds dropped.
+    """
+    import analyzers.entities  # noqa: F401
     import analyzers.normalize as N
+    from analyzers.analysis import exact_term, index_term
+    from analyzers.data import load_words
+    from analyzers.stemmer import light_stem
 
     N.FOLD_TABLE.update({ord(k): v for k, v in N.HAMZA_FOLDS.items()})
-    return {}
+    for cached in (N._fold_array, N.normalize_token, light_stem, index_term, exact_term):
+        cached.cache_clear()
+    return {
+        ("analyzers.analysis", "STOPWORDS"): load_words("stopwords.txt"),
+        ("analyzers.stemmer", "PROTECTED"): load_words("protected.txt"),
+        ("analyzers.stemmer", "WAW_STEMS"): load_words("waw_stems.txt"),
+        ("analyzers.stemmer", "LAM_STEMS"): load_words("lam_stems.txt"),
+    }
 
 
 def stopwords_without(heading):
