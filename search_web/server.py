@@ -49,7 +49,12 @@ def _run_waitress(app, sock, threads):
 
     server = create_server(app, sockets=[sock], threads=threads,
                            # Long queries should not hold a connection forever.
-                           channel_timeout=60, ident="archive")
+                           channel_timeout=60, ident="archive",
+                           # poll(), not select(): a large index keeps a few
+                           # files open a segment (500 segments at a million
+                           # articles), and select() refuses descriptors
+                           # past 1023, so every worker died at start.
+                           asyncore_use_poll=True)
     server.run()
 
 

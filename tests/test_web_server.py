@@ -66,3 +66,30 @@ def test_workers_share_the_port_and_stop_together(seed_index):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_serves_with_more_than_a_thousand_files_open(seed_index):
+    # A large index holds a few open files a segment: the server's own
+    # sockets then get descriptors past select()'s limit of 1023.
+    port = _free_port()
+    start = (
+        "import os, runpy, sys\n"
+        "held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]\n"
+        f"sys.argv = ['archive', '--index-dir', {str(seed_index)!r}, 'serve', '--port', '{port}', '--threads', '2']\n"
+        "runpy.run_module('indexer.cli', run_name='__main__')\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", start], cwd=ROOT, env={**os.environ, "ARCHIVE_WEB_WORKERS": "1"},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        _wait_up(f"http://127.0.0.1:{port}/", proc)
+        with urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/api/search?q=%D8%A8%D8%BA%D8%AF%D8%A7%D8%AF") as r:
+            assert r.status == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
