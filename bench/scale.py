@@ -44,6 +44,9 @@ its committed batches hold are skipped as unchanged) and flagged
     python bench/scale.py --cluster-row 20000    # Dask cluster of 2 workers vs --jobs 2
 
 Figures go to ``bench/results/scale.md`` and ``bench/results/scale.json``.
+A size's figures that need a word beside them get it from
+``<work>/notes.json`` (``{"300000": "text"}``), and the cluster row
+comes from ``<work>/cluster.json`` (``--cluster-row`` writes it).
 """
 
 import argparse
@@ -433,7 +436,7 @@ def describe_growth(b):
     return f"superlinear (exponent {b})"
 
 
-def write_report(data, cluster=None):
+def write_report(data, cluster=None, notes=None):
     facts = machine_facts(["whoosh-reloaded", "distributed"])
     shards = [data["shards"][k] for k in sorted(data["shards"], key=int)]
     sizes = {int(k): v for k, v in data["sizes"].items()}
@@ -497,6 +500,8 @@ def write_report(data, cluster=None):
             f"| {f['docs']:,} | {f['index_mb']} | {f['segments']} | {q['median_ms']} | {q['p95_ms']} "
             f"| {q['max_ms']} | {cpu} | {q['cold_median_ms']} | {q['private_mb']} ({q['rss_mb']}) " + load_cells
         )
+    for size, note in sorted((notes or {}).items(), key=lambda item: int(item[0])):
+        lines += ["", f"At {int(size):,}: {note}"]
     lines += ["", "## Growth", ""]
     if len(shards) >= 2:
         first, last = shards[0], shards[-1]
@@ -637,6 +642,10 @@ def main():
     state_path = args.work / "state.json"
     cluster_path = args.work / "cluster.json"
     cluster = json.loads(cluster_path.read_text("utf-8")) if cluster_path.exists() else None
+    # What a size's figures need said beside them ({size: text}), written
+    # by whoever measured them.
+    notes_path = args.work / "notes.json"
+    notes = json.loads(notes_path.read_text("utf-8")) if notes_path.exists() else None
     if args.cluster_row:
         cluster = cluster_row(args.cluster_row, args.work, args.nice)
         cluster_path.write_text(json.dumps(cluster, indent=2), "utf-8")
@@ -654,7 +663,7 @@ def main():
     else:
         data = run_stages(args)
     if data is not None:
-        write_report(data, cluster)
+        write_report(data, cluster, notes)
 
 
 if __name__ == "__main__":
