@@ -204,6 +204,21 @@ def measure_build(system, limit, index_dir):
     }
 
 
+def alternating_builds(systems, size, work, times):
+    """Build each of ``systems`` in turn, ``times`` rounds: [[seconds of each], ...]."""
+    rounds = []
+    for _ in range(times):
+        seconds = []
+        for system in systems:
+            index_dir = work / f"{system}-again"
+            index_dir.mkdir()
+            seconds.append(measure_build(system, size, index_dir)["seconds"])
+            shutil.rmtree(index_dir)
+        rounds.append(seconds)
+        print(f"{size or 'all'} builds {' / '.join(systems)}: {seconds}", flush=True)
+    return rounds
+
+
 def measure_queries(index_dir, queries):
     from indexer.search import SearchService
 
@@ -263,28 +278,14 @@ def main():
             row["ratio"] = round(row["project"]["articles_per_s"] / row["plain"]["articles_per_s"], 2)
             if size is None and args.ratio_pairs > 1:
                 row["ratio_pairs"] = [[row["plain"]["seconds"], row["project"]["seconds"]]]
-                for _ in range(args.ratio_pairs - 1):
-                    pair = []
-                    for system in ("plain", "project"):
-                        index_dir = work / f"{system}-again"
-                        index_dir.mkdir()
-                        pair.append(measure_build(system, size, index_dir)["seconds"])
-                        shutil.rmtree(index_dir)
-                    row["ratio_pairs"].append(pair)
-                    print(f"{row['size']} pair plain/project: {pair}", flush=True)
+                row["ratio_pairs"] += alternating_builds(("plain", "project"), size, work, args.ratio_pairs - 1)
                 row["ratio"] = round(statistics.median(a / b for a, b in row["ratio_pairs"]), 2)
             if "no-entities" in row:
                 shutil.rmtree(work / f"no-entities-{size or 'all'}")
                 row["entity_pairs"] = [[row["project"]["seconds"], row["no-entities"]["seconds"]]]
-                for _ in range(args.pairs - 1):
-                    pair = []
-                    for system in ("no-entities", "project"):
-                        index_dir = work / f"{system}-again"
-                        index_dir.mkdir()
-                        pair.insert(0, measure_build(system, size, index_dir)["seconds"])
-                        shutil.rmtree(index_dir)
-                    row["entity_pairs"].append(pair)
-                    print(f"{row['size']} pair with/without entities: {pair}", flush=True)
+                # Built without entities first, recorded with them first.
+                row["entity_pairs"] += [pair[::-1] for pair in alternating_builds(
+                    ("no-entities", "project"), size, work, args.pairs - 1)]
                 row["entity_cost"] = round(statistics.median(a / b for a, b in row["entity_pairs"]), 2)
             row["latency"] = measure_queries(work / f"project-{size or 'all'}", queries)
             print(f"{row['size']} ratio {row['ratio']} latency {row['latency']}", flush=True)
@@ -330,26 +331,28 @@ def write_results(rows, queries):
             f"| {q['one_word_median_ms']} |"
         )
         if "ratio_pairs" in r:
-            pairs = ", ".join(f"{a} s / {c} s ({a / c:.2f}x)" for a, c in r["ratio_pairs"])
             lines.append("")
             lines.append(
                 f"Plain Whoosh / this project on all {b['articles']:,} articles, "
-                f"{len(r['ratio_pairs'])} pairs built in alternation: {pairs}; median ratio b/a "
+                f"{len(r['ratio_pairs'])} pairs built in alternation: {_pairs(r['ratio_pairs'])}; median ratio b/a "
                 f"**{r['ratio']}x** (the table's ratio column). CPU an article, first pair: plain "
                 f"{a.get('cpu_ms_per_article')} ms, this project {b.get('cpu_ms_per_article')} ms "
                 "(all its processes)."
             )
         if "entity_cost" in r:
-            pairs = ", ".join(f"{a} s / {c} s ({a / c:.2f}x)" for a, c in r["entity_pairs"])
             lines.append("")
             lines.append(
                 f"Entity recognition cost on all {b['articles']:,} articles, with / without entities, "
-                f"{len(r['entity_pairs'])} pairs built in alternation: {pairs}; median "
+                f"{len(r['entity_pairs'])} pairs built in alternation: {_pairs(r['entity_pairs'])}; median "
                 f"**{r['entity_cost']}x**."
             )
     lines += near_copy_cost()
     (RESULTS_DIR / "indexing.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
+
+
+def _pairs(pairs):
+    return ", ".join(f"{x} s / {y} s ({x / y:.2f}x)" for x, y in pairs)
 
 
 def near_copy_cost():
