@@ -127,8 +127,9 @@ def strip_suffixes(word):
 
     A teh marbuta before a pronoun is written ت (حكومة, حكومته): the ت and
     the pronoun go together when three letters remain, so حكومته, حكومتها
-    and حكومتهم stem as حكومة does, شركته as شركة.  Otherwise an indefinite accusative's
-    alef goes (عاما, مسؤولا; see the module docstring).
+    and حكومتهم stem as حكومة does, شركته as شركة.  Otherwise an indefinite
+    accusative's alef goes (عاما, مسؤولا; see the module docstring).  Then
+    a plural's و (مسؤولو, شاركوا once its alef is gone).
 
     >>> strip_suffixes("مسؤولا"), strip_suffixes("عاما"), strip_suffixes("قضايا")
     ('مسؤول', 'عام', 'قضايا')
