@@ -454,19 +454,24 @@ def _fold_hamza():
     """
     import analyzers.entities  # noqa: F401
     import analyzers.normalize as N
-    from analyzers.analysis import exact_term, index_term
+    from analyzers.analysis import INDEX_TIME_DATA, exact_term, index_term
     from analyzers.data import load_words
     from analyzers.stemmer import light_stem
 
+    # Where each word list that decides index terms is held.
+    held = {
+        "stopwords.txt": ("analyzers.analysis", "STOPWORDS"),
+        "protected.txt": ("analyzers.stemmer", "PROTECTED"),
+        "waw_stems.txt": ("analyzers.stemmer", "WAW_STEMS"),
+        "lam_stems.txt": ("analyzers.stemmer", "LAM_STEMS"),
+    }
+    if set(held) != set(INDEX_TIME_DATA):
+        # A new list would keep its unfolded words: the ablation would lie.
+        raise ValueError(f"the hamza ablation re-reads {sorted(held)}, the analysis uses {INDEX_TIME_DATA}")
     N.FOLD_TABLE.update({ord(k): v for k, v in N.HAMZA_FOLDS.items()})
     for cached in (N._fold_array, N.normalize_token, light_stem, index_term, exact_term):
         cached.cache_clear()
-    return {
-        ("analyzers.analysis", "STOPWORDS"): load_words("stopwords.txt"),
-        ("analyzers.stemmer", "PROTECTED"): load_words("protected.txt"),
-        ("analyzers.stemmer", "WAW_STEMS"): load_words("waw_stems.txt"),
-        ("analyzers.stemmer", "LAM_STEMS"): load_words("lam_stems.txt"),
-    }
+    return {target: load_words(name) for name, target in held.items()}
 
 
 def stopwords_without(heading):

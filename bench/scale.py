@@ -531,7 +531,8 @@ def write_report(data, cluster=None, notes=None):
         lines += cluster_lines(cluster)
     (RESULTS_DIR / "scale.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (RESULTS_DIR / "scale.json").write_text(
-        json.dumps({"machine": facts, **data, "cluster": cluster}, ensure_ascii=False, indent=2), "utf-8"
+        json.dumps({"machine": facts, **data, "cluster": cluster, "notes": notes}, ensure_ascii=False, indent=2),
+        "utf-8"
     )
     print("\n".join(lines))
 
