@@ -169,7 +169,6 @@ class SavedArrays:
         self._start = _HEAD.size + length
         self._layout = header["arrays"]
         self.size = header["size"]
-        self._facets = {}
 
     def _array(self, key):
         dtype, count, offset = self._layout[key]
@@ -194,14 +193,15 @@ class SavedArrays:
         return self._array("clusters")
 
     def facet(self, name):
-        found = self._facets.get(name)
-        if found is None:
-            text = bytes(self._array(f"{name}.values")).decode("utf-8")
-            found = self._facets[name] = FacetArrays(
-                self._array(f"{name}.docs"), self._array(f"{name}.vals"),
-                text.split(VALUE_SEPARATOR) if text else [],
-            )
-        return found
+        """The facet's arrays, its values read from the file each call: they
+        are needed once per generation, to join them, and a segment's
+        value strings kept for good cost 340 MB at a million articles
+        (500 segments, an actor list each)."""
+        text = bytes(self._array(f"{name}.values")).decode("utf-8")
+        return FacetArrays(
+            self._array(f"{name}.docs"), self._array(f"{name}.vals"),
+            text.split(VALUE_SEPARATOR) if text else [],
+        )
 
 
 def load(index_dir, segment_id):
@@ -231,9 +231,11 @@ def ensure(index_dir, reader):
 
 
 class Joined:
-    """One index's arrays, joined from its segments' ``[(arrays, offset)]``;
-    each facet is joined when first asked for, its values renumbered over
-    all segments."""
+    """One index's arrays, joined from its segments' ``[(arrays, offset)]``.
+
+    A facet is joined each time it is asked for, its values renumbered over
+    all segments: the caller keeps it (a snapshot keeps one
+    :class:`indexer.facets.FacetColumn` a facet and generation)."""
 
     def __init__(self, parts):
         self._parts = parts
@@ -241,24 +243,20 @@ class Joined:
         self.lengths = _concat([np.asarray(a.lengths, dtype=np.float64) for a, _ in parts], np.float64)
         self.dates = _concat([np.asarray(a.dates) for a, _ in parts], np.int64)
         self.clusters = _concat([np.asarray(a.clusters) for a, _ in parts], np.int64)
-        self._facets = {}
 
     def facet(self, name):
-        found = self._facets.get(name)
-        if found is None:
-            found = self._facets[name] = self._join(name)
-        return found
-
-    def _join(self, name):
+        # Docnums and value ids as int32: half the memory and the memory
+        # traffic of a count (a million articles have ~4M actor entries).
+        dtype = np.int32 if self.size < 2**31 else np.int64
         index, docs, vals = {}, [], []
         for arrays, offset in self._parts:
             facet = arrays.facet(name)
             remap = np.fromiter(
-                (index.setdefault(v, len(index)) for v in facet.values), dtype=np.int64, count=len(facet.values)
+                (index.setdefault(v, len(index)) for v in facet.values), dtype=dtype, count=len(facet.values)
             )
-            docs.append(np.asarray(facet.docs, dtype=np.int64) + offset)
-            vals.append(remap[facet.vals] if len(facet.vals) else np.empty(0, dtype=np.int64))
-        return FacetArrays(_concat(docs, np.int64), _concat(vals, np.int64), list(index))
+            docs.append(np.asarray(facet.docs, dtype=dtype) + dtype(offset))
+            vals.append(remap[facet.vals] if len(facet.vals) else np.empty(0, dtype=dtype))
+        return FacetArrays(_concat(docs, dtype), _concat(vals, dtype), list(index))
 
 
 def _concat(arrays, dtype):

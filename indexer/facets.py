@@ -53,7 +53,7 @@ class FacetColumn:
             return self
         values = list(dict.fromkeys(c for c in canonical if c is not None))
         index = {v: i for i, v in enumerate(values)}
-        remap = np.asarray([index[c] if c is not None else -1 for c in canonical], dtype=np.int64)
+        remap = np.asarray([index[c] if c is not None else -1 for c in canonical], dtype=self.entry_val.dtype)
         vals = remap[self.entry_val] if len(self.entry_val) else self.entry_val
         keep = vals >= 0
         # A document naming two of the merged values counts once (the
@@ -90,7 +90,9 @@ class FacetColumn:
         if self._starts is _UNKNOWN:
             d = self.entry_doc
             ordered = len(d) < 2 or bool((d[1:] >= d[:-1]).all())
-            self._starts = np.searchsorted(d, np.arange(self.size + 1)) if ordered else None
+            self._starts = (
+                np.searchsorted(d, np.arange(self.size + 1, dtype=d.dtype)).astype(d.dtype) if ordered else None
+            )
         return self._starts
 
     def entries(self, selected, docs):
