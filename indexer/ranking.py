@@ -38,8 +38,11 @@ EMPTY_IDS = np.empty(0, dtype=np.int64)
 # Decoded posting lists kept per index generation, least recently used
 # dropped first: query words are Zipfian, and decoding a common word's
 # blocks (pickled, with positions) is most of a query's cost.  Counted in
-# postings; 4M postings are about 64 MB of arrays.
-POSTINGS_CACHE = 4_000_000
+# bytes: a posting is kept as an int32 docnum and a float32 term
+# frequency, 8 bytes, so 16M postings (the 200 queries of bench/scale.py
+# read 5.1M at a million articles; an LRU cache smaller than a cycle of
+# queries keeps none of them).
+POSTINGS_CACHE = 128 * 2**20
 # Positions of a term in a document kept per generation, as (term,
 # document) pairs: proximity reads the best candidates' positions again
 # for every search with the word (a posting block decoded for a few).
@@ -134,6 +137,7 @@ class Ranker:
         self.B = B
         self.avgfl = searcher.avg_field_length(fieldname) or 1
         self.doc_count = searcher.doc_count_all()
+        self._docnum_type = np.int32 if self.doc_count < 2**31 else np.int64
         self._cache = OrderedDict()
         self._cached = 0
         self._expansions = {}
@@ -154,14 +158,16 @@ class Ranker:
             if hit is not None:
                 self._cache.move_to_end(key)
                 return hit
-        found = term_postings(self.searcher, fieldname, text)
+        ids, weights = term_postings(self.searcher, fieldname, text)
+        # Term frequencies are small whole numbers: exact in float32.
+        found = ids.astype(self._docnum_type), weights.astype(np.float32)
         with self._lock:
             if key not in self._cache:
                 self._cache[key] = found
-                self._cached += len(found[0])
+                self._cached += _nbytes(found)
                 while self._cached > POSTINGS_CACHE and len(self._cache) > 1:
-                    _, (ids, _) = self._cache.popitem(last=False)
-                    self._cached -= len(ids)
+                    _, dropped = self._cache.popitem(last=False)
+                    self._cached -= _nbytes(dropped)
         return found
 
     def positions(self, fieldname, text, docnums):
@@ -321,6 +327,7 @@ class Ranker:
         docs, tf = self.postings(q.fieldname, q.text)
         if not len(docs):
             return Ranked.empty()
+        tf = tf.astype(np.float64)   # scored in float64, as Whoosh scores
         idf = lucene_idf(self.doc_count, self.doc_frequency(q.fieldname, q.text))
         norm = self.K1 * ((1 - self.B) + self.B * self.lengths[docs] / self.avgfl)
         scores = idf * (tf * (self.K1 + 1)) / (tf + norm) * q.boost
@@ -368,6 +375,10 @@ class Ranker:
         if termcount == 0 or termcount == scale:
             return np.zeros_like(scores)
         return (scores + (matched - 1) / (termcount - scale) ** 2) * ((termcount - 1) / termcount)
+
+
+def _nbytes(arrays):
+    return sum(a.nbytes for a in arrays)
 
 
 def top(docs, keys, k):
