@@ -222,7 +222,7 @@ def alternating_builds(systems, size, work, times):
 def measure_queries(index_dir, queries):
     from indexer.search import SearchService
 
-    with SearchService(index_dir) as service:
+    with SearchService(index_dir, result_cache=0) as service:
         start = time.perf_counter()
         cold = []
         for q in queries:

@@ -583,7 +583,7 @@ def run_project(index_dir, queries):
     from indexer.search import SearchService
 
     run, refused, zero = {}, [], 0
-    with SearchService(index_dir) as service:
+    with SearchService(index_dir, result_cache=0) as service:
         for qid, question in queries:
             try:
                 hits = service.search(question, per_page=K, facets=False, snippets=False,

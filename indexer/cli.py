@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from indexer.errors import ArchiveError, IndexBusy, QueryError, SourceError
+from indexer.resultcache import RESULT_CACHE
 
 DEFAULT_INDEX_DIR = "index_data"
 
@@ -580,11 +581,13 @@ def entities_extract(sources, mappings):
               help="Threads in each server process.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="Server processes sharing the port  [default: all cores, or $ARCHIVE_WEB_WORKERS].")
+@click.option("--result-cache", default=RESULT_CACHE, show_default=True, type=click.IntRange(0),
+              help="Searches whose results each server process keeps for repeated requests (0: none).")
 @click.option("--debug", is_flag=True, help="Flask's debug server with reloader (development only).")
 @click.option("--seeds", "seeds_dir", default="seeds", show_default=True, type=click.Path(file_okay=False),
               help="Indexed first when the index is missing or empty.")
 @click.pass_obj
-def serve_command(obj, host, port, threads, workers, debug, seeds_dir):
+def serve_command(obj, host, port, threads, workers, result_cache, debug, seeds_dir):
     """Serve the search page and JSON API in the browser.
 
     When the index is missing or empty it is first built from SEEDS (the
@@ -606,7 +609,8 @@ def serve_command(obj, host, port, threads, workers, debug, seeds_dir):
         raise click.ClickException(str(e))
     from search_web.server import serve
 
-    serve(obj["index_dir"], host=host, port=port, threads=threads, debug=debug, workers=workers)
+    serve(obj["index_dir"], host=host, port=port, threads=threads, debug=debug, workers=workers,
+          result_cache=result_cache)
 
 
 def main():

@@ -50,6 +50,11 @@ class Snapshot:
         self._segment_arrays = segment_arrays
         self._index_dir = index_dir
 
+    @property
+    def generation(self):
+        """The index generation (commit number) this snapshot is of."""
+        return self._generation.generation
+
     def cached(self, key, build):
         """``build()``, once per generation for ``key``."""
         return self._get(key, build)

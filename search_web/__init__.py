@@ -17,6 +17,7 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from indexer.errors import ArchiveError, QueryError
+from indexer.resultcache import RESULT_CACHE
 
 from search_web import service
 
@@ -50,6 +51,9 @@ def create_app(test_config=None):
         # Seconds a results page waits for spelling suggestions (see
         # search_web.suggest); slower ones show up on the next visit.
         SUGGEST_TIMEOUT=1.0,
+        # Searches whose results each process keeps for repeated requests
+        # (indexer.resultcache; 0 keeps none).
+        RESULT_CACHE=RESULT_CACHE,
         JSON_AS_ASCII=False,
     )
     if test_config is not None:

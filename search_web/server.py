@@ -17,6 +17,8 @@ import socket
 import sys
 import time
 
+from indexer.resultcache import RESULT_CACHE
+
 # A worker that dies sooner than this after starting is not restarted:
 # something is wrong with it (the index, the code) and restarting in a loop
 # would hide it.
@@ -58,23 +60,23 @@ def _run_waitress(app, sock, threads):
     server.run()
 
 
-def _app(index_dir):
+def _app(config):
     """The app of one server process, its service warming up already."""
     from search_web import create_app
     from search_web.service import warm_in_background
 
-    app = create_app({"INDEX_DIR": str(index_dir)})
+    app = create_app(config)
     warm_in_background(app)
     return app
 
 
-def _worker(index_dir, sock, threads):
+def _worker(config, sock, threads):
     """Body of a forked worker process; never returns."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     code = 0
     try:
-        _run_waitress(_app(index_dir), sock, threads)
+        _run_waitress(_app(config), sock, threads)
     except BaseException as e:  # report and leave: the parent decides what next
         print(f"archive serve worker {os.getpid()}: {e!r}", file=sys.stderr)
         code = 1
@@ -82,11 +84,14 @@ def _worker(index_dir, sock, threads):
         os._exit(code)
 
 
-def serve(index_dir, host="127.0.0.1", port=5000, threads=8, debug=False, workers=None):
+def serve(index_dir, host="127.0.0.1", port=5000, threads=8, debug=False, workers=None,
+          result_cache=RESULT_CACHE):
     """Serve the archive in ``index_dir`` on http://host:port until interrupted.
 
     ``threads`` is per worker process; ``workers`` defaults to the number of
-    cores (or $ARCHIVE_WEB_WORKERS).  ``debug`` runs Flask's reloading debug
+    cores (or $ARCHIVE_WEB_WORKERS).  Each process keeps the results of its
+    last ``result_cache`` searches for repeated requests
+    (:mod:`indexer.resultcache`).  ``debug`` runs Flask's reloading debug
     server in one process instead (development only).
     """
     from indexer.writer import check_index_dir
@@ -97,8 +102,9 @@ def serve(index_dir, host="127.0.0.1", port=5000, threads=8, debug=False, worker
     if not check_index_dir(index_dir):
         raise IndexMissing(index_dir)
 
+    config = {"INDEX_DIR": str(index_dir), "RESULT_CACHE": result_cache}
     if debug:
-        create_app({"INDEX_DIR": str(index_dir)}).run(host=host, port=port, debug=True)
+        create_app(config).run(host=host, port=port, debug=True)
         return
 
     if workers is None:
@@ -110,21 +116,21 @@ def serve(index_dir, host="127.0.0.1", port=5000, threads=8, debug=False, worker
           file=sys.stderr, flush=True)
     if workers == 1 or not hasattr(os, "fork"):
         try:
-            _run_waitress(_app(index_dir), sock, threads)
+            _run_waitress(_app(config), sock, threads)
         except KeyboardInterrupt:
             pass
         return
-    _supervise(index_dir, sock, threads, workers)
+    _supervise(config, sock, threads, workers)
 
 
-def _supervise(index_dir, sock, threads, workers):
+def _supervise(config, sock, threads, workers):
     children = {}  # pid -> start time
     stopping = False
 
     def spawn():
         pid = os.fork()
         if pid == 0:
-            _worker(index_dir, sock, threads)
+            _worker(config, sock, threads)
         children[pid] = time.monotonic()
 
     def stop(signum, frame):

@@ -32,7 +32,7 @@ def open_service(app):
     state = _state(app)
     with state["lock"]:
         if state["service"] is None:
-            state["service"] = SearchService(app.config["INDEX_DIR"])
+            state["service"] = SearchService(app.config["INDEX_DIR"], result_cache=app.config["RESULT_CACHE"])
         return state["service"]
 
 

@@ -262,3 +262,44 @@ def test_recent_sort_blends_relevance_with_age(make_index):
         assert by(sort="recent", half_life=0.5)[:2] == ["new-weak", "mid-strong"]
         with pytest.raises(QueryError, match="half-life"):
             service.search("النفط", sort="recent", half_life=0)
+
+
+def test_a_repeated_search_is_answered_from_the_result_cache(make_index):
+    index_dir = make_index(NEWS)
+    with SearchService(index_dir) as service:
+        first = service.search("النفط", filters=Filters(sources=["sabq"]))
+        first.hits.clear()   # a caller may change what it got
+        first.facets.clear()
+        again = service.search("النفط", filters=Filters(sources=["sabq"]))
+        other = service.search("النفط", filters=Filters(sources=["okaz"]))
+        assert (service._results.hits, service._results.misses) == (1, 2)
+    assert sorted(ids(again)) == ["2", "3"] and again.facets["source"]
+    assert ids(other) == ["5"]
+
+
+def test_the_result_cache_never_answers_for_another_commit_or_curation(make_index):
+    from indexer import curation
+    from indexer.writer import index_articles
+
+    index_dir = make_index(NEWS)
+    with SearchService(index_dir) as service:
+        assert service.search("النفط").total == 3
+        index_articles(index_dir, [article("6", "النفط", "النفط مرة أخرى.", source="alyaum")],
+                       entities=False)
+        assert service.search("النفط").total == 4
+        before = [f["value"] for f in service.search("النفط").facets["source"]]
+        assert "alyaum" in before
+        # A curation edit applies on the next search, as with no cache.
+        curation.append(index_dir, "merge", "actor", ["أ", "ب"])
+        service.search("النفط")
+        # Misses: the first search, the one after the commit, the one after
+        # the edit; the one hit is the same search twice in between.
+        assert (service._results.hits, service._results.misses) == (1, 3)
+
+
+def test_result_cache_zero_keeps_nothing(make_index):
+    index_dir = make_index(NEWS)
+    with SearchService(index_dir, result_cache=0) as service:
+        service.search("النفط")
+        service.search("النفط")
+        assert (service._results.hits, service._results.misses) == (0, 0)
