@@ -96,7 +96,7 @@ def ensure_index(index_dir, corpus):
 class Server:
     """`archive serve` in a subprocess, stopped with SIGTERM."""
 
-    def __init__(self, index_dir, workers, threads, source=REPO_ROOT):
+    def __init__(self, index_dir, workers, threads, source=REPO_ROOT, result_cache=None):
         self.port = free_port()
         # The code served is the one in ``source``: first on the path, and
         # the working directory `python -m` imports from.
@@ -106,7 +106,8 @@ class Server:
         self.log = tempfile.NamedTemporaryFile("w+", prefix="archive-serve-", suffix=".log", delete=False)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "indexer.cli", "--index-dir", str(index_dir), "serve",
-             "--port", str(self.port), "--threads", str(threads)],
+             "--port", str(self.port), "--threads", str(threads),
+             *(["--result-cache", str(result_cache)] if result_cache is not None else [])],
             cwd=source, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
@@ -131,21 +132,25 @@ class Server:
         return total
 
     def memory_mb(self):
-        """Return ``(rss, private)`` MB summed over the server's processes:
-        RSS counts pages shared between them (the index's mapping) once
-        per process, private memory (USS) only what each holds alone."""
+        """Return ``(rss, private, anonymous)`` MB summed over the server's
+        processes: RSS counts pages shared between them (the index's
+        mapping) once per process; private memory (USS) what each holds
+        alone, the index's mapped pages that only it has read included;
+        anonymous memory (:func:`anonymous_mb`) what the processes
+        allocated, not the page cache of the index files."""
         import psutil
 
-        rss = private = 0
+        rss = private = anonymous = 0
         parent = psutil.Process(self.proc.pid)
         for proc in [parent, *parent.children(recursive=True)]:
             try:
                 info = proc.memory_full_info()
                 rss += info.rss
                 private += info.uss
-            except psutil.NoSuchProcess:
+                anonymous += anonymous_mb(proc.pid) << 20
+            except (psutil.NoSuchProcess, FileNotFoundError):
                 pass
-        return rss >> 20, private >> 20
+        return rss >> 20, private >> 20, anonymous >> 20
 
     def log_text(self):
         return Path(self.log.name).read_text(errors="replace")
@@ -334,7 +339,7 @@ def measure(index_dir, workers, threads, args, source=REPO_ROOT):
         cpu_before = server.cpu_seconds()
         records = load(server.port, args.clients, args.duration, facet_values)
         cpu = server.cpu_seconds() - cpu_before
-        rss_mb, private_mb = server.memory_mb()
+        rss_mb, private_mb, anonymous_mb = server.memory_mb()
     finally:
         server.stop()
     summary = summarize(records, args.duration)
@@ -342,6 +347,7 @@ def measure(index_dir, workers, threads, args, source=REPO_ROOT):
     # server's own CPU time per request does not, and gives the rate
     # its cores would sustain with nothing else running.
     summary["server_rss_mb"], summary["server_private_mb"] = rss_mb, private_mb
+    summary["server_anonymous_mb"] = anonymous_mb
     summary["server_cpu_ms"] = round(cpu * 1000 / max(1, summary["requests"]), 1)
     summary["server_cores_used"] = round(cpu / args.duration, 2)
     cores = min(workers, os.cpu_count() or 1)
@@ -350,6 +356,22 @@ def measure(index_dir, workers, threads, args, source=REPO_ROOT):
     if summary["errors"]:
         print(f"server log ({server.log.name}):\n{server.log_text()[-5000:]}", file=sys.stderr)
     return summary, records
+
+
+def anonymous_mb(pid="self"):
+    """MB of anonymous memory of process ``pid`` (its heap, Python objects
+    and numpy arrays), from /proc/<pid>/smaps_rollup.
+
+    What the index's memory-mapped files occupy is not in it: those pages
+    are the kernel's page cache of the files, shared by every process that
+    maps them and dropped under memory pressure (read again when next
+    used), as with Lucene's MMapDirectory.  RSS and USS count them.
+    """
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            if line.startswith("Anonymous:"):
+                return int(line.split()[1]) >> 10
+    return 0
 
 
 def write_markdown(path, runs, facts):
@@ -369,7 +391,7 @@ def write_markdown(path, runs, facts):
         "",
         "| server | requests/s | median ms | p95 ms | p99 ms | max ms | errors | requests | "
         "median plain / with facet ms | server CPU ms/request | cores the server got | "
-        "requests/s its cores sustain alone | server RSS / private MB after the run |",
+        "requests/s its cores sustain alone | server RSS / private / anonymous MB after the run |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |",
     ]
     for run in runs:
@@ -380,7 +402,8 @@ def write_markdown(path, runs, facts):
             f"| {s['rps']} | {s['median_ms']} | {s['p95_ms']} | {s['p99_ms']} | {s['max_ms']} "
             f"| {s['errors']} | {s['requests']} | {s['median_plain_ms']} / {s['median_facet_ms']} "
             f"| {s['server_cpu_ms']} | {s['server_cores_used']} | {s['capacity_rps']} "
-            f"| {s.get('server_rss_mb', '')} / {s.get('server_private_mb', '')} |"
+            f"| {s.get('server_rss_mb', '')} / {s.get('server_private_mb', '')} "
+            f"/ {s.get('server_anonymous_mb', '')} |"
         )
     best = max(runs, key=lambda r: r["summary"]["rps"])
     met = best["summary"]["rps"] >= TARGET_RPS and best["summary"]["errors"] == 0
