@@ -30,6 +30,7 @@ from indexer.whoosh_internals import clean_index_files, commit_segments
 from analyzers.analysis import analysis_fingerprint
 from indexer.errors import IndexBusy, IndexMissing, IndexStale, NotAnArchiveIndex
 from indexer.cleaning import duplicate_key
+from indexer.keyset import KeySet
 from indexer.readers import Problem, read_sources
 from indexer.segments import build_segment, fingerprint, init_worker
 
@@ -157,25 +158,27 @@ def _acquire_lock(ix, index_dir, lock_timeout, on_wait):
 
 
 def _indexed_ids(ix):
-    """Return the set of ids in the index's term list (~200 bytes an id: 6 MB
-    for the 31k URL ids of SaudiNewsNet)."""
+    """Return the :class:`indexer.keyset.KeySet` of the ids in the index's
+    term list (16 bytes an id)."""
     with ix.reader() as reader:
-        return set(reader.field_terms(S.ID))
+        return KeySet(reader.field_terms(S.ID))
 
 
 def _live_terms(ix, fieldname):
-    """The terms of ``fieldname`` that a live document holds (a deleted
-    document's terms stay in the term list until its segment is merged)."""
-    found = set()
-    with ix.reader() as reader:
-        for leaf, _ in reader.leaf_readers():
-            if not leaf.has_deletions():
-                found.update(leaf.field_terms(fieldname))
-                continue
-            for term in leaf.field_terms(fieldname):
-                if leaf.postings(fieldname, term).is_active():
-                    found.add(term)
-    return found
+    """The :class:`indexer.keyset.KeySet` of the terms of ``fieldname`` that
+    a live document holds (a deleted document's terms stay in the term
+    list until its segment is merged)."""
+    def terms():
+        with ix.reader() as reader:
+            for leaf, _ in reader.leaf_readers():
+                if not leaf.has_deletions():
+                    yield from leaf.field_terms(fieldname)
+                    continue
+                for term in leaf.field_terms(fieldname):
+                    if leaf.postings(fieldname, term).is_active():
+                        yield term
+
+    return KeySet(terms())
 
 
 class _Known:
@@ -224,7 +227,7 @@ class _Known:
 def _commit(ix, ids, segments, known):
     """Make ``segments`` part of the index, replacing older copies of ``ids``.
 
-    ``known`` is the set of ids the index may hold (see :func:`_indexed_ids`);
+    ``known`` is the :class:`KeySet` of ids the index may hold (see :func:`_indexed_ids`);
     only those are looked up and deleted, so a batch of new articles opens no
     reader at all.  It is updated with ``ids``.
 
