@@ -131,10 +131,10 @@ class SearchResults:
 class SearchService:
     """Read-only access to an archive index.
 
-    One service can be shared by threads: each thread gets a Whoosh
-    searcher of its own, and the per-generation arrays (facets, dates,
-    lengths, the postings cache) are shared and built under a lock
-    (:mod:`indexer.snapshot`).
+    One service can be shared by threads: each call borrows one of a few
+    Whoosh searchers (a searcher serves one thread at a time), and the
+    per-generation arrays (facets, dates, lengths, the postings cache) are
+    shared and built under a lock (:mod:`indexer.snapshot`).
     """
 
     def __init__(self, index_dir, search_seconds=SEARCH_SECONDS, result_cache=RESULT_CACHE):
@@ -161,12 +161,11 @@ class SearchService:
     def __exit__(self, *exc):
         self.close()
 
-    def _current(self):
+    def reading(self):
+        """``with service.reading() as (searcher, snapshot):`` a searcher of
+        the latest commit and its :class:`indexer.snapshot.Snapshot`, this
+        thread's for the block (:class:`indexer.snapshot.Snapshots`)."""
         return self._snapshots.current()
-
-    def searcher(self):
-        """Return this thread's searcher on the latest committed index."""
-        return self._current()[0]
 
     def warm(self):
         """Build the current generation's arrays now rather than on first use.
@@ -174,13 +173,14 @@ class SearchService:
         A server calls this in the background at start, so the first
         searches and suggestions do not pay for it.
         """
-        _, snapshot = self._current()
-        for name in FACET_FIELDS + (TIMELINE,):
-            snapshot.facet(name)
-        snapshot.live, snapshot.dates, snapshot.ranker
+        with self.reading() as (_, snapshot):
+            for name in FACET_FIELDS + (TIMELINE,):
+                snapshot.facet(name)
+            snapshot.live, snapshot.dates, snapshot.ranker
 
     def doc_count(self):
-        return self.searcher().doc_count()
+        with self.reading() as (searcher, _):
+            return searcher.doc_count()
 
     def parse(self, text):
         return read_query(self.parser, text)[0]
@@ -218,17 +218,17 @@ class SearchService:
         answered from the service's :class:`indexer.resultcache.ResultCache`.
         """
         start = time.perf_counter()
-        searcher, snapshot = self._current()
-        curation = self.curation.current()
-        key = (snapshot.generation, curation.version, text, repr(filters), sort, page, per_page,
-               facets, snippets, facet_limit, half_life, collapse, cooccurrence)
-        results = self._results.get(key)
-        if results is None:
-            results = self._search(
-                searcher, snapshot, curation, text, filters, sort, page, per_page, facets, snippets,
-                facet_limit, budget, half_life, collapse, cooccurrence,
-            )
-            self._results.put(key, results)
+        with self.reading() as (searcher, snapshot):
+            curation = self.curation.current()
+            key = (snapshot.generation, curation.version, text, repr(filters), sort, page, per_page,
+                   facets, snippets, facet_limit, half_life, collapse, cooccurrence)
+            results = self._results.get(key)
+            if results is None:
+                results = self._search(
+                    searcher, snapshot, curation, text, filters, sort, page, per_page, facets,
+                    snippets, facet_limit, budget, half_life, collapse, cooccurrence,
+                )
+                self._results.put(key, results)
         results.took_ms = (time.perf_counter() - start) * 1000
         return results
 
@@ -422,25 +422,26 @@ class SearchService:
     def top_entities(self, limit=20):
         """{"actor": [...], "country": [...]}: the most frequent values over
         the whole index, as ``{value, label, count}`` (curation applied)."""
-        _, snapshot = self._current()
-        view = _View(snapshot, self.curation.current())
-        return {
-            name: [facet_entry(name, v, c, view.curation) for v, c in view.facet(name).count(snapshot.live, limit)]
-            for name in curation.FACETS
-        }
+        with self.reading() as (_, snapshot):
+            view = _View(snapshot, self.curation.current())
+            return {
+                name: [facet_entry(name, v, c, view.curation)
+                       for v, c in view.facet(name).count(snapshot.live, limit)]
+                for name in curation.FACETS
+            }
 
     def entity_values(self, facet):
         """Every value of ``facet`` ("actor" or "country") in the index, as stored."""
-        _, snapshot = self._current()
-        return snapshot.facet(facet).values
+        with self.reading() as (_, snapshot):
+            return snapshot.facet(facet).values
 
     def suggest(self, text, limit=3):
         """Return up to ``limit`` respellings of ``text`` whose words are in
         the index (:func:`indexer.spelling.respellings`)."""
         from indexer.spelling import respellings  # only for a search that found nothing
 
-        searcher = self.searcher()
-        return respellings(text, lambda t: searcher.doc_frequency(S.TEXT, t), limit)
+        with self.reading() as (searcher, _):
+            return respellings(text, lambda t: searcher.doc_frequency(S.TEXT, t), limit)
 
     def document(self, doc_id, text=None):
         """Return one stored document as a dict, or None.
@@ -448,19 +449,19 @@ class SearchService:
         With ``text`` (a query), ``body_html`` and ``title_html`` carry the
         query's matches marked; a query that cannot be read is ignored.
         """
-        searcher, snapshot = self._current()
-        stored = searcher.document(**{S.ID: doc_id})
-        if stored is None:
-            return None
-        terms = set()
-        if text:
-            try:
-                terms = self._highlight_terms(searcher, snapshot, self.parse(text))
-            except QueryError:
-                terms = set()
-        doc = document_dict(stored, terms, self.curation.current())
-        doc["copies"] = self._document_copies(searcher, snapshot, doc_id)
-        return doc
+        with self.reading() as (searcher, snapshot):
+            stored = searcher.document(**{S.ID: doc_id})
+            if stored is None:
+                return None
+            terms = set()
+            if text:
+                try:
+                    terms = self._highlight_terms(searcher, snapshot, self.parse(text))
+                except QueryError:
+                    terms = set()
+            doc = document_dict(stored, terms, self.curation.current())
+            doc["copies"] = self._document_copies(searcher, snapshot, doc_id)
+            return doc
 
     def _document_copies(self, searcher, snapshot, doc_id):
         """The other live articles of a document's near-copy cluster."""
@@ -487,17 +488,17 @@ class SearchService:
         latest = explore.LATEST if latest is None else latest
         limit = explore.COMPANION_LIMIT if limit is None else limit
         start = time.perf_counter()
-        searcher, snapshot = self._current()
         curation = self.curation.current()
         # A value merged into another has the other's page; a hidden one none.
         value = curation.canonical(kind, value)
         if value is None:
             return None
-        view = _View(snapshot, curation)
-        page = explore.entity_page(view, searcher, kind, value, latest=latest, limit=limit)
-        if page is None:
-            return None
-        page.latest = [self._latest_hit(searcher, snapshot, d) for d in page.latest]
+        with self.reading() as (searcher, snapshot):
+            view = _View(snapshot, curation)
+            page = explore.entity_page(view, searcher, kind, value, latest=latest, limit=limit)
+            if page is None:
+                return None
+            page.latest = [self._latest_hit(searcher, snapshot, d) for d in page.latest]
         page.took_ms = (time.perf_counter() - start) * 1000
         return page
 

@@ -1,14 +1,15 @@
-"""Per-thread searchers and the arrays of each index generation.
+"""Pooled searchers and the arrays of each index generation.
 
 Whoosh's readers share file objects, and concurrent reads through one
-searcher came back corrupt: every thread reads through a searcher of its
-own.  What is built from a generation once (which documents are live,
-their dates and lengths, the facet columns, the ranker and its caches,
-the documents' boilerplate spans) is shared by all threads and built under
-a lock, by the first thread that needs it, through that thread's searcher.
+searcher came back corrupt: a searcher is lent to one thread at a time.
+What is built from a generation once (which documents are live, their
+dates and lengths, the facet columns, the ranker and its caches, the
+documents' boilerplate spans) is shared by all threads and built under a
+lock, by the first thread that needs it, through the searcher it holds.
 """
 
 import threading
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -20,6 +21,8 @@ from indexer.ranking import Ranker
 
 # Generations whose arrays are kept: threads may briefly straddle a commit.
 KEPT_GENERATIONS = 2
+# Searchers open at once (see Snapshots).
+SEARCHERS = 2
 _MISSING = object()
 
 
@@ -131,46 +134,89 @@ class Snapshot:
 
 
 class Snapshots:
-    """Hands each thread its searcher and snapshot of the latest commit."""
+    """Lends searchers of the latest commit, and each one's snapshot.
 
-    def __init__(self, ix, weighting, index_dir=None):
+    Searchers are pooled: at most ``searchers`` are open, each lent to one
+    thread at a time (Whoosh's file objects must not be shared), and a
+    thread asking while all are lent waits.  A searcher keeps per-segment
+    state (term tables, column offsets, buffers): about 57 MB on a
+    million-article index of 500 segments, so a server process of 8
+    threads with a searcher each held 450 MB for them; searching is bound
+    by the CPU and the GIL, and two searchers a process keep its cores as
+    busy.
+    """
+
+    def __init__(self, ix, weighting, index_dir=None, searchers=SEARCHERS):
         self.ix = ix
         self.weighting = weighting
         self.index_dir = index_dir
+        self.searchers = searchers
         self._segments = {}   # segment id -> SegmentArrays
         self._lock = threading.Lock()
+        self._returned = threading.Condition(self._lock)
         self._local = threading.local()
-        self._searchers = []
+        self._idle = []
+        self._open = 0        # searchers open, idle or lent
+        self._closed = False
         self._generations = {}
 
     def close(self):
         with self._lock:
-            for searcher in self._searchers:
-                searcher.close()
-            self._searchers = []
-
-    def _open_searcher(self):
-        searcher = self.ix.searcher(weighting=self.weighting)
-        with self._lock:
-            self._searchers.append(searcher)
-        return searcher
-
-    def current(self):
-        """Return (searcher, snapshot) on the latest committed index."""
-        searcher = getattr(self._local, "searcher", None)
-        if searcher is None:
-            searcher = self._local.searcher = self._open_searcher()
-        elif not searcher.up_to_date():
-            # A new searcher, not searcher.refresh(): whoosh-reloaded 2.7.5's
-            # reader reuse adds back every segment the new commit dropped
-            # (merged away), so its documents would count twice.  The
-            # expensive part, each segment's arrays, is kept by segment.
-            # The old searcher was this thread's alone: closed now.
-            fresh = self.ix.searcher(weighting=self.weighting)
-            with self._lock:
-                self._searchers = [s for s in self._searchers if s is not searcher] + [fresh]
+            self._closed = True
+            idle, self._idle = self._idle, []
+            self._open -= len(idle)
+        for searcher in idle:
             searcher.close()
-            searcher = self._local.searcher = fresh
+
+    @contextmanager
+    def current(self):
+        """``(searcher, snapshot)`` on the latest commit, lent to this
+        thread for the block.  Re-entered in the block, the same pair."""
+        held = getattr(self._local, "held", None)
+        if held is not None:
+            yield held
+            return
+        searcher = self._borrow()
+        try:
+            if not searcher.up_to_date():
+                # A new searcher, not searcher.refresh(): whoosh-reloaded
+                # 2.7.5's reader reuse adds back every segment the new
+                # commit dropped (merged away), so its documents would
+                # count twice.  The expensive part, each segment's arrays,
+                # is kept by segment.
+                searcher.close()
+                searcher = None
+                searcher = self.ix.searcher(weighting=self.weighting)
+            self._local.held = (searcher, self._snapshot(searcher))
+            yield self._local.held
+        finally:
+            self._local.held = None
+            self._give_back(searcher)
+
+    def _borrow(self):
+        with self._lock:
+            while not self._idle and self._open >= self.searchers:
+                self._returned.wait()
+            if self._idle:
+                return self._idle.pop()
+            self._open += 1
+        try:
+            return self.ix.searcher(weighting=self.weighting)
+        except BaseException:
+            self._give_back(None)
+            raise
+
+    def _give_back(self, searcher):
+        with self._lock:
+            if searcher is None or self._closed:
+                self._open -= 1
+            else:
+                self._idle.append(searcher)
+            self._returned.notify()
+        if searcher is not None and self._closed:
+            searcher.close()
+
+    def _snapshot(self, searcher):
         generation = searcher.reader().generation()
         with self._lock:
             shared = self._generations.get(generation)
@@ -181,7 +227,7 @@ class Snapshots:
                 # Segments merged away are not needed again.
                 current = {_segment_id(sub.reader()) for sub, _ in searcher.leaf_searchers()}
                 self._segments = {k: v for k, v in self._segments.items() if k in current}
-        return searcher, Snapshot(shared, searcher, self._arrays_of, self.index_dir)
+        return Snapshot(shared, searcher, self._arrays_of, self.index_dir)
 
     def _arrays_of(self, reader):
         """A segment's arrays, loaded once while the segment lives."""

@@ -6,9 +6,10 @@ request.  Opening reads the table of contents and unpickles the schema,
 and the first search of a generation loads every facet column, date and
 document length into numpy arrays (about a second on the full archive); a
 per-request service would pay that on every page.  Sharing is safe: the
-service opens the index read-only, gives each thread its own Whoosh
-searcher (Whoosh's readers share file objects; a shared searcher read
-corrupt blocks under the load benchmark) and shares the arrays, and it
+service opens the index read-only, lends each call a Whoosh searcher of
+its own while it runs (Whoosh's readers share file objects; a shared
+searcher read corrupt blocks under the load benchmark) and shares the
+arrays, and it
 refreshes itself when an indexer commits.  ``g`` only remembers which
 service this request used, so ``close_service`` is the teardown hook
 flaskr has; ``shutdown`` closes the service with the app.

@@ -50,7 +50,9 @@ class Corpus:
 
     def __init__(self, service):
         self.docs = {}
-        for stored in service.searcher().all_stored_fields():
+        with service.reading() as (searcher, _):
+            fields = list(searcher.all_stored_fields())
+        for stored in fields:
             entities = stored.get("entities") or {}
             date = stored.get("date")
             self.docs[stored["id"]] = {

@@ -280,8 +280,8 @@ def test_search_with_lone_surrogates(service, text):
 def stored(index_dir):
     from indexer.search import SearchService
 
-    with SearchService(index_dir) as service:
-        return {f["id"]: f for f in service.searcher().all_stored_fields()}
+    with SearchService(index_dir) as service, service.reading() as (searcher, _):
+        return {f["id"]: f for f in searcher.all_stored_fields()}
 
 
 @fuzz_settings(12)

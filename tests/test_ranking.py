@@ -41,34 +41,34 @@ QUERIES = [
 @pytest.mark.parametrize("text", QUERIES)
 def test_scores_match_whoosh(service, text):
     q = service.parse(text)
-    searcher, snapshot = service._current()
-    ranked = snapshot.ranker.rank(q, searcher)
-    live = snapshot.live[ranked.docs]
-    fast = dict(zip(ranked.docs[live].tolist(), ranked.scores[live].tolist()))
-    slow = {h.docnum: h.score for h in searcher.search(q, limit=None)}
-    assert fast.keys() == slow.keys()
-    for docnum, score in slow.items():
-        assert fast[docnum] == pytest.approx(score, rel=1e-5), docnum
+    with service.reading() as (searcher, snapshot):
+        ranked = snapshot.ranker.rank(q, searcher)
+        live = snapshot.live[ranked.docs]
+        fast = dict(zip(ranked.docs[live].tolist(), ranked.scores[live].tolist()))
+        slow = {h.docnum: h.score for h in searcher.search(q, limit=None)}
+        assert fast.keys() == slow.keys()
+        for docnum, score in slow.items():
+            assert fast[docnum] == pytest.approx(score, rel=1e-5), docnum
 
 
 @pytest.mark.parametrize("text", ['"النفط الغاز"', "النف*", '"النفط الغاز" OR جدة'])
 def test_phrases_and_prefixes_match_what_whoosh_matches(service, text):
     q = service.parse(text)
-    searcher, snapshot = service._current()
-    ranked = snapshot.ranker.rank(q, searcher)
-    live = snapshot.live[ranked.docs]
-    assert set(ranked.docs[live].tolist()) == set(searcher.docs_for_query(q))
-    assert (ranked.scores > 0).all()
+    with service.reading() as (searcher, snapshot):
+        ranked = snapshot.ranker.rank(q, searcher)
+        live = snapshot.live[ranked.docs]
+        assert set(ranked.docs[live].tolist()) == set(searcher.docs_for_query(q))
+        assert (ranked.scores > 0).all()
 
 
 def test_a_phrase_scores_as_its_words_where_it_matches(service):
-    searcher, snapshot = service._current()
-    phrase = snapshot.ranker.rank(service.parse('"النفط الغاز"'), searcher)
-    words = snapshot.ranker.rank(service.parse("النفط AND الغاز"), searcher)
-    at = {d: s for d, s in zip(words.docs.tolist(), words.scores.tolist())}
-    assert len(phrase.docs) and set(phrase.docs.tolist()) <= set(at)
-    for docnum, score in zip(phrase.docs.tolist(), phrase.scores.tolist()):
-        assert score == pytest.approx(at[docnum])
+    with service.reading() as (searcher, snapshot):
+        phrase = snapshot.ranker.rank(service.parse('"النفط الغاز"'), searcher)
+        words = snapshot.ranker.rank(service.parse("النفط AND الغاز"), searcher)
+        at = {d: s for d, s in zip(words.docs.tolist(), words.scores.tolist())}
+        assert len(phrase.docs) and set(phrase.docs.tolist()) <= set(at)
+        for docnum, score in zip(phrase.docs.tolist(), phrase.scores.tolist()):
+            assert score == pytest.approx(at[docnum])
 
 
 def test_top_breaks_ties_by_docnum():
@@ -105,11 +105,10 @@ def test_prefix_without_a_word(service):
     # Whoosh's own AND NOT over a prefix keeps some documents with the
     # excluded word (a matcher skipping across deleted documents); the
     # sets are checked directly here.
-    searcher, snapshot = service._current()
+    with service.reading() as (searcher, snapshot):
+        def found(text):
+            ranked = snapshot.ranker.rank(service.parse(text), searcher)
+            return set(ranked.docs[snapshot.live[ranked.docs]].tolist())
 
-    def found(text):
-        ranked = snapshot.ranker.rank(service.parse(text), searcher)
-        return set(ranked.docs[snapshot.live[ranked.docs]].tolist())
-
-    assert found("الغا* -النفط") == found("الغا*") - found("النفط")
-    assert found("الغا* -النفط") and found("الغا*") & found("النفط")
+        assert found("الغا* -النفط") == found("الغا*") - found("النفط")
+        assert found("الغا* -النفط") and found("الغا*") & found("النفط")

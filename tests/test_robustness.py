@@ -60,8 +60,8 @@ def wait_for(predicate, timeout=60):
 
 def all_ids(index_dir):
     with SearchService(index_dir) as service:
-        searcher = service.searcher()
-        return [fields["id"] for fields in searcher.all_stored_fields()]
+        with service.reading() as (searcher, _):
+            return [fields["id"] for fields in searcher.all_stored_fields()]
 
 
 @pytest.fixture(scope="module")

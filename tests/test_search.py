@@ -303,3 +303,34 @@ def test_result_cache_zero_keeps_nothing(make_index):
         service.search("النفط")
         service.search("النفط")
         assert (service._results.hits, service._results.misses) == (0, 0)
+
+
+def test_threads_share_a_few_searchers_and_all_get_the_right_answers(make_index):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from indexer.snapshot import SEARCHERS
+
+    index_dir = make_index(NEWS)
+    queries = ["النفط", "الاتفاق", "موسكو OR مباراة", "أسعار النفط", "كرة القدم"] * 12
+    with SearchService(index_dir, result_cache=0) as service:
+        expected = {q: ids(service.search(q)) for q in set(queries)}
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(lambda q: (q, ids(service.search(q))), queries))
+        assert answers == [(q, expected[q]) for q in queries]
+        assert service._snapshots._open <= SEARCHERS
+        # Re-entered by one thread (a call inside a call), the same searcher.
+        with service.reading() as (outer, _), service.reading() as (inner, _):
+            assert inner is outer
+
+
+def test_a_lent_searcher_is_renewed_after_a_commit(make_index):
+    from indexer.writer import index_articles
+
+    index_dir = make_index(NEWS)
+    with SearchService(index_dir, result_cache=0) as service:
+        with service.reading() as (before, _):
+            pass
+        index_articles(index_dir, [article("7", "النفط", "النفط والغاز.")], entities=False)
+        with service.reading() as (after, snapshot):
+            assert after is not before and snapshot.size == len(NEWS) + 1
+        assert service.search("النفط").total == 4

@@ -202,7 +202,8 @@ def test_searches_read_postings_a_block_at_a_time(ranked_index, monkeypatch):
     for name in ("id", "weight", "next", "all_ids", "supports_block_quality"):
         monkeypatch.setattr(W3LeafMatcher, name, slow_path)
     with SearchService(ranked_index) as service:
-        assert service.searcher().reader().has_deletions()
+        with service.reading() as (searcher, _):
+            assert searcher.reader().has_deletions()
         results = service.search("النفط", per_page=5, facets=False, snippets=False)
         assert results.total == 300
         assert service.search("الأسعار", facets=False, snippets=False).total == 225
@@ -277,17 +278,17 @@ def test_the_rankers_positions_are_read_once_and_bounded(ranked_index, monkeypat
 
     monkeypatch.setattr(ranking, "POSITIONS_CACHE", 50)
     with SearchService(ranked_index) as service:
-        searcher, snapshot = service._current()
-        ranker = snapshot.ranker
-        with ranker.using(searcher):
-            docs = ranker.postings("text", "اسعار")[0].tolist()
-            expected = {}
-            for sub, offset in searcher.leaf_searchers():
-                local = [d - offset for d in docs if offset <= d < offset + sub.doc_count_all()]
-                expected.update({d + offset: tuple(p) for d, p in
-                                 W.term_positions(sub.reader(), "text", "اسعار", local).items()})
-            assert len(expected) == len(docs) > 50
-            assert ranker.positions("text", "اسعار", docs) == expected
-            assert len(ranker._positions) <= 50
-            # Read again: some from the cache, the rest from the index.
-            assert ranker.positions("text", "اسعار", docs[::7]) == {d: expected[d] for d in docs[::7]}
+        with service.reading() as (searcher, snapshot):
+            ranker = snapshot.ranker
+            with ranker.using(searcher):
+                docs = ranker.postings("text", "اسعار")[0].tolist()
+                expected = {}
+                for sub, offset in searcher.leaf_searchers():
+                    local = [d - offset for d in docs if offset <= d < offset + sub.doc_count_all()]
+                    expected.update({d + offset: tuple(p) for d, p in
+                                     W.term_positions(sub.reader(), "text", "اسعار", local).items()})
+                assert len(expected) == len(docs) > 50
+                assert ranker.positions("text", "اسعار", docs) == expected
+                assert len(ranker._positions) <= 50
+                # Read again: some from the cache, the rest from the index.
+                assert ranker.positions("text", "اسعار", docs[::7]) == {d: expected[d] for d in docs[::7]}
