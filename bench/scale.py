@@ -515,8 +515,10 @@ def write_report(data, cluster=None, notes=None):
         ld = sizes[size].get("load")
         if ld and "result_cache" in ld:
             lines += ["", f"At {size:,}: `archive serve` keeps the results of its last {ld['result_cache']} "
-                          "searches a process (`--result-cache`, indexer/resultcache.py); the load test's "
-                          "requests repeat after its warm-up, so most are answered from it."]
+                          "searches a process (`--result-cache`, indexer/resultcache.py). The warm-up asks "
+                          "the JSON API, whose requests are not the pages', so the pages start uncached; "
+                          "a page comes from the cache when a client draws a query (and facet value) "
+                          "that the same server process answered before in the 30 s."]
         off = sizes[size].get("load_uncached")
         if off:
             lines.append(
