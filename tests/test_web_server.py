@@ -93,3 +93,13 @@ def test_serves_with_more_than_a_thousand_files_open(seed_index):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def test_malloc_arenas_are_capped_on_glibc():
+    # The server's anonymous memory depends on it (search_web.server); a
+    # C library that refuses must be noticed, not silently ignored.
+    out = subprocess.run(
+        [sys.executable, "-c", "from search_web.server import limit_malloc_arenas as f; print(f())"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    )
+    assert out.stdout.strip() == "True"
