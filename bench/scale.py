@@ -489,7 +489,7 @@ def write_report(data, cluster=None, notes=None):
         "this process has read) and RSS (every mapped page it has touched). The index's "
         "mapped pages are the kernel's page cache of its files, shared by every process "
         "that maps them and dropped under memory pressure, as with Lucene's MMapDirectory; "
-        "runs recorded before 2026-12-07 have no anonymous figure.",
+        "rows measured before it was recorded show - in its place.",
         "",
         "| articles | index MB | segments | median ms | p95 ms | max ms | CPU median / p95 / max ms "
         "| cold median ms | query process anonymous / private (RSS) MB | requests/s "
