@@ -220,6 +220,13 @@ class SearchState:
         page number) some hundred times: those queries are put together
         from this state's encoded pairs, without a changed state.
         """
+        if change.keys() == {"date_from", "date_to"} and all(change.values()):
+            # A timeline bar's month (a page of 20 years has 240 of them).
+            return self._joined({
+                "from": [_quote("from") + "=" + change["date_from"].isoformat()],
+                "to": [_quote("to") + "=" + change["date_to"].isoformat()],
+                "page": [],
+            })
         if len(change) == 1:
             ((kind, arg),) = change.items()
             if kind in EDITS and arg:

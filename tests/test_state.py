@@ -58,11 +58,15 @@ def plain_changed(state, add=None, remove=None, toggle=None, page=None, **change
 
 @st.composite
 def changes(draw):
-    kind = draw(st.sampled_from(["none", "toggle", "add", "remove", "page", "sort", "dates", "collapse", "q"]))
+    kind = draw(st.sampled_from(["none", "toggle", "add", "remove", "page", "sort", "dates", "month",
+                                 "collapse", "q"]))
     if kind in ("toggle", "add", "remove"):
         return {kind: (draw(st.sampled_from(PARAMS)), draw(VALUE))}
     return {"none": {}, "page": {"page": draw(st.integers(1, 40))}, "sort": {"sort": "date"},
-            "dates": {"date_from": None, "date_to": None}, "collapse": {"collapse": draw(st.booleans())},
+            "dates": {"date_from": None, "date_to": None},
+            # A timeline bar's link.
+            "month": {"date_from": date(2016, 2, 1), "date_to": date(2016, 2, 29)},
+            "collapse": {"collapse": draw(st.booleans())},
             "q": {"q": draw(st.text(max_size=8))}}[kind]
 
 
