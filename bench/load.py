@@ -333,7 +333,7 @@ def checkout(ref, into):
 
 def measure(index_dir, workers, threads, args, source=REPO_ROOT):
     """One run: start the server from ``source``, warm it up, load it; return its summary."""
-    server = Server(index_dir, workers, threads, source)
+    server = Server(index_dir, workers, threads, source, result_cache=args.result_cache)
     try:
         facet_values = warm_up(server.port, args.clients, args.warmup)
         cpu_before = server.cpu_seconds()
@@ -477,6 +477,8 @@ def main():
     parser.add_argument("--workers", type=int, action="append",
                         help="server processes (repeat to compare); default: the CPU count")
     parser.add_argument("--threads", type=int, default=8, help="waitress threads per process")
+    parser.add_argument("--result-cache", type=int, default=None,
+                        help="'archive serve --result-cache' (default: the server's; 0: every page computed)")
     parser.add_argument("--warmup", type=float, default=15.0, help="seconds of load before measuring")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "load.md")
     parser.add_argument("--notes", default="", help="a paragraph appended to the results")
