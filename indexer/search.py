@@ -161,11 +161,12 @@ class SearchService:
     def __exit__(self, *exc):
         self.close()
 
-    def reading(self):
+    def reading(self, budget=None):
         """``with service.reading() as (searcher, snapshot):`` a searcher of
         the latest commit and its :class:`indexer.snapshot.Snapshot`, this
-        thread's for the block (:class:`indexer.snapshot.Snapshots`)."""
-        return self._snapshots.current()
+        thread's for the block (:class:`indexer.snapshot.Snapshots`); a
+        wait for one is bounded by ``budget``."""
+        return self._snapshots.current(budget)
 
     def warm(self):
         """Build the current generation's arrays now rather than on first use.
@@ -199,6 +200,7 @@ class SearchService:
         half_life=HALF_LIFE_DAYS,
         collapse=True,
         cooccurrence=False,
+        cache=True,
     ):
         """Run a query; raise QueryError for one that cannot be read.
 
@@ -215,19 +217,23 @@ class SearchService:
         them (:func:`indexer.explore.pairs`).
 
         A request repeated on the same index generation and curation is
-        answered from the service's :class:`indexer.resultcache.ResultCache`.
+        answered from the service's :class:`indexer.resultcache.ResultCache`,
+        without a searcher; ``cache=False`` neither reads nor fills it (a
+        download's pages of 100 hits would push out what people ask again).
         """
         start = time.perf_counter()
-        with self.reading() as (searcher, snapshot):
-            curation = self.curation.current()
-            key = (snapshot.generation, curation.version, text, repr(filters), sort, page, per_page,
-                   facets, snippets, facet_limit, half_life, collapse, cooccurrence)
-            results = self._results.get(key)
-            if results is None:
+        budget = budget or Budget(self.search_seconds)
+        curation = self.curation.current()
+        key = (self.ix.latest_generation(), curation.version, text, repr(filters), sort, page,
+               per_page, facets, snippets, facet_limit, half_life, collapse, cooccurrence)
+        results = self._results.get(key) if cache else None
+        if results is None:
+            with self.reading(budget) as (searcher, snapshot):
                 results = self._search(
                     searcher, snapshot, curation, text, filters, sort, page, per_page, facets,
                     snippets, facet_limit, budget, half_life, collapse, cooccurrence,
                 )
+            if cache:
                 self._results.put(key, results)
         results.took_ms = (time.perf_counter() - start) * 1000
         return results
@@ -242,7 +248,6 @@ class SearchService:
             raise QueryError(f"page must be between 1 and {MAX_PAGE}")
         if not half_life > 0:
             raise QueryError("the half-life of 'recent' must be a positive number of days")
-        budget = budget or Budget(self.search_seconds)
         filters, notices = _checked_filters(filters or Filters())
         filters = _named_actors(filters)
         browse = not (text or "").strip() and not filters.is_empty()

@@ -21,8 +21,10 @@ from indexer.ranking import Ranker
 
 # Generations whose arrays are kept: threads may briefly straddle a commit.
 KEPT_GENERATIONS = 2
-# Searchers open at once (see Snapshots).
+# Searchers open at once (see Snapshots), and seconds between two looks at
+# a waiting search's budget.
 SEARCHERS = 2
+WAIT_CHECK = 0.05
 _MISSING = object()
 
 
@@ -52,11 +54,6 @@ class Snapshot:
         self.size = searcher.doc_count_all()
         self._segment_arrays = segment_arrays
         self._index_dir = index_dir
-
-    @property
-    def generation(self):
-        """The index generation (commit number) this snapshot is of."""
-        return self._generation.generation
 
     def cached(self, key, build):
         """``build()``, once per generation for ``key``."""
@@ -169,14 +166,19 @@ class Snapshots:
             searcher.close()
 
     @contextmanager
-    def current(self):
+    def current(self, budget=None):
         """``(searcher, snapshot)`` on the latest commit, lent to this
-        thread for the block.  Re-entered in the block, the same pair."""
+        thread for the block.  Re-entered in the block, the same pair.
+
+        While every searcher is lent, waits, checking ``budget`` (a
+        :class:`indexer.ranking.Budget`: its deadline and whether its
+        asker still waits) every ``WAIT_CHECK`` seconds.
+        """
         held = getattr(self._local, "held", None)
         if held is not None:
             yield held
             return
-        searcher = self._borrow()
+        searcher = self._borrow(budget)
         try:
             if not searcher.up_to_date():
                 # A new searcher, not searcher.refresh(): whoosh-reloaded
@@ -184,8 +186,8 @@ class Snapshots:
                 # commit dropped (merged away), so its documents would
                 # count twice.  The expensive part, each segment's arrays,
                 # is kept by segment.
-                searcher.close()
-                searcher = None
+                old, searcher = searcher, None
+                old.close()
                 searcher = self.ix.searcher(weighting=self.weighting)
             self._local.held = (searcher, self._snapshot(searcher))
             yield self._local.held
@@ -193,12 +195,18 @@ class Snapshots:
             self._local.held = None
             self._give_back(searcher)
 
-    def _borrow(self):
+    def _borrow(self, budget):
         with self._lock:
-            while not self._idle and self._open >= self.searchers:
-                self._returned.wait()
+            while not self._idle and self._open >= self.searchers and not self._closed:
+                self._returned.wait(WAIT_CHECK)
+                if budget is not None:
+                    budget.check()
+            if self._closed:
+                raise RuntimeError("the search service is closed")
             if self._idle:
-                return self._idle.pop()
+                # The longest idle first: every searcher takes turns, and
+                # none stays on an old commit's files while another works.
+                return self._idle.pop(0)
             self._open += 1
         try:
             return self.ix.searcher(weighting=self.weighting)

@@ -402,7 +402,7 @@ def export_hits(service, state, limit):
     page = 1
     while len(hits) < limit:
         results = service.search(state.q, filters=state.filters(), sort=state.sort, page=page,
-                                 per_page=MAX_PER_PAGE, facets=False, snippets=False)
+                                 per_page=MAX_PER_PAGE, facets=False, snippets=False, cache=False)
         first = first or results
         hits.extend(results.hits)
         if page >= results.pages:

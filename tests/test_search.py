@@ -334,3 +334,19 @@ def test_a_lent_searcher_is_renewed_after_a_commit(make_index):
         with service.reading() as (after, snapshot):
             assert after is not before and snapshot.size == len(NEWS) + 1
         assert service.search("النفط").total == 4
+
+
+def test_a_search_waiting_for_a_searcher_keeps_to_its_budget(make_index):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from indexer.ranking import Budget
+
+    index_dir = make_index(NEWS)
+    with SearchService(index_dir, result_cache=0) as service:
+        service._snapshots.searchers = 1
+        with service.reading(), ThreadPoolExecutor(max_workers=1) as pool:
+            waiting = pool.submit(service.search, "النفط", budget=Budget(0.2))
+            with pytest.raises(QueryError) as e:
+                waiting.result(timeout=10)
+        assert e.value.kind == "timeout"
+        assert service.search("النفط").total == 3   # the searcher went back
