@@ -31,3 +31,15 @@ def test_keys_sharing_their_first_eight_digest_bytes_are_told_apart():
     found._low = found._low.repeat(3) + [1, 0, 2]
     assert "x" in found
     assert digest("x")[:8] == found._high[:1].tobytes()
+
+
+def test_many_additions_are_merged_into_the_arrays(monkeypatch):
+    from indexer import keyset
+
+    monkeypatch.setattr(keyset, "MERGE_AT", 100)
+    found = KeySet(["old"])
+    found.update(str(i) for i in range(250))
+    found.add("new")
+    assert len(found._added) < 100 and len(found._high) > 200
+    assert all(str(i) in found for i in range(250)) and "old" in found and "new" in found
+    assert "250" not in found
