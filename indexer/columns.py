@@ -245,18 +245,25 @@ class Joined:
         self.clusters = _concat([np.asarray(a.clusters) for a, _ in parts], np.int64)
 
     def facet(self, name):
-        # Docnums and value ids as int32: half the memory and the memory
-        # traffic of a count (a million articles have ~4M actor entries).
-        dtype = np.int32 if self.size < 2**31 else np.int64
+        # Docnums and value ids as int32 where they fit: half the memory and
+        # the memory traffic of a count (a million articles have ~4M actor
+        # entries).  A segment's value strings are read one segment at a
+        # time and let go.
         index, docs, vals = {}, [], []
         for arrays, offset in self._parts:
             facet = arrays.facet(name)
             remap = np.fromiter(
-                (index.setdefault(v, len(index)) for v in facet.values), dtype=dtype, count=len(facet.values)
+                (index.setdefault(v, len(index)) for v in facet.values), dtype=np.int64, count=len(facet.values)
             )
-            docs.append(np.asarray(facet.docs, dtype=dtype) + dtype(offset))
-            vals.append(remap[facet.vals] if len(facet.vals) else np.empty(0, dtype=dtype))
-        return FacetArrays(_concat(docs, dtype), _concat(vals, dtype), list(index))
+            docs.append(np.asarray(facet.docs, dtype=_index_type(self.size)) + offset)
+            vals.append(remap[facet.vals].astype(_index_type(len(index))) if len(facet.vals)
+                        else np.empty(0, dtype=np.int32))
+        return FacetArrays(_concat(docs, _index_type(self.size)), _concat(vals, np.int32), list(index))
+
+
+def _index_type(count):
+    """The integer type of indexes into ``count`` things."""
+    return np.int32 if count < 2**31 else np.int64
 
 
 def _concat(arrays, dtype):

@@ -90,8 +90,10 @@ class FacetColumn:
         if self._starts is _UNKNOWN:
             d = self.entry_doc
             ordered = len(d) < 2 or bool((d[1:] >= d[:-1]).all())
+            # Positions in the entries, which outnumber the documents.
+            dtype = np.int32 if len(d) < 2**31 else np.int64
             self._starts = (
-                np.searchsorted(d, np.arange(self.size + 1, dtype=d.dtype)).astype(d.dtype) if ordered else None
+                np.searchsorted(d, np.arange(self.size + 1, dtype=d.dtype)).astype(dtype) if ordered else None
             )
         return self._starts
 
