@@ -147,10 +147,11 @@ class Server:
                 info = proc.memory_full_info()
                 rss += info.rss
                 private += info.uss
-                anonymous += anonymous_mb(proc.pid) << 20
-            except (psutil.NoSuchProcess, FileNotFoundError):
+                found = anonymous_mb(proc.pid)
+                anonymous = None if found is None or anonymous is None else anonymous + (found << 20)
+            except psutil.NoSuchProcess:
                 pass
-        return rss >> 20, private >> 20, anonymous >> 20
+        return rss >> 20, private >> 20, None if anonymous is None else anonymous >> 20
 
     def log_text(self):
         return Path(self.log.name).read_text(errors="replace")
@@ -360,18 +361,22 @@ def measure(index_dir, workers, threads, args, source=REPO_ROOT):
 
 def anonymous_mb(pid="self"):
     """MB of anonymous memory of process ``pid`` (its heap, Python objects
-    and numpy arrays), from /proc/<pid>/smaps_rollup.
+    and numpy arrays), from /proc/<pid>/smaps_rollup; None where there is
+    no such file.
 
     What the index's memory-mapped files occupy is not in it: those pages
     are the kernel's page cache of the files, shared by every process that
     maps them and dropped under memory pressure (read again when next
     used), as with Lucene's MMapDirectory.  RSS and USS count them.
     """
-    with open(f"/proc/{pid}/smaps_rollup") as f:
-        for line in f:
-            if line.startswith("Anonymous:"):
-                return int(line.split()[1]) >> 10
-    return 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Anonymous:"):
+                    return int(line.split()[1]) >> 10
+    except FileNotFoundError:   # not Linux, or a kernel before 4.14
+        pass
+    return None
 
 
 def write_markdown(path, runs, facts):
@@ -478,7 +483,8 @@ def main():
                         help="server processes (repeat to compare); default: the CPU count")
     parser.add_argument("--threads", type=int, default=8, help="waitress threads per process")
     parser.add_argument("--result-cache", type=int, default=None,
-                        help="'archive serve --result-cache' (default: the server's; 0: every page computed)")
+                        help="'archive serve --result-cache' (default: the server's; 0: every page computed); "
+                             "with --compare, a REF older than the option cannot take it")
     parser.add_argument("--warmup", type=float, default=15.0, help="seconds of load before measuring")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "load.md")
     parser.add_argument("--notes", default="", help="a paragraph appended to the results")

@@ -527,9 +527,14 @@ def write_report(data, cluster=None, notes=None):
                 f"{off['server_cpu_ms']} ms server CPU a request, "
                 f"{off.get('server_anonymous_mb', '-')} MB anonymous memory."
             )
-        if sizes[size].get("measured_again"):
-            lines += ["", f"At {size:,}: queries and load measured again on the same index with the "
-                          f"code of {sizes[size]['measured_again']} (`--measure-again`)."]
+        again = sizes[size].get("measured_again")
+        if again:
+            if isinstance(again, str):   # recorded before the commit was
+                again = {"when": again, "commit": "", "load": True}
+            what = "queries and load" if again["load"] else "queries"
+            code = f"commit {again['commit']}" if again["commit"] else "the code"
+            lines += ["", f"At {size:,}: {what} measured again on the same index with {code} "
+                          f"of {again['when']} (`--measure-again`)."]
     for size, note in sorted((notes or {}).items(), key=lambda item: int(item[0])):
         lines += ["", f"At {int(size):,}: {note}"]
     lines += ["", "## Growth", ""]
@@ -630,7 +635,7 @@ def target_lines(shards, sizes):
 def server_memory_row(ld):
     """The server memory target's row: on anonymous memory (see the table's
     text), or on private memory for a run recorded before it was measured."""
-    if "server_anonymous_mb" in ld:
+    if ld.get("server_anonymous_mb") is not None:
         mb = ld["server_anonymous_mb"]
         return ("server memory (anonymous; private and RSS in brackets)", f"< {TARGET_SERVER_MB} MB",
                 f"{mb} MB ({ld['server_private_mb']}, {ld['server_rss_mb']})", mb < TARGET_SERVER_MB)
@@ -712,7 +717,10 @@ def main():
             # The same without the result cache: what computing every page costs.
             figures["load_uncached"] = measure_load(args.work / "index", result_cache=0)
             print(json.dumps(figures["load_uncached"]), flush=True)
-        figures["measured_again"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+                                text=True).stdout.strip()
+        figures["measured_again"] = {"when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                                     "commit": commit, "load": not args.no_load}
         state_path.write_text(json.dumps(data, ensure_ascii=False, indent=2), "utf-8")
     else:
         data = run_stages(args)
