@@ -102,86 +102,112 @@ def required_masks(view, filters):
 
 class _Entries:
     """One facet's entries in the selected documents (in document order),
-    and each value's count there, from the search's
-    :class:`indexer.facets.Selection`."""
+    each value's count there, from the search's
+    :class:`indexer.facets.Selection`, and the MAX_K most counted values."""
 
     def __init__(self, selection, name, curation):
         self.curation = curation
         self.values = selection.view.facet(name).values
         self.docs, self.vals = selection.entries(name)
         self.counts = selection.counts(name)
-        self.present = np.flatnonzero(self.counts)
-        self._col = np.full(len(self.values), -1, dtype=np.int64)
+        present = np.flatnonzero(self.counts)
+        # Value ids by count, most first, ties in the order values were
+        # first seen (as the facet counts); every table below is a prefix.
+        self.order = present[top(present, self.counts[present], MAX_K)]
+        self._top = None
         self._restricted = {}
 
     def ranked(self, k=None, at_least=None):
-        """Value ids by count, most first, ties in the order values were first
-        seen (as the facet counts): the first ``k``, or all counted at least
-        ``at_least`` times (at most MAX_K)."""
+        """The first ``k`` value ids of :attr:`order`, or all counted at
+        least ``at_least`` times (at most MAX_K)."""
         if at_least is not None:
-            ids = self.present[self.counts[self.present] >= at_least]
-            k = MAX_K
-        else:
-            ids = self.present
-        return ids[top(ids, self.counts[ids], k)]
+            k = int(np.count_nonzero(self.counts[self.order] >= at_least))
+        return self.order[:k]
 
-    def restricted(self, ids):
-        """(docs, column) of the entries whose value is among ``ids``, the
-        column being the value's place in ``ids``."""
-        key = ids.tobytes()
-        if key not in self._restricted:
-            # One value -> column table, reset after use: the actor facet
-            # has some 65,000 values, and a search pairs up to four times.
-            col = self._col
-            col[ids] = np.arange(len(ids))
-            where = col[self.vals]
-            col[ids] = -1
+    def restricted(self, k):
+        """(docs, column) of the entries whose value is among the ``k`` first
+        of :attr:`order`, the column being the value's place there.
+
+        One pass over the entries finds those of all MAX_K; a narrower
+        table filters what it found.
+        """
+        if self._top is None:
+            place = np.full(len(self.values), -1, dtype=np.int16)
+            place[self.order] = np.arange(len(self.order), dtype=np.int16)
+            where = place.take(self.vals)
             keep = where >= 0
-            self._restricted[key] = (self.docs[keep], where[keep])
-        return self._restricted[key]
+            self._top = (np.compress(keep, self.docs), np.compress(keep, where))
+        if k not in self._restricted:
+            docs, cols = self._top
+            if k < len(self.order):
+                keep = cols < k
+                docs, cols = np.compress(keep, docs), np.compress(keep, cols)
+            self._restricted[k] = (docs, cols.astype(np.int64))
+        return self._restricted[k]
 
     def entry(self, name, value_id):
         return facet_entry(name, self.values[value_id], int(self.counts[value_id]), self.curation)
 
 
-def _group_pairs(docs_a, cols_a, docs_b, cols_b):
-    """Every (a column, b column) of entries sharing a document, ``docs_a``
-    and ``docs_b`` ascending: each a entry meets every b entry of its
-    document, or, for a facet paired with itself (``docs_b`` None), the
-    entries after it, so that each pair comes once."""
+def _document_runs(docs):
+    """(first, end, doc) of each run of one document in ``docs`` (ascending)."""
+    change = np.flatnonzero(docs[1:] != docs[:-1]) + 1
+    first = np.concatenate(([0], change))
+    end = np.concatenate((change, [len(docs)]))
+    return first, end, docs.take(first)
+
+
+def _pair_counts(docs_a, cols_a, k_a, docs_b, cols_b, k_b):
+    """A ``k_a`` x ``k_b`` array: how many documents hold an a entry of each
+    column with a b entry of each column, ``docs_a`` and ``docs_b``
+    ascending.  Each a entry meets every b entry of its document, found by
+    matching the documents' runs of entries rather than each entry; for a
+    facet paired with itself (``docs_b`` None) it meets the entries after
+    it, and the array is folded so that [i, j] (i < j) counts both orders.
+    """
     same = docs_b is None
     if same:
-        docs_b, cols_b = docs_a, cols_a
-        first = np.arange(len(docs_a)) + 1
-    else:
-        first = np.searchsorted(docs_b, docs_a, side="left")
-    last = np.searchsorted(docs_b, docs_a, side="right")
-    reps = np.maximum(last - first, 0)
-    left = np.repeat(np.arange(len(docs_a)), reps)
-    right = runs(first, np.maximum(last, first))
-    return cols_a[left], cols_b[right]
-
-
-def _top_pairs(a, b, shape, same, limit):
-    """The ``limit`` most frequent (i, j, count) of column pairs ``a``, ``b``,
-    most first, ties by i then j (the entities' own ranks)."""
+        docs_b, cols_b, k_b = docs_a, cols_a, k_a
+    counts = np.zeros(k_a * k_b, dtype=np.int64)
+    if len(docs_a) and len(docs_b):
+        a_first, a_end, a_docs = _document_runs(docs_a)
+        lengths = a_end - a_first
+        if same:
+            first = np.arange(1, len(docs_a) + 1)
+            last = np.repeat(a_end, lengths)
+        else:
+            b_first, b_end, b_docs = _document_runs(docs_b)
+            at = np.minimum(np.searchsorted(b_docs, a_docs), len(b_docs) - 1)
+            shared = b_docs.take(at) == a_docs
+            first = np.repeat(np.where(shared, b_first.take(at), 0), lengths)
+            last = np.repeat(np.where(shared, b_end.take(at), 0), lengths)
+        reps = np.maximum(last - first, 0)
+        total = int(reps.sum())
+        if total:
+            # The b entries met, run after run: first, first + 1, ... last - 1.
+            right = np.arange(total) + np.repeat(first - (np.cumsum(reps) - reps), reps)
+            keys = np.repeat(cols_a * k_b, reps) + cols_b.take(right)
+            counts = np.bincount(keys, minlength=k_a * k_b)
+    counts = counts.reshape(k_a, k_b)
     if same:
-        a, b = np.minimum(a, b), np.maximum(a, b)
-        keep = a != b
-        a, b = a[keep], b[keep]
-    counts = np.bincount(a * shape[1] + b, minlength=shape[0] * shape[1])
-    found = np.flatnonzero(counts)
-    order = found[np.lexsort((found, -counts[found]))][:limit]
-    return [(int(o // shape[1]), int(o % shape[1]), int(counts[o])) for o in order]
+        counts = np.triu(counts + counts.T, 1)
+    return counts
 
 
-def _paired(left, left_ids, right, right_ids, limit):
-    same = right is None
-    docs_a, cols_a = left.restricted(left_ids)
-    docs_b, cols_b = (None, None) if same else right.restricted(right_ids)
-    a, b = _group_pairs(docs_a, cols_a, docs_b, cols_b)
-    shape = (len(left_ids), len(left_ids) if same else len(right_ids))
-    return _top_pairs(a, b, shape, same, limit)
+def _top_pairs(counts, limit):
+    """The ``limit`` largest (i, j, count) of a pair count array, most
+    first, ties by i then j (the entities' own ranks)."""
+    flat = counts.ravel()
+    found = np.flatnonzero(flat)
+    order = found[np.lexsort((found, -flat[found]))][:limit]
+    k_b = counts.shape[1]
+    return [(int(o // k_b), int(o % k_b), int(flat[o])) for o in order]
+
+
+def _paired(left, k_left, right, k_right, limit):
+    docs_a, cols_a = left.restricted(k_left)
+    docs_b, cols_b = (None, None) if right is None else right.restricted(k_right)
+    return _top_pairs(_pair_counts(docs_a, cols_a, k_left, docs_b, cols_b, k_right), limit)
 
 
 def pairs(view, selected, limit=PAIR_LIMIT, selection=None):
@@ -209,13 +235,13 @@ def pairs(view, selected, limit=PAIR_LIMIT, selection=None):
     def best(left, right, same):
         left_ids = left.ranked(FIRST_K)
         right_ids = left_ids if same else right.ranked(FIRST_K)
-        found = _paired(left, left_ids, None if same else right, right_ids, limit)
+        found = _paired(left, len(left_ids), None if same else right, len(right_ids), limit)
         floor = found[-1][2] if len(found) == limit else 1
         wider = left.ranked(at_least=floor)
         wider_right = wider if same else right.ranked(at_least=floor)
         if len(wider) > len(left_ids) or len(wider_right) > len(right_ids):
             left_ids, right_ids = wider, wider_right
-            found = _paired(left, left_ids, None if same else right, right_ids, limit)
+            found = _paired(left, len(left_ids), None if same else right, len(right_ids), limit)
         return [(left_ids[i], right_ids[j], n) for i, j, n in found]
 
     return {

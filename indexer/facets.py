@@ -35,6 +35,7 @@ class FacetColumn:
         self.size = size
         self.entry_doc, self.entry_val = _distinct(arrays.docs, arrays.vals, len(arrays.values))
         self._starts = _UNKNOWN
+        self._doc_values = _UNKNOWN
 
     def mask(self, values):
         """Return a boolean array over docnums: True where a document has
@@ -42,6 +43,9 @@ class FacetColumn:
         ids = [self._ids[v] for v in values if v in self._ids]
         out = np.zeros(self.size, dtype=bool)
         if ids:
+            one = self.doc_values
+            if one is not None:
+                return np.isin(one, ids)
             out[self.entry_doc[np.isin(self.entry_val, ids)]] = True
         return out
 
@@ -67,7 +71,9 @@ class FacetColumn:
         """
         if not self.values:
             return []
-        return self.top(np.bincount(self.entry_val[mask[self.entry_doc]], minlength=len(self.values)), limit)
+        one = self.doc_values
+        vals = self.entry_val[mask[self.entry_doc]] if one is None else _valued(one.compress(mask))
+        return self.top(np.bincount(vals, minlength=len(self.values)), limit)
 
     def top(self, counts, limit=None):
         """The ``limit`` most frequent [(value, count)] of ``counts`` (one per
@@ -97,14 +103,36 @@ class FacetColumn:
             )
         return self._starts
 
+    @property
+    def doc_values(self):
+        """Each document's value id (-1 for none) when no document has more
+        than one, else None: the source, the year and the month, whose
+        selections are then read by document rather than by a pass over
+        every entry (checked once a column)."""
+        if self._doc_values is _UNKNOWN:
+            starts = self.starts
+            one = starts is not None and (len(starts) < 2 or int(np.diff(starts).max()) <= 1)
+            self._doc_values = None
+            if one:
+                out = np.full(self.size, -1, dtype=np.int32)
+                out[self.entry_doc] = self.entry_val
+                self._doc_values = out
+        return self._doc_values
+
     def entries(self, selected, docs):
         """(docs, vals) of the entries of the ``selected`` documents (``docs``,
         their numbers ascending), in document order.
 
-        A selection of a few documents takes their runs of entries, found
-        from each document's first entry; a large one, one pass over all
-        entries.
+        With one value a document, the selected documents' values; else a
+        selection of a few documents takes their runs of entries, found
+        from each document's first entry, and a large one, one pass over
+        all entries.
         """
+        one = self.doc_values
+        if one is not None:
+            vals = one.take(docs)
+            keep = vals >= 0
+            return (docs, vals) if keep.all() else (docs.compress(keep), vals.compress(keep))
         starts = self.starts
         if starts is None or len(docs) * RUNS_BELOW > len(selected):
             picked = selected[self.entry_doc]
@@ -154,6 +182,11 @@ class Selection:
         if not column.values:
             return []
         return column.top(self.counts(name), limit)
+
+
+def _valued(vals):
+    """``vals`` without the -1 of documents that have no value."""
+    return vals.compress(vals >= 0)
 
 
 def runs(starts, ends):
