@@ -22,7 +22,7 @@ from functools import lru_cache
 import numpy as np
 
 from indexer import schema as S
-from indexer.facets import TIMELINE, Selection, facet_entry, runs
+from indexer.facets import TIMELINE, Selection, facet_entry
 from indexer.ranking import top
 
 # The kinds of entity with a page, by facet name.

@@ -29,6 +29,7 @@ page.
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from babel import Locale
 
@@ -55,6 +56,7 @@ STORIES = Noun("خبر", "أخبار", "خبر واحد", "خبران", "خبر�
 NOUNS = {"result": RESULTS, "article": ARTICLES, "mention": MENTIONS, "copy": COPIES, "story": STORIES}
 
 
+@lru_cache(maxsize=4096)
 def plural_category(n):
     """CLDR's Arabic plural category of a whole number: zero, one, two, few, many or other."""
     return _ARABIC.plural_form(abs(int(n)))

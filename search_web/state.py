@@ -221,12 +221,7 @@ class SearchState:
         from this state's encoded pairs, without a changed state.
         """
         if change.keys() == {"date_from", "date_to"} and all(change.values()):
-            # A timeline bar's month (a page of 20 years has 240 of them).
-            return self._joined({
-                "from": [_quote("from") + "=" + change["date_from"].isoformat()],
-                "to": [_quote("to") + "=" + change["date_to"].isoformat()],
-                "page": [],
-            })
+            return self.month_query.format(change["date_from"].isoformat(), change["date_to"].isoformat())
         if len(change) == 1:
             ((kind, arg),) = change.items()
             if kind in EDITS and arg:
@@ -235,6 +230,14 @@ class SearchState:
                 return self._joined({"page": [_quote("page") + "=" + _quote(str(arg))] if arg != 1 else []})
         state = self.changed(**change) if change else self
         return encode_pairs(state.pairs())
+
+    @cached_property
+    def month_query(self):
+        """:meth:`query_string` with a date range, as a ``str.format``
+        template of the two ISO dates: a timeline's bars (a page of twenty
+        years has 240) differ only in them.  The encoded pairs hold no
+        braces (quote_plus escapes them)."""
+        return self._joined({"from": [_quote("from") + "={0}"], "to": [_quote("to") + "={1}"], "page": []})
 
     @cached_property
     def _encoded(self):

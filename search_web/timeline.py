@@ -16,6 +16,10 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
+from markupsafe import Markup, escape
+
+from search_web.arabic_numbers import ARTICLES, count_phrase
+
 WIDTH = 800
 HEIGHT = 90
 LABEL_HEIGHT = 16
@@ -44,6 +48,16 @@ class Bar:
         return f"{ARABIC_MONTHS[int(month) - 1]} {year}"
 
 
+# One bar: a link to its month over the full height, its title, its fill.
+BAR = (
+    '\n      <a href="{href}" class="bar{empty}" data-month="{month}" data-count="{count}">'
+    "\n        <title>{title}</title>"
+    '\n        <rect class="hit-area" x="{x}" y="0" width="{width}" height="{full}"></rect>'
+    '\n        <rect class="fill" x="{x}" y="{y}" width="{width}" height="{height}"></rect>'
+    "\n      </a>"
+)
+
+
 @dataclass
 class Timeline:
     bars: list
@@ -52,6 +66,19 @@ class Timeline:
     height: int = HEIGHT
     label_height: int = LABEL_HEIGHT
     max_count: int = 0
+
+    def bars_markup(self):
+        """The bars as SVG, each a link to ``bar.href``.  Written here, not
+        in a template loop: twenty years are 240 bars of a dozen values
+        each, and the loop was a fifth of a results page's CPU."""
+        return Markup("".join(
+            BAR.format(
+                href=escape(bar.href), empty="" if bar.count else " bar-empty", month=bar.month,
+                count=bar.count, title=escape(f"{bar.label}: {count_phrase(bar.count, ARTICLES)}"),
+                x=bar.x, y=bar.y, width=bar.width, height=bar.height, full=self.height,
+            )
+            for bar in self.bars
+        ))
 
 
 def _months(first, last):

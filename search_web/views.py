@@ -13,6 +13,8 @@ import json
 import re
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
+from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
 
@@ -184,6 +186,26 @@ def search_path():
     return g.search_path
 
 
+# Path-segment characters url_for leaves as they are (werkzeug's
+# BaseConverter.to_url, which the path converter uses).
+_PATH_SAFE = "!$&'()*+,/:;=@"
+
+
+@lru_cache(maxsize=4096)
+def _document_path(doc_id):
+    return "/documents/" + quote(str(doc_id), safe=_PATH_SAFE)
+
+
+def document_href(doc_id):
+    """url_for("web.document", doc_id=doc_id), written out: a results page
+    links each hit and each of its copies, and url_for was most of a link's
+    cost (the route is /documents/<path:doc_id>)."""
+    return request.script_root + _document_path(doc_id)
+
+
+bp.add_app_template_global(document_href, "document_href")
+
+
 def run_search(service, state):
     """The results page's search: one service call, whose facet counts are
     already multi-select (each active facet counted without its own filter)."""
@@ -284,8 +306,9 @@ def timeline_view(state, timeline):
     shape = timeline_bars(timeline)
     if shape is None:
         return None
+    link = search_path() + "?" + state.month_query
     for bar in shape.bars:
-        bar.href = search_url(state, date_from=bar.first_day, date_to=bar.last_day)
+        bar.href = link.format(bar.first_day.isoformat(), bar.last_day.isoformat())
     return shape
 
 

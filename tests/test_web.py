@@ -471,6 +471,15 @@ def test_unknown_document_is_a_404_page(client):
     assert soup.html["dir"] == "rtl"
     assert soup.select_one(".notice-error h2").get_text() == "الصفحة غير موجودة."
 
+@pytest.mark.parametrize("doc_id", ["iq-oil", "خبر ١", "a/b c", "50%?#&+=", "x'y\"z<>", "~.-_"])
+def test_document_links_are_what_url_for_builds(app, doc_id):
+    from flask import url_for
+
+    from search_web.views import document_href
+
+    with app.test_request_context("/"):
+        assert document_href(doc_id) == url_for("web.document", doc_id=doc_id)
+
 
 def test_unknown_page_is_a_404_page(client):
     assert page(client, "/nowhere", status=404).select_one(".notice-error")
