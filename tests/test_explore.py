@@ -14,8 +14,11 @@ import itertools
 from collections import Counter
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+import numpy as np
 import pytest
 from bs4 import BeautifulSoup
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from indexer.search import FACET_LIMIT, Filters, SearchService
 from indexer.segments import actor_facet_value
@@ -480,3 +483,38 @@ def test_entities_page_follows_the_curation(news_index, corpus, tmp_path):
     merged = rows[values.index(first)]
     assert merged.select_one(".label").get_text() == "اسم جديد"
     assert int(merged.select_one("td.count").get_text().replace(",", "")) == both
+
+
+# --- the pair count itself ------------------------------------------------------
+
+@st.composite
+def entry_lists(draw, k):
+    """(docs, cols) of a facet's entries among ``k`` columns: document
+    order, each (document, column) once."""
+    cells = draw(st.sets(st.tuples(st.integers(0, 12), st.integers(0, k - 1)), max_size=40))
+    cells = sorted(cells)
+    return np.asarray([d for d, _ in cells], dtype=np.int64), np.asarray([c for _, c in cells], dtype=np.int64)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data(), st.integers(1, 5), st.integers(1, 5), st.booleans())
+def test_pair_counts_are_the_documents_naming_both(data, k_a, k_b, same):
+    from indexer.explore import _pair_counts
+
+    docs_a, cols_a = data.draw(entry_lists(k_a))
+    if same:
+        got = _pair_counts(docs_a, cols_a, k_a, None, None, None)
+        expected = np.zeros((k_a, k_a), dtype=np.int64)
+        for d in set(docs_a.tolist()):
+            named = sorted(cols_a[docs_a == d].tolist())
+            for i, j in itertools.combinations(named, 2):
+                expected[i, j] += 1
+    else:
+        docs_b, cols_b = data.draw(entry_lists(k_b))
+        got = _pair_counts(docs_a, cols_a, k_a, docs_b, cols_b, k_b)
+        expected = np.zeros((k_a, k_b), dtype=np.int64)
+        for d in set(docs_a.tolist()) & set(docs_b.tolist()):
+            for i in cols_a[docs_a == d].tolist():
+                for j in cols_b[docs_b == d].tolist():
+                    expected[i, j] += 1
+    assert got.tolist() == expected.tolist()

@@ -184,3 +184,39 @@ def test_a_selections_counts_are_the_columns(found, limit):
     assert list(docs) == sorted(docs)
     expected = sorted((int(d), int(v)) for d, v in zip(column.entry_doc, column.entry_val) if mask[d])
     assert sorted(zip(docs.tolist(), vals.tolist())) == expected
+
+
+@st.composite
+def one_value_columns(draw):
+    """A column of up to 40 documents with at most one value each (as the
+    source, the year and the month), and a selection of its documents."""
+    size = draw(st.integers(1, 40))
+    values = draw(st.lists(st.one_of(st.none(), st.integers(0, 5)), min_size=size, max_size=size))
+    docs = np.asarray([d for d, v in enumerate(values) if v is not None], dtype=np.int64)
+    vals = np.asarray([v for v in values if v is not None], dtype=np.int64)
+    column = FacetColumn(FacetArrays(docs, vals, [f"v{i}" for i in range(6)]), size)
+    mask = np.asarray(draw(st.lists(st.booleans(), min_size=size, max_size=size)))
+    return column, mask, values
+
+
+@settings(max_examples=300, deadline=None)
+@given(one_value_columns(), st.sets(st.integers(0, 6)))
+def test_a_column_of_one_value_a_document_is_read_by_document(found, wanted):
+    column, mask, values = found
+    assert column.doc_values is not None
+    counted = {}
+    for d, v in enumerate(values):
+        if v is not None and mask[d]:
+            counted[f"v{v}"] = counted.get(f"v{v}", 0) + 1
+    assert dict(column.count(mask)) == counted
+    assert column.mask([f"v{v}" for v in wanted]).tolist() == [v is not None and v in wanted for v in values]
+    docs, vals = Selection(OneColumn(column), mask).entries("x")
+    assert list(zip(docs.tolist(), vals.tolist())) == [
+        (d, v) for d, v in enumerate(values) if v is not None and mask[d]
+    ]
+
+
+def test_a_column_with_two_values_in_a_document_is_read_by_entry():
+    column = FacetColumn(FacetArrays(np.asarray([0, 0, 1]), np.asarray([0, 1, 1]), ["a", "b"]), 2)
+    assert column.doc_values is None
+    assert column.count(np.asarray([True, True])) == [("b", 2), ("a", 1)]
