@@ -224,7 +224,7 @@ class SearchService:
         start = time.perf_counter()
         budget = budget or Budget(self.search_seconds)
         curation = self.curation.current()
-        key = (self.ix.latest_generation(), curation.version, text, repr(filters), sort, page,
+        key = (self._snapshots.latest(), curation.version, text, repr(filters), sort, page,
                per_page, facets, snippets, facet_limit, half_life, collapse, cooccurrence)
         results = self._results.get(key) if cache else None
         if results is None:

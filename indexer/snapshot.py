@@ -8,7 +8,9 @@ documents' boilerplate spans) is shared by all threads and built under a
 lock, by the first thread that needs it, through the searcher it holds.
 """
 
+import os
 import threading
+import time
 from contextlib import contextmanager
 
 import numpy as np
@@ -130,6 +132,43 @@ class Snapshot:
         return self._get(("facet", name), lambda: FacetColumn(self.arrays.facet(name), self.size))
 
 
+# A folder's listing is trusted as long as the folder's modification time
+# stays as it was, except a listing made within this many nanoseconds of
+# that time: a change in the same tick of a coarse file system clock
+# would leave the time as it was (git's "racy" index entries).
+RACY_NS = 2_000_000_000
+
+
+class LatestGeneration:
+    """The index's latest commit, the folder listed again only once it changed.
+
+    Whoosh finds the latest commit by listing the index folder for its
+    tables of contents: 0.6 ms on a million-article index of 1,000 files,
+    and every search asks (for the result cache's key, and whether its
+    searcher is current), where a look at the folder's modification time
+    costs 2 microseconds.  A commit adds a table of contents, which changes
+    that time.  Without a folder (``index_dir`` None), each call lists.
+    """
+
+    def __init__(self, ix, index_dir=None):
+        self.ix = ix
+        self.index_dir = index_dir
+        self._kept = None  # ((inode, mtime), generation)
+
+    def __call__(self):
+        if self.index_dir is None:
+            return self.ix.latest_generation()
+        folder = os.stat(self.index_dir)
+        key = (folder.st_ino, folder.st_mtime_ns)
+        kept = self._kept
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        generation = self.ix.latest_generation()
+        if time.time_ns() - folder.st_mtime_ns > RACY_NS:
+            self._kept = (key, generation)
+        return generation
+
+
 class Snapshots:
     """Lends searchers of the latest commit, and each one's snapshot.
 
@@ -148,6 +187,7 @@ class Snapshots:
         self.weighting = weighting
         self.index_dir = index_dir
         self.searchers = searchers
+        self.latest = LatestGeneration(ix, index_dir)
         self._segments = {}   # segment id -> SegmentArrays
         self._lock = threading.Lock()
         self._returned = threading.Condition(self._lock)
@@ -180,7 +220,7 @@ class Snapshots:
             return
         searcher = self._borrow(budget)
         try:
-            if not searcher.up_to_date():
+            if searcher.reader().generation() != self.latest():
                 # A new searcher, not searcher.refresh(): whoosh-reloaded
                 # 2.7.5's reader reuse adds back every segment the new
                 # commit dropped (merged away), so its documents would

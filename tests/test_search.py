@@ -297,6 +297,38 @@ def test_the_result_cache_never_answers_for_another_commit_or_curation(make_inde
         assert (service._results.hits, service._results.misses) == (1, 3)
 
 
+def test_the_latest_commit_is_looked_up_once_the_folder_settled(make_index):
+    import os
+    import time
+
+    from indexer.writer import index_articles
+
+    index_dir = make_index(NEWS)
+    hour_ago = time.time() - 3600
+    with SearchService(index_dir, result_cache=0) as service:
+        listed = []
+        latest = service.ix.latest_generation
+        service.ix.latest_generation = lambda: listed.append(1) or latest()
+        # Just written: the folder is listed at every look, two a search
+        # (a second commit in the same clock tick would not change its time).
+        service.search("النفط")
+        before = len(listed)
+        service.search("النفط")
+        assert len(listed) - before == 2
+        # Settled: listed once, then known from the folder's time.
+        os.utime(index_dir, (hour_ago, hour_ago))
+        before = len(listed)
+        for _ in range(3):
+            assert service.search("النفط").total == 3
+        assert len(listed) - before == 1
+        # A commit changes the folder's time: the next search sees it.
+        index_articles(index_dir, [article("6", "النفط", "النفط مرة أخرى.", source="alyaum")],
+                       entities=False)
+        assert service.search("النفط").total == 4
+        os.utime(index_dir, (hour_ago + 60, hour_ago + 60))
+        assert service.search("النفط").total == 4
+
+
 def test_result_cache_zero_keeps_nothing(make_index):
     index_dir = make_index(NEWS)
     with SearchService(index_dir, result_cache=0) as service:
