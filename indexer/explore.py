@@ -132,8 +132,10 @@ class _Entries:
         table filters what it found.
         """
         if self._top is None:
-            place = np.full(len(self.values), -1, dtype=np.int16)
-            place[self.order] = np.arange(len(self.order), dtype=np.int16)
+            # Places of MAX_K values: two bytes each while they fit.
+            dtype = np.int16 if len(self.order) < 2**15 else np.int32
+            place = np.full(len(self.values), -1, dtype=dtype)
+            place[self.order] = np.arange(len(self.order), dtype=dtype)
             where = place.take(self.vals)
             keep = where >= 0
             self._top = (np.compress(keep, self.docs), np.compress(keep, where))

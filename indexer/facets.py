@@ -111,12 +111,11 @@ class FacetColumn:
         every entry (checked once a column)."""
         if self._doc_values is _UNKNOWN:
             starts = self.starts
-            one = starts is not None and (len(starts) < 2 or int(np.diff(starts).max()) <= 1)
-            self._doc_values = None
-            if one:
+            out = None
+            if starts is not None and (len(starts) < 2 or int(np.diff(starts).max()) <= 1):
                 out = np.full(self.size, -1, dtype=np.int32)
                 out[self.entry_doc] = self.entry_val
-                self._doc_values = out
+            self._doc_values = out
         return self._doc_values
 
     def entries(self, selected, docs):

@@ -306,9 +306,10 @@ def timeline_view(state, timeline):
     shape = timeline_bars(timeline)
     if shape is None:
         return None
-    link = search_path() + "?" + state.month_query
+    # Only the query is a format string: the path may hold braces.
+    path, query = search_path() + "?", state.month_query
     for bar in shape.bars:
-        bar.href = link.format(bar.first_day.isoformat(), bar.last_day.isoformat())
+        bar.href = path + query.format(bar.first_day.isoformat(), bar.last_day.isoformat())
     return shape
 
 

@@ -930,3 +930,21 @@ def test_timeline_labels_name_the_year_once(client):
     assert labels == ["يوليو 2015", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر"]
     # Placed in percent of the width, outside the bars' stretched viewBox.
     assert all(t["x"].endswith("%") for t in soup.select("figure.timeline .ticks text"))
+
+
+@pytest.mark.parametrize("root", ["", "/archive", "/a{b}", "/x{0}"])
+def test_timeline_links_are_the_states_links_under_any_mount(app, root):
+    from datetime import date
+
+    from flask import request
+
+    from search_web.state import SearchState
+    from search_web.views import search_url, timeline_view
+
+    with app.test_request_context("/?q=النفط&country=IQ", base_url=f"http://localhost{root}/"):
+        state = SearchState.from_args(request.args, per_page=10)
+        bars = timeline_view(state, [{"month": "2015-07", "count": 4}, {"month": "2015-09", "count": 1}]).bars
+        assert [bar.href for bar in bars] == [
+            search_url(state, date_from=date(2015, m, 1), date_to=date(2015, m, last))
+            for m, last in ((7, 31), (8, 31), (9, 30))
+        ]
