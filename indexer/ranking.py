@@ -56,6 +56,10 @@ MAX_PREFIX_TERMS = 100
 MAX_PREFIX_SCAN = 20_000
 # Phrase matches between two looks at the budget.
 PHRASE_CHECK = 256
+# An OR of more postings than one docnum in this many sums its parts'
+# scores in arrays over every docnum rather than sorting the postings
+# (a three-word query on a million articles: some 600,000 postings).
+DENSE_OR = 8
 
 
 @dataclass
@@ -338,9 +342,16 @@ class Ranker:
         parts = [p for p in parts if len(p.docs)]
         if not parts:
             return Ranked.empty()
-        docs, inverse = np.unique(np.concatenate([p.docs for p in parts]), return_inverse=True)
-        scores = np.bincount(inverse, weights=np.concatenate([p.scores for p in parts]))
-        matched = np.bincount(inverse, weights=np.concatenate([p.matched for p in parts]))
+        every = np.concatenate([p.docs for p in parts])
+        weights = np.concatenate([p.scores for p in parts]), np.concatenate([p.matched for p in parts])
+        if len(every) * DENSE_OR > self.doc_count:
+            # Many matches: sums over every docnum beat sorting them.
+            found = np.bincount(every, minlength=self.doc_count)
+            docs = np.flatnonzero(found)
+            scores, matched = (np.bincount(every, weights=w, minlength=self.doc_count)[docs] for w in weights)
+        else:
+            docs, inverse = np.unique(every, return_inverse=True)
+            scores, matched = (np.bincount(inverse, weights=w) for w in weights)
         if q.scale:
             scores = self._coordinate(scores, matched, self._term_count(q), q.scale)
         return Ranked(docs, scores * q.boost, matched)

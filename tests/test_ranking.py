@@ -38,8 +38,12 @@ QUERIES = [
 ]
 
 
+# An OR's parts are summed by sorting their postings or, with many,
+# over every docnum (ranking.DENSE_OR): 0 always sorts, 10**9 never does.
+@pytest.mark.parametrize("dense_or", [0, 10**9])
 @pytest.mark.parametrize("text", QUERIES)
-def test_scores_match_whoosh(service, text):
+def test_scores_match_whoosh(service, text, dense_or, monkeypatch):
+    monkeypatch.setattr("indexer.ranking.DENSE_OR", dense_or)
     q = service.parse(text)
     with service.reading() as (searcher, snapshot):
         ranked = snapshot.ranker.rank(q, searcher)
