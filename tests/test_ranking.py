@@ -1,7 +1,6 @@
 """The numpy ranker must score exactly as Whoosh's own matchers do."""
 
 import pytest
-from whoosh import query as Q
 
 from indexer.ranking import top
 from indexer.search import SearchService
