@@ -44,7 +44,11 @@ figure measured in ``bench/``:
    :class:`CompactPostingPool`): ``SegmentWriter(_lk=False)``,
    ``_finalize_segment``, ``_close_segment``, ``_flush_segment`` and the
    posting pool's ``_new_run``/``_write_run``/``_add_run``, the way
-   Whoosh's own multiprocessing writer uses them.
+   Whoosh's own multiprocessing writer uses them; a segment's postings
+   written a term at a time (:func:`_add_terms`) through the field
+   writer's ``_postwriter`` and its ``_blocklimit``, block buffers
+   (``_ids``, ``_weights``, ``_values``), statistics (``_maxweight``,
+   ``_minlength``, ``_maxlength``) and ``_write_block``.
 5. **Committing prebuilt segments** (:func:`commit_segments`,
    :func:`clean_index_files`): the writer's ``_added``, ``_finish``, the
    ``TOC`` class and ``clean_files``.
