@@ -41,11 +41,11 @@ class FacetColumn:
         """Return a boolean array over docnums: True where a document has
         any of ``values`` (deleted documents included)."""
         ids = [self._ids[v] for v in values if v in self._ids]
+        one = self.doc_values
+        if ids and one is not None:
+            return np.isin(one, ids)
         out = np.zeros(self.size, dtype=bool)
         if ids:
-            one = self.doc_values
-            if one is not None:
-                return np.isin(one, ids)
             out[self.entry_doc[np.isin(self.entry_val, ids)]] = True
         return out
 
