@@ -25,9 +25,14 @@ the relevance benchmark:
   remain (مسؤولو, شاركوا as مسؤول, شارك);
 * protected words (countries, capitals, well-known names) are returned whole,
   after their clitics are stripped: بوتين stays بوتين and لفلسطين becomes
-  فلسطين, where Lucene gives بوت and فلسط.
+  فلسطين, where Lucene gives بوت and فلسط; a protected word of three
+  letters is not looked for behind ف or ك, nor behind a و or ل that is the
+  stem's own (فرقة, كبرى and ورقة are not الرقة, بري and رقة);
+* a number keeps its digits only: the clitics before it and a calendar
+  letter after it go (و2015, بـ50 and 2015م are 2015 and 50).
 """
 
+import re
 from functools import lru_cache
 
 from analyzers.data import load_words
@@ -150,16 +155,44 @@ def strip_suffixes(word):
     return word
 
 
+# A protected word this short is read behind a clitic only when the clitic
+# has neither ف nor ك: a three-letter remainder after them is far more often
+# the word itself (فرقة, فعلي, فيمن, كبرى, كسرت) than a name (فمصر, كقطر).
+SHORT_PROTECTED = 3
+SHORT_PROTECTED_CLITICS = tuple(c for c in PROTECTED_CLITICS if not set(c) & set("فك"))
+# A two-letter protected word (بن) is never read behind a clitic (البن).
+MIN_PROTECTED_AFTER_CLITIC = 3
+
 _CLITICS_BY_LENGTH = sorted({len(c) for c in PROTECTED_CLITICS}, reverse=True)
 _CLITIC_SET = frozenset(PROTECTED_CLITICS)
+_SHORT_CLITIC_SET = frozenset(SHORT_PROTECTED_CLITICS)
 
 
 def _protected_after_clitic(word):
-    """Return the protected word behind a clitic (لفلسطين: فلسطين), or None."""
+    """Return the protected word behind a clitic (لفلسطين: فلسطين), or None.
+
+    A first و or ل that :func:`strip_prefix` keeps as the stem's own letter
+    (ورقة, like وزير) is no clitic here either.
+
+    >>> _protected_after_clitic("ومصر"), _protected_after_clitic("ورقه"), _protected_after_clitic("كبري")
+    ('مصر', None, None)
+    """
+    if word[:1] == "و" and strip_suffixes(word) in WAW_STEMS or _has_lam_stem(word):
+        return None
     for n in _CLITICS_BY_LENGTH:
-        if word[:n] in _CLITIC_SET and word[n:] in PROTECTED:
-            return word[n:]
+        rest = word[n:]
+        if rest not in PROTECTED or len(rest) < MIN_PROTECTED_AFTER_CLITIC:
+            continue
+        clitics = _SHORT_CLITIC_SET if len(rest) <= SHORT_PROTECTED else _CLITIC_SET
+        if word[:n] in clitics:
+            return rest
     return None
+
+
+# A number written with a clitic before it (و2015, ب50, وب2015, ال2015; the
+# tatweel of بـ2015 is gone by now) or a calendar letter after it (2015م,
+# 1436ه) is the number.
+NUMBER = re.compile(r"(?:[وف]?[بلك]|[وف]|[وف]?(?:ال|بال|كال|لل))?([0-9]+)[مه]?")
 
 
 @lru_cache(maxsize=1 << 16)
@@ -176,9 +209,14 @@ def light_stem(word):
     'وزير'
     >>> light_stem("للجنه") == light_stem("اللجنه") == "لجن"
     True
+    >>> light_stem("و2015"), light_stem("2015م"), light_stem("G20")
+    ('2015', '2015', 'G20')
     """
-    if word in PROTECTED or not word.isalpha():
+    if word in PROTECTED:
         return word
+    if not word.isalpha():
+        number = NUMBER.fullmatch(word)
+        return number.group(1) if number else word
     # A protected word keeps its shape under any clitic: ببغداد, لفلسطين.
     protected = _protected_after_clitic(word)
     if protected is not None:

@@ -141,3 +141,31 @@ def test_plural_waw_in_construct_and_on_verbs():
     # Three letters would be left: the و stays (نحو is a stopword's shape,
     # عضو a word of its own).
     assert stem("عضو") == "عضو"
+
+
+def test_short_protected_words_behind_clitics():
+    # A three-letter name or city is read behind و ب ل and the article...
+    assert stem("ومصر") == stem("لمصر") == stem("بمصر") == "مصر"
+    assert stem("بجدة") == stem("وجدة") == stem("جدة")
+    # ...but not behind ف or ك, where the three letters are nearly always
+    # the rest of a word: فرقة (band) is not الرقة, كبرى (greater) not بري
+    # (the Lebanese speaker), فعلي (actual) not علي.
+    assert stem("فرقة") != stem("الرقة")
+    assert stem("كبرى") != stem("بري")
+    assert stem("فعلي") != stem("علي")
+    # A longer protected word keeps every clitic: فإيران, كمصر's long kin.
+    assert stem("فإيران") == stem("كإيران") == "ايران"
+    # A first و that the conjunction rule keeps (ورقة, like وزير) is no
+    # clitic before a protected word either.
+    assert stem("ورقة") != stem("الرقة")
+    # A two-letter protected word is never read behind a clitic.
+    assert stem("البن") == "بن" and stem("وبن") == "وبن"
+
+
+@pytest.mark.parametrize("word,expected", [
+    ("و2015", "2015"), ("بـ50", "50"), ("ب160", "160"), ("وب2015", "2015"), ("ال2015", "2015"),
+    ("عام2015", "عام2015"), ("2015م", "2015"), ("1436هـ", "1436"), ("و٢٠١٥", "2015"),
+    ("G20", "g20"), ("3D", "3d"), ("2015", "2015"),
+])
+def test_a_number_loses_its_clitics_and_calendar_letter(word, expected):
+    assert stem(word) == expected
