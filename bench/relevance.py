@@ -556,6 +556,10 @@ ABLATIONS = [
     *(Ablation(f"proximity window {w}", lambda w=w: {("indexer.proximity", "WINDOW"): w})
       for w in (5, 12)),
     Ablation("no spelling-variant expansion", lambda: {("indexer.query", "variants"): _no_variants}),
+    Ablation("no clitic forms (لعدم finds only لعدم, not عدم)",
+             lambda: {("indexer.ranking", "CLITIC_PREPOSITIONS"): ""}),
+    Ablation("clitic forms weighted as the word's own",
+             lambda: {("indexer.ranking", "CLITIC_WEIGHT"): 1.0}),
     Ablation("Whoosh idf", lambda: bm25(1.2, 0.75, use_whoosh_idf=True)),
     *(Ablation(f"OR coordination {c}", lambda c=c: coordination(c)) for c in (0.5, 0.9, 1.0)),
     *(Ablation(f"BM25 K1={k1} B={b}", lambda k1=k1, b=b: bm25(k1, b))

@@ -391,10 +391,12 @@ class SearchService:
         return counts, timeline
 
     def _highlight_terms(self, searcher, snapshot, q):
-        """The index terms to mark: the query's words and what its prefixes
-        were searched as."""
+        """The index terms to mark: the query's words, the forms the ranker
+        also finds for them and what its prefixes were searched as."""
         terms = highlight_terms(q)
         with snapshot.ranker.using(searcher) as ranker:
+            for term in list(terms):
+                terms.update(ranker.clitic_forms(S.TEXT, term))
             for node in positive_patterns(q):
                 terms.update(ranker.expansion(node).terms)
         return terms

@@ -115,3 +115,31 @@ def test_prefix_without_a_word(service):
 
         assert found("الغا* -النفط") == found("الغا*") - found("النفط")
         assert found("الغا* -النفط") and found("الغا*") & found("النفط")
+
+
+def test_a_word_with_a_preposition_also_finds_the_bare_word(tmp_path):
+    # لعدم stays one term (ل comes off only before four letters), but the
+    # index holds عدم far more widely: the query finds both, its own
+    # spelling first, and the bare word's documents are highlighted.
+    from indexer.writer import index_articles
+
+    docs = [article("own", "خبر", "أجلت المباراة لعدم اكتمال الفريق"),
+            article("bare", "خبر", "أجلت المباراة بسبب عدم اكتمال الفريق")]
+    docs += [article(f"other{i}", "خبر", f"عدم وجود اتفاق في الجولة {i}") for i in range(3)]
+    # كتاب is not ك + تاب: تاب is rarer than the word itself.
+    docs += [article("book", "خبر", "صدر كتاب جديد عن المعرض"),
+             article("book2", "خبر", "كتاب آخر عن التاريخ"),
+             article("tab", "خبر", "تاب الرجل عن خطئه")]
+    index_articles(tmp_path, docs, entities=False)
+    with SearchService(tmp_path) as service:
+        hits = service.search("لعدم اكتمال").hits
+        assert [h.id for h in hits][:2] == ["own", "bare"]
+        assert {h.id for h in hits} == {"own", "bare"} | {f"other{i}" for i in range(3)}
+        assert "<mark>عدم</mark>" in next(h for h in hits if h.id == "bare").snippet
+        assert {h.id for h in service.search("كتاب").hits} == {"book", "book2"}
+        with service.reading() as (searcher, snapshot):
+            ranker = snapshot.ranker
+            with ranker.using(searcher):
+                assert ranker.clitic_forms("text", "لعدم") == ("عدم",)
+                assert ranker.clitic_forms("text", "كتاب") == ()
+                assert ranker.clitic_forms("text", "عدم") == ()
