@@ -373,8 +373,7 @@ class Ranker:
             docs, tf = self.postings(q.fieldname, text)
             ids.append(docs)
             tfs.append(tf.astype(np.float64) * weight)
-        docs, inverse = np.unique(np.concatenate(ids), return_inverse=True)
-        tf = np.bincount(inverse, weights=np.concatenate(tfs))
+        docs, (tf,) = self._summed(np.concatenate(ids), np.concatenate(tfs))
         idf = lucene_idf(self.doc_count, len(docs))
         norm = self.K1 * ((1 - self.B) + self.B * self.lengths[docs] / self.avgfl)
         scores = idf * (tf * (self.K1 + 1)) / (tf + norm) * q.boost
@@ -385,19 +384,22 @@ class Ranker:
         parts = [p for p in parts if len(p.docs)]
         if not parts:
             return Ranked.empty()
-        every = np.concatenate([p.docs for p in parts])
-        weights = np.concatenate([p.scores for p in parts]), np.concatenate([p.matched for p in parts])
-        if len(every) * DENSE_OR > self.doc_count:
-            # Many matches: sums over every docnum beat sorting them.
-            found = np.bincount(every, minlength=self.doc_count)
-            docs = np.flatnonzero(found)
-            scores, matched = (np.bincount(every, weights=w, minlength=self.doc_count)[docs] for w in weights)
-        else:
-            docs, inverse = np.unique(every, return_inverse=True)
-            scores, matched = (np.bincount(inverse, weights=w) for w in weights)
+        docs, (scores, matched) = self._summed(
+            np.concatenate([p.docs for p in parts]),
+            np.concatenate([p.scores for p in parts]), np.concatenate([p.matched for p in parts]),
+        )
         if q.scale:
             scores = self._coordinate(scores, matched, self._term_count(q), q.scale)
         return Ranked(docs, scores * q.boost, matched)
+
+    def _summed(self, every, *weights):
+        """(distinct docnums of ``every``, each of ``weights`` summed by docnum)."""
+        if len(every) * DENSE_OR > self.doc_count:
+            # Many postings: sums over every docnum beat sorting them.
+            docs = np.flatnonzero(np.bincount(every, minlength=self.doc_count))
+            return docs, [np.bincount(every, weights=w, minlength=self.doc_count)[docs] for w in weights]
+        docs, inverse = np.unique(every, return_inverse=True)
+        return docs, [np.bincount(inverse, weights=w) for w in weights]
 
     def _and(self, q):
         positive = [c for c in q.children() if not isinstance(c, Q.Not)]

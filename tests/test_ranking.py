@@ -117,7 +117,8 @@ def test_prefix_without_a_word(service):
         assert found("الغا* -النفط") and found("الغا*") & found("النفط")
 
 
-def test_a_word_with_a_preposition_also_finds_the_bare_word(tmp_path):
+@pytest.mark.parametrize("dense_or", [0, 10**9])
+def test_a_word_with_a_preposition_also_finds_the_bare_word(tmp_path, dense_or, monkeypatch):
     # لعدم stays one term (ل comes off only before four letters), but the
     # index holds عدم far more widely: the query finds both, its own
     # spelling first, and the bare word's documents are highlighted.
@@ -131,7 +132,8 @@ def test_a_word_with_a_preposition_also_finds_the_bare_word(tmp_path):
              article("book2", "خبر", "كتاب آخر عن التاريخ"),
              article("tab", "خبر", "تاب الرجل عن خطئه")]
     index_articles(tmp_path, docs, entities=False)
-    with SearchService(tmp_path) as service:
+    monkeypatch.setattr("indexer.ranking.DENSE_OR", dense_or)
+    with SearchService(tmp_path, result_cache=0) as service:
         hits = service.search("لعدم اكتمال").hits
         assert [h.id for h in hits][:2] == ["own", "bare"]
         assert {h.id for h in hits} == {"own", "bare"} | {f"other{i}" for i in range(3)}
