@@ -174,6 +174,8 @@ def test_private_instance_attributes_exist(seed_index):
 
     for name in W.INSTANCE_NAMES[W.BM25F]:
         assert hasattr(LuceneBM25(), name), name
+    for name in W.INSTANCE_NAMES[W.W3TermInfo]:
+        assert hasattr(W.W3TermInfo(), name), name
 
 
 CORPUS = [
