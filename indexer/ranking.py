@@ -8,7 +8,8 @@ frequencies), scores all of it at once, and combines the terms with set
 operations.  The scores are the same as :class:`indexer.scoring.LuceneBM25`
 through Whoosh's matchers: Whoosh's quantized field lengths, its
 ``Or(scale=...)`` coordination (V-Twin's SQR), sums for AND and OR, the left
-side's score for AND NOT.
+side's score for AND NOT; only a word's clitic forms (below), which Whoosh
+has no notion of, score otherwise.
 
 Every query goes this way, so its cost is bounded in one place:
 
@@ -69,7 +70,9 @@ PHRASE_CHECK = 256
 # the documents holding either.  Measured on the relevance benchmark
 # (bench/results/relevance.md): XQuAD-ar +0.002 MRR@10, news questions
 # +0.003; counted as separate words, or at the same weight as the word's
-# own, the gain was smaller or a loss.
+# own, the gain was smaller or a loss.  The proximity rerank counts the
+# word's own spelling only (with the bare form's positions too: news
+# questions -0.003, news titles +0.003).
 CLITIC_PREPOSITIONS = "بلك"
 CLITIC_WEIGHT = 0.5
 # An OR of more postings than one docnum in this many sums its parts'
