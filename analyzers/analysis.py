@@ -173,7 +173,7 @@ def _positions(terms):
 
 
 # Bump when a rule in the code changes what a word is indexed as.
-ANALYSIS_RULES_VERSION = 7
+ANALYSIS_RULES_VERSION = 8
 # Data files that decide index terms (variants apply at query time only).
 INDEX_TIME_DATA = ("stopwords.txt", "protected.txt", "waw_stems.txt", "lam_stems.txt")
 

@@ -25,9 +25,12 @@ the relevance benchmark:
   remain (مسؤولو, شاركوا as مسؤول, شارك);
 * protected words (countries, capitals, well-known names) are returned whole,
   after their clitics are stripped: بوتين stays بوتين and لفلسطين becomes
-  فلسطين, where Lucene gives بوت and فلسط; a protected word of three
-  letters is not looked for behind ف or ك, nor behind a و or ل that is the
-  stem's own (فرقة, كبرى and ورقة are not الرقة, بري and رقة);
+  فلسطين, where Lucene gives بوت and فلسط; one listed with its article
+  keeps it (بالرياض and للكويت are الرياض and الكويت, as the bare word is:
+  Riyadh is not رياض, gardens); a protected word of three
+  letters is not looked for behind ف or ك without the article, nor behind
+  a و that is the stem's own (فرقة, كبرى and ورقة are not الرقة, بري and
+  رقة);
 * a number keeps its digits only: the clitics before it and a calendar
   letter after it go (و2015, بـ50 and 2015م are 2015 and 50).
 """
@@ -127,6 +130,13 @@ def _has_lam_stem(word):
     return word[:1] == "ل" and strip_suffixes(word) in LAM_STEMS
 
 
+def kept_whole(term):
+    """True when index term ``term`` starts with a letter the stemmer decided
+    is the word's own: a protected name (بلير) or a stem whose first ل is
+    its own (لباس).  Query-time clitic forms must not cut it off."""
+    return term in PROTECTED or _has_lam_stem(term)
+
+
 def strip_suffixes(word):
     """Strip Light10's suffixes in turn, each at most once, keeping two letters.
 
@@ -156,34 +166,46 @@ def strip_suffixes(word):
 
 
 # A protected word this short is read behind a clitic only when the clitic
-# has neither ف nor ك: a three-letter remainder after them is far more often
-# the word itself (فرقة, فعلي, فيمن, كبرى, كسرت) than a name (فمصر, كقطر).
+# ends in the article or has neither ف nor ك: a three-letter remainder after
+# ف or ك alone is far more often the word itself (فرقة, فعلي, فيمن, كبرى,
+# كسرت) than a name (فمصر, كقطر); after the article it is the name
+# (فالرقة, كالقدس).
 SHORT_PROTECTED = 3
-SHORT_PROTECTED_CLITICS = tuple(c for c in PROTECTED_CLITICS if not set(c) & set("فك"))
+SHORT_PROTECTED_CLITICS = tuple(
+    c for c in PROTECTED_CLITICS if not set(c) & set("فك") or c.endswith(("ال", "لل"))
+)
 # A two-letter protected word (بن) is never read behind a clitic (البن).
 MIN_PROTECTED_AFTER_CLITIC = 3
 
 _CLITICS_BY_LENGTH = sorted({len(c) for c in PROTECTED_CLITICS}, reverse=True)
 _CLITIC_SET = frozenset(PROTECTED_CLITICS)
 _SHORT_CLITIC_SET = frozenset(SHORT_PROTECTED_CLITICS)
+# The clitics that end in the article (وال, بال, لل ...).
+_ARTICLE_CLITICS = frozenset(c for c in PROTECTED_CLITICS if c.endswith(("ال", "لل")))
 
 
 def _protected_after_clitic(word):
     """Return the protected word behind a clitic (لفلسطين: فلسطين), or None.
 
-    A first و or ل that :func:`strip_prefix` keeps as the stem's own letter
-    (ورقة, like وزير) is no clitic here either.
+    Before a three-letter protected word, a lone و that :func:`strip_prefix`
+    keeps as the stem's own letter (ورقة, like وزير) is no clitic either.
 
     >>> _protected_after_clitic("ومصر"), _protected_after_clitic("ورقه"), _protected_after_clitic("كبري")
     ('مصر', None, None)
     """
-    if word[:1] == "و" and strip_suffixes(word) in WAW_STEMS or _has_lam_stem(word):
-        return None
     for n in _CLITICS_BY_LENGTH:
         rest = word[n:]
+        if word[:n] in _ARTICLE_CLITICS and "ال" + rest in PROTECTED:
+            # بالرياض, للكويت: the name as listed with its article.
+            return "ال" + rest
         if rest not in PROTECTED or len(rest) < MIN_PROTECTED_AFTER_CLITIC:
             continue
-        clitics = _SHORT_CLITIC_SET if len(rest) <= SHORT_PROTECTED else _CLITIC_SET
+        if len(rest) > SHORT_PROTECTED:
+            clitics = _CLITIC_SET
+        elif word[:n] == "و" and strip_suffixes(word) in WAW_STEMS:
+            continue
+        else:
+            clitics = _SHORT_CLITIC_SET
         if word[:n] in clitics:
             return rest
     return None
@@ -212,12 +234,15 @@ def light_stem(word):
     >>> light_stem("و2015"), light_stem("2015م"), light_stem("G20")
     ('2015', '2015', 'G20')
     """
-    if word in PROTECTED:
-        return word
     if not word.isalpha():
         number = NUMBER.fullmatch(word)
         return number.group(1) if number else word
-    # A protected word keeps its shape under any clitic: ببغداد, لفلسطين.
+    # A protected word keeps its shape under any clitic: ببغداد, لفلسطين;
+    # one listed with its article keeps that too (بالرياض, للكويت are
+    # الرياض, الكويت: Riyadh and Kuwait, not رياض, gardens, nor كويت, the
+    # stem of كويتي), so the article and the clitic go together.
+    if word in PROTECTED:
+        return word
     protected = _protected_after_clitic(word)
     if protected is not None:
         return protected

@@ -169,3 +169,31 @@ def test_short_protected_words_behind_clitics():
 ])
 def test_a_number_loses_its_clitics_and_calendar_letter(word, expected):
     assert stem(word) == expected
+
+
+def test_a_protected_word_listed_with_its_article_keeps_it_under_clitics():
+    # الرياض (Riyadh) is listed with its article: بالرياض, والرياض and
+    # للرياض are the same term, apart from رياض (gardens, a name) and from
+    # the stem of the demonym (الكويتي is كويت, الكويت stays الكويت).
+    assert stem("الرياض") == stem("بالرياض") == stem("والرياض") == stem("للرياض") == "الرياض"
+    assert stem("رياض") == "رياض"
+    assert stem("الكويت") == stem("بالكويت") == stem("وللكويت") == "الكويت" != stem("الكويتي")
+    # Names listed without it lose the article as before.
+    assert stem("البحرين") == stem("والبحرين") == "بحرين"
+
+
+@pytest.mark.parametrize("word,expected", [
+    ("لغزة", "غزه"), ("واليونان", "اليونان"), ("وكاليونان", "اليونان"), ("لجنين", "جنين"),
+    ("فالرقة", "رقه"), ("كالرقة", "رقه"), ("فالقدس", "القدس"), ("ولعون", "عون"),
+])
+def test_clitics_before_protected_words_that_the_short_word_rules_leave_alone(word, expected):
+    # The rules for three-letter names must not touch longer ones, nor the
+    # clitics that carry the article.
+    assert stem(word) == expected
+
+
+def test_kept_whole_names_the_terms_whose_first_letter_is_their_own():
+    from analyzers.stemmer import kept_whole
+
+    assert kept_whole("بغداد") and kept_whole(stem("لجنة")) and kept_whole(stem("لباس"))
+    assert not kept_whole("لعدم") and not kept_whole("بدعم")
