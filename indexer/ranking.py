@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh import query as Q
 
+from analyzers.stemmer import kept_whole
 from indexer.errors import QueryError
 from indexer.scoring import lucene_idf
 from indexer.whoosh_internals import segment_postings, term_positions
@@ -67,7 +68,7 @@ PHRASE_CHECK = 256
 # letter is then far more likely a clitic than the word's own: not كتاب,
 # whose تاب is rare, nor بلاد).  Its occurrences count CLITIC_WEIGHT of the
 # word's own in the word's term frequency, and the word's idf is that of
-# the documents holding either.  Measured on the relevance benchmark
+# the more widespread spelling.  Measured on the relevance benchmark
 # (bench/results/relevance.md): XQuAD-ar +0.002 MRR@10, news questions
 # +0.003; counted as separate words, or at the same weight as the word's
 # own, the gain was smaller or a loss.  The proximity rerank counts the
@@ -295,8 +296,10 @@ class Ranker:
         if isinstance(q, Q.Term):
             return self._term(q) if q.fieldname == self.fieldname else self._whoosh(q)
         if isinstance(q, (Q.Prefix, Q.Wildcard)):
+            # Each term a prefix stands for is searched as written: the
+            # prefix already chose them.
             terms = self.expansion(q).terms
-            return self._or(Q.Or([Q.Term(q.fieldname, t, boost=q.boost) for t in terms]))
+            return self._or(Q.Or([Q.Term(q.fieldname, t, boost=q.boost) for t in terms]), clitics=False)
         if isinstance(q, Q.Phrase):
             return self._phrase(q)
         if isinstance(q, Q.Or):
@@ -305,7 +308,7 @@ class Ranker:
             return self._and(q)
         if isinstance(q, Q.AndNot):
             left = self._eval(q.a)
-            keep = ~np.isin(left.docs, self._eval(q.b).docs, assume_unique=True)
+            keep = ~np.isin(left.docs, self._excluded(q.b).docs, assume_unique=True)
             return Ranked(left.docs[keep], left.scores[keep] * q.boost, left.matched[keep])
         if isinstance(q, Q.AndMaybe):
             left, right = self._eval(q.a), self._eval(q.b)
@@ -316,6 +319,15 @@ class Ranker:
             matched[li] += right.matched[ri]
             return Ranked(left.docs, scores * q.boost, matched)
         return self._whoosh(q)
+
+    def _excluded(self, q):
+        """Evaluate the excluded side of a NOT: its words as written, without
+        their clitic forms (-لعدم leaves the articles that say عدم)."""
+        self._local.literal = True
+        try:
+            return self._eval(q)
+        finally:
+            self._local.literal = False
 
     def _matches(self, q):
         """The docnums Whoosh's own matcher finds for ``q`` (deleted ones
@@ -348,8 +360,12 @@ class Ranker:
 
     def clitic_forms(self, fieldname, text):
         """The index terms query word ``text`` also finds: the word without
-        the preposition the stemmer left on it (see ``CLITIC_WEIGHT``)."""
+        the preposition the stemmer left on it (see ``CLITIC_WEIGHT``).
+        None for a word the stemmer keeps whole on purpose: a protected name
+        (بلير, بيرو) or a stem whose first ل is its own (لباس)."""
         if text[:1] not in CLITIC_PREPOSITIONS or len(text) < 4:
+            return ()
+        if kept_whole(text):
             return ()
         bare = text[1:]
         if self.doc_frequency(fieldname, bare) > self.doc_frequency(fieldname, text):
@@ -357,7 +373,8 @@ class Ranker:
         return ()
 
     def _term(self, q, clitics=True):
-        forms = self.clitic_forms(q.fieldname, q.text) if clitics else ()
+        literal = not clitics or getattr(self._local, "literal", False)
+        forms = () if literal else self.clitic_forms(q.fieldname, q.text)
         if forms:
             return self._with_forms(q, forms)
         docs, tf = self.postings(q.fieldname, q.text)
@@ -377,13 +394,16 @@ class Ranker:
             ids.append(docs)
             tfs.append(tf.astype(np.float64) * weight)
         docs, (tf,) = self._summed(np.concatenate(ids), np.concatenate(tfs))
-        idf = lucene_idf(self.doc_count, len(docs))
+        # The largest of the spellings' document frequencies, as Lucene's
+        # SynonymQuery takes (deleted documents counted, as for a word).
+        df = max(self.doc_frequency(q.fieldname, text) for text in (q.text,) + tuple(forms))
+        idf = lucene_idf(self.doc_count, df)
         norm = self.K1 * ((1 - self.B) + self.B * self.lengths[docs] / self.avgfl)
         scores = idf * (tf * (self.K1 + 1)) / (tf + norm) * q.boost
         return Ranked(docs, scores, np.ones(len(docs)))
 
-    def _or(self, q):
-        parts = [self._eval(c) for c in q.children()]
+    def _or(self, q, clitics=True):
+        parts = [self._eval(c) if clitics else self._term(c, clitics=False) for c in q.children()]
         parts = [p for p in parts if len(p.docs)]
         if not parts:
             return Ranked.empty()
@@ -415,7 +435,7 @@ class Ranker:
                 docs, result.scores[li] + other.scores[ri], result.matched[li] + other.matched[ri]
             )
         for child in negative:
-            keep = ~np.isin(result.docs, self._eval(child).docs, assume_unique=True)
+            keep = ~np.isin(result.docs, self._excluded(child).docs, assume_unique=True)
             result = Ranked(result.docs[keep], result.scores[keep], result.matched[keep])
         return Ranked(result.docs, result.scores * q.boost, result.matched)
 
@@ -423,7 +443,8 @@ class Ranker:
         # Whoosh counts the term matchers it built: terms not in the index
         # get none.
         if isinstance(q, Q.Term):
-            return int(self.doc_frequency(q.fieldname, q.text) > 0)
+            spellings = (q.text,) + self.clitic_forms(q.fieldname, q.text)
+            return int(any(self.doc_frequency(q.fieldname, t) > 0 for t in spellings))
         if q.is_leaf():
             return 0
         return sum(self._term_count(c) for c in q.children())

@@ -29,7 +29,7 @@ from indexer import schema as S
 from indexer.documents import document_dict, make_hit
 from indexer.errors import Notice, QueryError
 from indexer.facets import FACET_FIELDS, TIMELINE, Selection, facet_entry
-from indexer.query import highlight_terms, make_parser, positive_patterns, read_query
+from indexer.query import highlight_terms, make_parser, positive_patterns, positive_terms, read_query
 from indexer.ranking import MAX_PREFIX_TERMS, Budget, top
 from indexer.resultcache import RESULT_CACHE, ResultCache
 from indexer.scoring import LuceneBM25
@@ -395,7 +395,8 @@ class SearchService:
         also finds for them and what its prefixes were searched as."""
         terms = highlight_terms(q)
         with snapshot.ranker.using(searcher) as ranker:
-            for term in list(terms):
+            # A phrase's words are matched as written.
+            for term in positive_terms(q, S.TEXT, phrases=False):
                 terms.update(ranker.clitic_forms(S.TEXT, term))
             for node in positive_patterns(q):
                 terms.update(ranker.expansion(node).terms)
