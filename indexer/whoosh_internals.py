@@ -47,7 +47,8 @@ figure measured in ``bench/``:
    Whoosh's own multiprocessing writer uses them; a segment's postings
    written a term at a time (:func:`_add_terms`): the field writer's
    ``_postwriter``, ``_fieldid``, ``_format`` and ``_tindex``, its posting
-   writer's ``_postfile``, ``_blocklimit`` and ``_compression``, and the W3
+   writer's ``_postfile``, ``_blocklimit``, ``_compression`` and
+   ``_inlinelimit``, and the W3
    posting block and ``W3TermInfo`` statistics (``_weight``, ``_df``,
    ``_minlength``, ``_maxlength``, ``_maxweight``, ``_minid``, ``_maxid``)
    as ``W3PostingsWriter._write_block`` writes and sets them.
@@ -176,7 +177,7 @@ INSTANCE_NAMES = {
     SegmentWriter: ("_added", "_tempstorage", "perdocwriter", "fieldwriter"),
     BM25F: ("_field_B",),
     W3FieldWriter: ("_postwriter", "_fieldid", "_format", "_tindex"),
-    W3PostingsWriter: ("_postfile", "_blocklimit", "_compression"),
+    W3PostingsWriter: ("_postfile", "_blocklimit", "_compression", "_inlinelimit"),
     W3TermInfo: ("_weight", "_df", "_minlength", "_maxlength", "_maxweight", "_minid", "_maxid"),
 }
 
@@ -651,6 +652,9 @@ def _write_term(postwriter, fixed_size, field_lengths, docnums, weights, values)
     the statistics ``TermInfo.add_block`` keeps.  A term is never inlined:
     the codec's ``inlinelimit`` is 1.
     """
+    if postwriter._inlinelimit > 1:
+        # Whoosh would inline a short term's postings in its term info.
+        raise RuntimeError("the term writer writes no inlined postings: keep the codec's inlinelimit at 1")
     postfile = postwriter._postfile
     limit = postwriter._blocklimit
     compression = postwriter._compression
