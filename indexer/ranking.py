@@ -299,7 +299,8 @@ class Ranker:
             # Each term a prefix stands for is searched as written: the
             # prefix already chose them.
             terms = self.expansion(q).terms
-            return self._or(Q.Or([Q.Term(q.fieldname, t, boost=q.boost) for t in terms]), clitics=False)
+            with self._as_written():
+                return self._or(Q.Or([Q.Term(q.fieldname, t, boost=q.boost) for t in terms]))
         if isinstance(q, Q.Phrase):
             return self._phrase(q)
         if isinstance(q, Q.Or):
@@ -308,7 +309,10 @@ class Ranker:
             return self._and(q)
         if isinstance(q, Q.AndNot):
             left = self._eval(q.a)
-            keep = ~np.isin(left.docs, self._excluded(q.b).docs, assume_unique=True)
+            with self._as_written():
+                # -لعدم leaves the articles that say only عدم.
+                excluded = self._eval(q.b)
+            keep = ~np.isin(left.docs, excluded.docs, assume_unique=True)
             return Ranked(left.docs[keep], left.scores[keep] * q.boost, left.matched[keep])
         if isinstance(q, Q.AndMaybe):
             left, right = self._eval(q.a), self._eval(q.b)
@@ -320,14 +324,16 @@ class Ranker:
             return Ranked(left.docs, scores * q.boost, matched)
         return self._whoosh(q)
 
-    def _excluded(self, q):
-        """Evaluate the excluded side of a NOT: its words as written, without
-        their clitic forms (-لعدم leaves the articles that say عدم)."""
+    @contextmanager
+    def _as_written(self):
+        """Search words as written in the block, without their clitic forms:
+        a prefix's terms, a phrase's words and what a NOT excludes."""
+        before = getattr(self._local, "literal", False)
         self._local.literal = True
         try:
-            return self._eval(q)
+            yield
         finally:
-            self._local.literal = False
+            self._local.literal = before
 
     def _matches(self, q):
         """The docnums Whoosh's own matcher finds for ``q`` (deleted ones
@@ -347,7 +353,8 @@ class Ranker:
         return Ranked(docs, np.zeros(len(docs)), np.ones(len(docs)))
 
     def _phrase(self, q):
-        words = [self._term(Q.Term(q.fieldname, w), clitics=False) for w in q.words]
+        with self._as_written():
+            words = [self._term(Q.Term(q.fieldname, w)) for w in q.words]
         if any(not len(w.docs) for w in words):
             return Ranked.empty()
         # Whoosh checks positions; the words' postings say where to look first.
@@ -372,8 +379,8 @@ class Ranker:
             return (bare,)
         return ()
 
-    def _term(self, q, clitics=True):
-        literal = not clitics or getattr(self._local, "literal", False)
+    def _term(self, q):
+        literal = getattr(self._local, "literal", False)
         forms = () if literal else self.clitic_forms(q.fieldname, q.text)
         if forms:
             return self._with_forms(q, forms)
@@ -402,8 +409,8 @@ class Ranker:
         scores = idf * (tf * (self.K1 + 1)) / (tf + norm) * q.boost
         return Ranked(docs, scores, np.ones(len(docs)))
 
-    def _or(self, q, clitics=True):
-        parts = [self._eval(c) if clitics else self._term(c, clitics=False) for c in q.children()]
+    def _or(self, q):
+        parts = [self._eval(c) for c in q.children()]
         parts = [p for p in parts if len(p.docs)]
         if not parts:
             return Ranked.empty()
@@ -435,7 +442,9 @@ class Ranker:
                 docs, result.scores[li] + other.scores[ri], result.matched[li] + other.matched[ri]
             )
         for child in negative:
-            keep = ~np.isin(result.docs, self._excluded(child).docs, assume_unique=True)
+            with self._as_written():
+                excluded = self._eval(child)
+            keep = ~np.isin(result.docs, excluded.docs, assume_unique=True)
             result = Ranked(result.docs[keep], result.scores[keep], result.matched[keep])
         return Ranked(result.docs, result.scores * q.boost, result.matched)
 
