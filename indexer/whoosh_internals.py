@@ -75,6 +75,7 @@ import weakref
 import zlib
 from array import array
 from bisect import bisect_left
+from functools import partial
 from itertools import accumulate
 
 import numpy as np
@@ -154,7 +155,7 @@ from whoosh.index import TOC, FileIndex, clean_files  # noqa: E402
 from whoosh.matching import ListMatcher  # noqa: E402
 from whoosh.reading import SegmentReader  # noqa: E402
 from whoosh.scoring import BM25F  # noqa: E402
-from whoosh.system import pack_ushort  # noqa: E402
+from whoosh.system import pack_int, pack_ushort  # noqa: E402
 from whoosh.util.numeric import length_to_byte  # noqa: E402
 from whoosh.util.numlists import delta_encode  # noqa: E402
 from whoosh.writing import PostingPool, SegmentWriter  # noqa: E402
@@ -634,70 +635,82 @@ def _add_terms(fieldwriter, schema, lengths, terms):
             fieldwriter.start_field(fieldname, schema[fieldname])
             field = fieldname
             postwriter = fieldwriter._postwriter
-            field_lengths = lengths.of(fieldname) if lengths is not None else None
+            if postwriter._inlinelimit > 1:
+                # Whoosh would inline a short term's postings in its term info.
+                raise RuntimeError("the term writer writes no inlined postings: keep the codec's inlinelimit at 1")
+            postfile = postwriter._postfile
+            # Only the terms' blocks go into the postings file from here:
+            # its offset is counted, not asked of the file (a system call).
+            offset = postfile.tell()
+            write_term = partial(_write_term, postwriter._blocklimit, postwriter._compression,
+                                 fieldwriter._format.fixed_value_size(),
+                                 lengths.of(fieldname) if lengths is not None else None)
             key = pack_ushort(fieldwriter._fieldid)
-            fixed_size = fieldwriter._format.fixed_value_size()
-        terminfo = _write_term(postwriter, fixed_size, field_lengths, docnums, weights, values)
+        terminfo, data = write_term(docnums, weights, values)
+        postfile.write(data)
+        terminfo.set_extent(offset, len(data))
+        offset += len(data)
         fieldwriter._tindex.add(key + tbytes, terminfo.to_bytes())
 
 
-def _write_term(postwriter, fixed_size, field_lengths, docnums, weights, values):
-    """Write one term's postings as W3 posting blocks into ``postwriter``'s
-    file; return its :class:`W3TermInfo`.
+def _write_term(limit, compression, fixed_size, field_lengths, docnums, weights, values):
+    """Encode one term's postings as W3 posting blocks of at most ``limit``
+    postings; return its :class:`W3TermInfo` (its extent not yet set) and
+    the bytes.
 
     What ``start_postings``, ``add_posting`` for each posting and
     ``finish_postings`` write (``W3PostingsWriter._write_block``: a header,
     then each block's length, negative for the last, its pickled
     statistics and its pickled, compressed ids, weights and values), with
     the statistics ``TermInfo.add_block`` keeps.  A term is never inlined:
-    the codec's ``inlinelimit`` is 1.
+    the codec's ``inlinelimit`` is 1.  Most terms have one short block, so
+    a term's bytes are joined and written at once.
     """
-    if postwriter._inlinelimit > 1:
-        # Whoosh would inline a short term's postings in its term info.
-        raise RuntimeError("the term writer writes no inlined postings: keep the codec's inlinelimit at 1")
-    postfile = postwriter._postfile
-    limit = postwriter._blocklimit
-    compression = postwriter._compression
     terminfo = W3TermInfo()
-    start_offset = postfile.tell()
-    postfile.write(WHOOSH3_HEADER_MAGIC)
-    for start in range(0, len(docnums), limit):
+    parts = [WHOOSH3_HEADER_MAGIC]
+    total = len(docnums)
+    for start in range(0, total, limit):
         stop = start + limit
-        ids = docnums[start:stop]
+        if total <= limit:
+            ids, raw_weights, block_values = docnums, weights, values
+        else:
+            ids, raw_weights, block_values = docnums[start:stop], weights[start:stop], values[start:stop]
         # Whoosh keeps a block's weights as 32-bit floats, but its maximum
         # as add_posting saw it.
-        block_weights = array("f", weights[start:stop])
-        heaviest = max(weights[start:stop])
+        block_weights = array("f", raw_weights)
+        heaviest = max(raw_weights)
         max_weight = heaviest if heaviest > 0 else 0
         # add_posting's statistics count only non-zero lengths.
-        counted = [n for n in (field_lengths[d] for d in ids) if n] if field_lengths else []
-        min_length = min(counted) if counted else None
-        max_length = max(counted) if counted else 0
+        if field_lengths:
+            counted = [n for n in map(field_lengths.__getitem__, ids) if n]
+            min_length = min(counted) if counted else None
+            max_length = max(counted) if counted else 0
+        else:
+            min_length, max_length = None, 0
 
         terminfo._weight += sum(block_weights)
         terminfo._df += len(ids)
         if terminfo._minlength is None:
             terminfo._minlength = min_length
-        else:
+        elif min_length is not None:
             terminfo._minlength = min(terminfo._minlength, min_length)
-        terminfo._maxlength = max(terminfo._maxlength, max_length)
-        terminfo._maxweight = max(terminfo._maxweight, max_weight)
+        if max_length > terminfo._maxlength:
+            terminfo._maxlength = max_length
+        if max_weight > terminfo._maxweight:
+            terminfo._maxweight = max_weight
         if terminfo._minid is None:
             terminfo._minid = ids[0]
         terminfo._maxid = ids[-1]
 
         data = dumps((tuple(delta_encode(ids)), _mini_weights(block_weights),
-                      _mini_values([v for v in values[start:stop] if v], fixed_size)), 2)
+                      _mini_values([v for v in block_values if v], fixed_size)), 2)
         if compression:
             data = zlib.compress(data, compression)
         info = dumps((len(ids), ids[-1], max_weight, compression,
                       length_to_byte(min_length), length_to_byte(max_length)), 2)
         length = len(info) + len(data)
-        postfile.write_int(length if stop < len(docnums) else -length)
-        postfile.write(info)
-        postfile.write(data)
-    terminfo.set_extent(start_offset, postfile.tell() - start_offset)
-    return terminfo
+        parts += (pack_int(length if stop < total else -length), info, data)
+    return terminfo, b"".join(parts)
 
 
 def _mini_weights(weights):
