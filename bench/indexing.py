@@ -33,10 +33,19 @@ Each build runs in a subprocess of its own, so its peak RSS is its own.
     python bench/indexing.py --sizes 5000     # one point, quicker
     python bench/indexing.py --pairs 1        # one entity-cost pair
     python bench/indexing.py --sizes 0 --ratio-pairs 3   # b/a, three alternations
+    python bench/indexing.py --sizes 0 --ratio-pairs 3 --baseline 9fd0aa5
+
+``--baseline REV`` builds the project at another commit too, from a
+checkout of it (``git archive``), in the same alternation as (a) and (b):
+a ratio measured on another day, on a host running at another speed, says
+little about the code, while both commits built in the same minutes do.
+The commit must have this script's ``_build`` command (every commit since
+2026-11-29 has).
 """
 
 import argparse
 import json
+import os
 import random
 import resource
 import shutil
@@ -50,7 +59,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import DATA_DIR, RESULTS_DIR, machine_facts, require_data  # noqa: E402
+from bench.common import DATA_DIR, REPO_ROOT, RESULTS_DIR, machine_facts, require_data  # noqa: E402
 
 CORPUS = DATA_DIR / "saudinewsnet"
 SIZES = (5000, 10000, 20000, None)
@@ -180,8 +189,12 @@ def _children_cpu():
     return usage.ru_utime + usage.ru_stime
 
 
-def measure_build(system, limit, index_dir):
-    cmd = [sys.executable, __file__, "_build", system, str(limit or 0), str(index_dir)]
+def measure_build(system, limit, index_dir, checkouts=None):
+    """Build ``system`` in a subprocess; ``checkouts`` maps a system to the
+    checkout whose own copy of this script builds it (:func:`baseline_checkout`)."""
+    checkout = (checkouts or {}).get(system)
+    script = Path(checkout, "bench", "indexing.py") if checkout else __file__
+    cmd = [sys.executable, str(script), "_build", "project" if checkout else system, str(limit or 0), str(index_dir)]
     cpu_before = _children_cpu()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     rss = PeakRss(proc.pid)
@@ -204,19 +217,37 @@ def measure_build(system, limit, index_dir):
     }
 
 
-def alternating_builds(systems, size, work, times):
-    """Build each of ``systems`` in turn, ``times`` rounds: [[seconds of each], ...]."""
+def alternating_builds(systems, size, work, times, checkouts=None):
+    """Build each of ``systems`` in turn, ``times`` rounds: [[measure of each], ...]."""
     rounds = []
     for _ in range(times):
-        seconds = []
+        measures = []
         for system in systems:
             index_dir = work / f"{system}-again"
             index_dir.mkdir()
-            seconds.append(measure_build(system, size, index_dir)["seconds"])
+            measures.append(measure_build(system, size, index_dir, checkouts))
             shutil.rmtree(index_dir)
-        rounds.append(seconds)
-        print(f"{size or 'all'} builds {' / '.join(systems)}: {seconds}", flush=True)
+        rounds.append(measures)
+        print(f"{size or 'all'} builds {' / '.join(systems)}: {[m['seconds'] for m in measures]}", flush=True)
     return rounds
+
+
+def _seconds(rounds):
+    return [[m["seconds"] for m in measures] for measures in rounds]
+
+
+def baseline_checkout(rev, work):
+    """Extract commit ``rev`` of this repository under ``work``; return the
+    checkout.  Its benchmarks look for the data beside the checkout, so the
+    data's folder is linked there."""
+    sha = subprocess.run(["git", "rev-parse", "--short=12", f"{rev}^{{commit}}"], cwd=REPO_ROOT,
+                         capture_output=True, text=True, check=True).stdout.strip()
+    checkout = work / "baseline" / "checkout"
+    checkout.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", sha], cwd=REPO_ROOT, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(checkout)], input=archive, check=True)
+    os.symlink(DATA_DIR.parent, work / "baseline" / "shared")
+    return checkout, sha
 
 
 def measure_queries(index_dir, queries):
@@ -261,12 +292,18 @@ def main():
                         help="builds with and without entities on all articles (median ratio)")
     parser.add_argument("--ratio-pairs", type=int, default=1,
                         help="builds of plain Whoosh and of this project on all articles (median ratio b/a)")
+    parser.add_argument("--baseline", metavar="REV",
+                        help="a commit of the project built in the same alternation as --ratio-pairs")
     args = parser.parse_args()
     require_data([CORPUS], "indexing benchmark")
     queries = compose_queries()
     rows = []
     work = Path(tempfile.mkdtemp(prefix="archive-bench-"))
+    checkouts, baseline = {}, None
     try:
+        if args.baseline:
+            checkout, baseline = baseline_checkout(args.baseline, work)
+            checkouts["baseline"] = checkout
         for size in args.sizes:
             row = {"size": size or "all"}
             systems = ("plain", "project", "no-entities") if size is None else ("plain", "project")
@@ -276,16 +313,31 @@ def main():
                 row[system] = measure_build(system, size, index_dir)
                 print(f"{row['size']} {system}: {row[system]}", flush=True)
             row["ratio"] = round(row["project"]["articles_per_s"] / row["plain"]["articles_per_s"], 2)
-            if size is None and args.ratio_pairs > 1:
+            if size is None and baseline:
+                # The first round: plain and project above, the baseline now.
+                (work / "baseline-all").mkdir()
+                row["baseline"] = dict(measure_build("baseline", size, work / "baseline-all", checkouts), commit=baseline)
+                shutil.rmtree(work / "baseline-all")
+                rounds = [[row["plain"], row["project"], row["baseline"]]]
+                rounds += alternating_builds(("plain", "project", "baseline"), size, work,
+                                             args.ratio_pairs - 1, checkouts)
+                row["ratio_pairs"] = [r[:2] for r in _seconds(rounds)]
+                row["baseline_rounds"] = [[m["seconds"] for m in r] + [m["cpu_ms_per_article"] for m in r]
+                                          for r in rounds]
+                row["ratio"] = round(statistics.median(a / b for a, b in row["ratio_pairs"]), 2)
+                row["baseline_ratio"] = round(statistics.median(r[0] / r[2] for r in row["baseline_rounds"]), 2)
+                row["speedup"] = round(statistics.median(r[2] / r[1] for r in row["baseline_rounds"]), 2)
+            elif size is None and args.ratio_pairs > 1:
                 row["ratio_pairs"] = [[row["plain"]["seconds"], row["project"]["seconds"]]]
-                row["ratio_pairs"] += alternating_builds(("plain", "project"), size, work, args.ratio_pairs - 1)
+                row["ratio_pairs"] += _seconds(alternating_builds(("plain", "project"), size, work,
+                                                                  args.ratio_pairs - 1))
                 row["ratio"] = round(statistics.median(a / b for a, b in row["ratio_pairs"]), 2)
             if "no-entities" in row:
                 shutil.rmtree(work / f"no-entities-{size or 'all'}")
                 row["entity_pairs"] = [[row["project"]["seconds"], row["no-entities"]["seconds"]]]
                 # Built without entities first, recorded with them first.
-                row["entity_pairs"] += [pair[::-1] for pair in alternating_builds(
-                    ("no-entities", "project"), size, work, args.pairs - 1)]
+                row["entity_pairs"] += [pair[::-1] for pair in _seconds(alternating_builds(
+                    ("no-entities", "project"), size, work, args.pairs - 1))]
                 row["entity_cost"] = round(statistics.median(a / b for a, b in row["entity_pairs"]), 2)
             row["latency"] = measure_queries(work / f"project-{size or 'all'}", queries)
             print(f"{row['size']} ratio {row['ratio']} latency {row['latency']}", flush=True)
@@ -338,6 +390,17 @@ def write_results(rows, queries):
                 f"**{r['ratio']}x** (the table's ratio column). CPU an article, first pair: plain "
                 f"{a.get('cpu_ms_per_article')} ms, this project {b.get('cpu_ms_per_article')} ms "
                 "(all its processes)."
+            )
+        if "baseline_rounds" in r:
+            c = r["baseline"]["commit"]
+            rounds = "; ".join(f"{p} s / {q} s / {o} s ({pc} / {qc} / {oc} ms)"
+                               for p, q, o, pc, qc, oc in r["baseline_rounds"])
+            lines.append("")
+            lines.append(
+                f"The same alternation with the project at commit {c} built third in each round "
+                f"(plain / this project / {c}: seconds, then CPU ms an article): {rounds}. "
+                f"Median ratios: {c} to plain Whoosh **{r['baseline_ratio']}x**, this project to plain "
+                f"**{r['ratio']}x**; this project builds **{r['speedup']}x** as fast as {c}."
             )
         if "entity_cost" in r:
             lines.append("")
