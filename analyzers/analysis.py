@@ -13,6 +13,7 @@ path are part of the on-disk format: after moving one, rebuild the index.
 import hashlib
 from functools import lru_cache
 from importlib import resources
+from itertools import repeat
 
 from whoosh.analysis import Filter
 
@@ -86,7 +87,16 @@ def analyze(text, stem=True):
     return [t.text for t in arabic_analyzer(stem)(text)]
 
 
-@lru_cache(maxsize=1 << 18)
+# word as written -> its index term (None: not indexed), for index_term.
+# A plain dict rather than an lru_cache: indexing looks up every token of
+# every article, and through map() a dict look-up costs half a cached
+# call.  Bounded like a cache (SaudiNewsNet has 315k word types); past it,
+# new words are analyzed each time.
+_TERMS = {}
+TERM_CACHE = 1 << 18
+_UNSEEN = object()
+
+
 def index_term(word):
     """Return the term the analyzer indexes surface ``word`` under, or None.
 
@@ -99,7 +109,30 @@ def index_term(word):
     >>> index_term("وبالإستخبارات"), index_term("في")
     ('استخبار', None)
     """
-    return normalized_term(normalize_token(word))
+    term = _TERMS.get(word, _UNSEEN)
+    if term is _UNSEEN:
+        term = normalized_term(normalize_token(word))
+        if len(_TERMS) < TERM_CACHE:
+            _TERMS[word] = term
+    return term
+
+
+# Forget the cached terms (after a change to the analysis, in benchmarks).
+index_term.cache_clear = _TERMS.clear
+
+
+def index_terms(words):
+    """Return ``[index_term(w) for w in words]``, a look-up per known word.
+
+    >>> index_terms(["في", "بغداد", "وبغداد"])
+    [None, 'بغداد', 'بغداد']
+    """
+    if not isinstance(words, list):
+        words = list(words)
+    terms = list(map(_TERMS.get, words, repeat(_UNSEEN)))
+    if _UNSEEN in terms:
+        terms = [index_term(w) if t is _UNSEEN else t for w, t in zip(words, terms)]
+    return terms
 
 
 @lru_cache(maxsize=1 << 16)
@@ -148,28 +181,23 @@ def word_positions(words):
     >>> word_positions(["في", "بغداد", "وبغداد"])
     (2, {'بغداد': [1, 2]})
     """
-    return _positions(map(index_term, words))
+    return _positions(index_terms(words))
 
 
 def _positions(terms):
     """Return ``(length, {term: [positions]})`` from the index term of each
-    word of a text (None: not indexed)."""
+    word of a text (a list; None: not indexed)."""
+    kept = [term for term in terms if term is not None]
+    if not kept:
+        return 0, {}
+    # Whoosh's StopFilter(renumber=True) keeps the first kept word's own
+    # position and counts on from there.
+    first = terms.index(kept[0])
     positions = {}
-    pos = None
-    length = 0
-    for index, term in enumerate(terms):
-        if term is None:
-            continue
-        # Whoosh's StopFilter(renumber=True) keeps the first kept word's
-        # own position and counts on from there.
-        pos = index if pos is None else pos + 1
-        length += 1
-        found = positions.get(term)
-        if found is None:
-            positions[term] = [pos]
-        else:
-            found.append(pos)
-    return length, positions
+    at = positions.setdefault
+    for pos, term in enumerate(kept, first):
+        at(term, []).append(pos)
+    return len(kept), positions
 
 
 # Bump when a rule in the code changes what a word is indexed as.

@@ -15,7 +15,7 @@ from bisect import bisect_left, bisect_right
 from functools import lru_cache
 from html import escape
 
-from analyzers.analysis import index_term
+from analyzers.analysis import index_term, index_terms
 from analyzers.normalize import normalize_token
 from analyzers.tokenizer import WORD_PATTERN
 
@@ -54,7 +54,7 @@ def find_matches(text, terms, limit=None):
     if len(terms) <= PREFILTER_TERMS and all(t and SEPARATOR not in t for t in terms):
         found = [(i, term) for i in _holding(words, terms) if (term := index_term(words[i])) in terms]
     else:
-        found = [(i, term) for i, term in enumerate(map(index_term, words)) if term in terms]
+        found = [(i, term) for i, term in enumerate(index_terms(words)) if term in terms]
     matches = []
     start, at = 0, 0  # where pieces[at] starts
     for i, term in found:
