@@ -552,7 +552,12 @@ def _collapsed():
 # needs, and gets a row in every table.
 ABLATIONS = [
     Ablation("near-copies collapsed (as the page shows them)", _collapsed),
-    Ablation("no proximity rerank", lambda: {("indexer.proximity", "WEIGHT"): 0.0}),
+    Ablation("no proximity rerank", lambda: {("indexer.proximity", "WEIGHT"): 0.0,
+                                             ("indexer.proximity", "LEAD_WEIGHT"): 0.0}),
+    Ablation("no lead bonus (where the words first occur)", lambda: {("indexer.proximity", "LEAD_WEIGHT"): 0.0}),
+    Ablation("lead bonus weight 1", lambda: {("indexer.proximity", "LEAD_WEIGHT"): 1.0}),
+    *(Ablation(f"lead bonus half-way at position {h}", lambda h=h: {("indexer.proximity", "LEAD_HALF"): h})
+      for h in (10, 50)),
     *(Ablation(f"proximity window {w}", lambda w=w: {("indexer.proximity", "WINDOW"): w})
       for w in (5, 12)),
     Ablation("no spelling-variant expansion", lambda: {("indexer.query", "variants"): _no_variants}),
@@ -622,7 +627,8 @@ def project_defaults():
 
     bm25 = LuceneBM25()
     return (f"BM25 K1={bm25.K1} B={bm25.B}, Lucene idf, proximity rerank of the top "
-            f"{proximity.DEPTH} (window {proximity.WINDOW}, weight {proximity.WEIGHT})")
+            f"{proximity.DEPTH} (window {proximity.WINDOW}, weight {proximity.WEIGHT}; lead bonus "
+            f"weight {proximity.LEAD_WEIGHT}, half-way at position {proximity.LEAD_HALF})")
 
 
 def _project_job(ablations):

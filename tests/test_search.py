@@ -237,6 +237,22 @@ def test_query_words_close_together_rank_first(make_index):
         assert ids(service.search("وزير الخارجية")) == ["near", "far"]
 
 
+def test_query_words_in_the_lead_rank_first(make_index, monkeypatch):
+    # The same words, as close together, in articles of the same length:
+    # one opens with them, the other ends with them.
+    filler = "وفي سياق آخر تحدث المسؤولون عن خطط جديدة للطرق والمدارس والمستشفيات في المنطقة"
+    lead = f"أعلنت وزارة الطاقة أسعار النفط اليوم {filler}"
+    late = f"{filler} أعلنت وزارة الطاقة أسعار النفط اليوم"
+    # Indexed first, the late one wins a tie.
+    index_dir = make_index([article("late", "", late), article("lead", "", lead)])
+    with SearchService(index_dir) as service:
+        assert ids(service.search("وزارة الطاقة النفط")) == ["lead", "late"]
+    monkeypatch.setattr("indexer.proximity.LEAD_WEIGHT", 0.0)
+    with SearchService(index_dir) as service:
+        hits = service.search("وزارة الطاقة النفط").hits
+        assert [h.id for h in hits] == ["late", "lead"] and hits[0].score == pytest.approx(hits[1].score)
+
+
 def test_recent_sort_blends_relevance_with_age(make_index):
     from datetime import datetime, timedelta
 
