@@ -238,8 +238,9 @@ def _seconds(rounds):
 
 def baseline_checkout(rev, work):
     """Extract commit ``rev`` of this repository under ``work``; return the
-    checkout.  Its benchmarks look for the data beside the checkout, so the
-    data's folder is linked there."""
+    checkout and the commit's short hash.  Its benchmarks look for the data
+    beside the checkout, so the data's folder is linked there; its modules
+    are compiled now, so that its first build does not pay for it."""
     sha = subprocess.run(["git", "rev-parse", "--short=12", f"{rev}^{{commit}}"], cwd=REPO_ROOT,
                          capture_output=True, text=True, check=True).stdout.strip()
     checkout = work / "baseline" / "checkout"
@@ -247,6 +248,7 @@ def baseline_checkout(rev, work):
     archive = subprocess.run(["git", "archive", sha], cwd=REPO_ROOT, capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(checkout)], input=archive, check=True)
     os.symlink(DATA_DIR.parent, work / "baseline" / "shared")
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(checkout)], check=True)
     return checkout, sha
 
 
@@ -295,6 +297,8 @@ def main():
     parser.add_argument("--baseline", metavar="REV",
                         help="a commit of the project built in the same alternation as --ratio-pairs")
     args = parser.parse_args()
+    if args.baseline and None not in args.sizes:
+        parser.error("--baseline is built on all articles: give --sizes with 0")
     require_data([CORPUS], "indexing benchmark")
     queries = compose_queries()
     rows = []
@@ -316,12 +320,15 @@ def main():
             if size is None and baseline:
                 # The first round: plain and project above, the baseline now.
                 (work / "baseline-all").mkdir()
-                row["baseline"] = dict(measure_build("baseline", size, work / "baseline-all", checkouts), commit=baseline)
+                row["baseline"] = measure_build("baseline", size, work / "baseline-all", checkouts)
+                row["baseline"]["commit"] = baseline
                 shutil.rmtree(work / "baseline-all")
                 rounds = [[row["plain"], row["project"], row["baseline"]]]
                 rounds += alternating_builds(("plain", "project", "baseline"), size, work,
                                              args.ratio_pairs - 1, checkouts)
                 row["ratio_pairs"] = [r[:2] for r in _seconds(rounds)]
+                # Each round: plain's, the project's and the baseline's
+                # seconds, then their CPU ms an article.
                 row["baseline_rounds"] = [[m["seconds"] for m in r] + [m["cpu_ms_per_article"] for m in r]
                                           for r in rounds]
                 row["ratio"] = round(statistics.median(a / b for a, b in row["ratio_pairs"]), 2)
