@@ -651,6 +651,8 @@ def _add_terms(fieldwriter, schema, lengths, terms):
         terminfo.set_extent(offset, len(data))
         offset += len(data)
         fieldwriter._tindex.add(key + tbytes, terminfo.to_bytes())
+    if field is not None:
+        fieldwriter.finish_field()
 
 
 def _write_term(limit, compression, fixed_size, field_lengths, docnums, weights, values):
