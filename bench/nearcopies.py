@@ -23,11 +23,12 @@ wire story under another headline), ``different`` otherwise (two stories
 that share a template, a list or a long quotation).  Precision is copies
 over judged pairs, with a 95% Wilson interval.
 
-**Cost.** The first ``N`` articles indexed (entities on, the default jobs)
-with near-copies and with the signature step turned off (its function
-patched to return no signature, in this process: signatures are computed
-by the parent), alternating, three times each; the median wall times and
-their ratio (target: at most 1.15x).
+**Cost.** The first ``N`` articles indexed (entities on, a worker process
+per core) with near-copies and with the signature step turned off (its
+function patched to return no signature in the worker processes, which
+compute the signatures; the parent still assigns every article a
+cluster), alternating, three times each; the median wall times and their
+ratio (target: at most 1.15x).
 
 Figures go to ``bench/results/nearcopies.md`` (and ``.json``); each run
 replaces the parts it measured and keeps the others.
@@ -37,6 +38,8 @@ import argparse
 import csv
 import json
 import math
+import multiprocessing
+import os
 import random
 import shutil
 import statistics
@@ -44,6 +47,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from itertools import islice
 from pathlib import Path
 
@@ -154,25 +158,48 @@ def show(pairs):
             print(f"    {art.body[:200]} ... {art.body[-80:]}")
 
 
+class _Workers(ProcessPoolExecutor):
+    """The worker processes ``index_articles`` starts for a local run, as an
+    executor of its own: signatures are computed where segments are built,
+    so the step is turned off in the workers."""
+
+    def __init__(self, signatures):
+        self.jobs = os.cpu_count() or 1
+        super().__init__(self.jobs, mp_context=multiprocessing.get_context("spawn"),
+                         initializer=_init_worker, initargs=(signatures,))
+
+
+def _init_worker(signatures):
+    from indexer import nearcopy
+    from indexer.segments import init_worker
+
+    init_worker(True)
+    if not signatures:
+        nearcopy.signature = _no_signature
+
+
+def _no_signature(body):
+    from indexer import nearcopy
+
+    return nearcopy.NO_SIGNATURE
+
+
 def cost(limit):
     """Median wall seconds of indexing the first ``limit`` articles, with and
     without near-copies, alternating."""
-    from indexer import nearcopy, writer
+    from indexer import writer
     from indexer.readers import Article, read_sources
 
     articles = list(islice((a for a in read_sources(sorted(CORPUS.glob("*.zip")))
                             if isinstance(a, Article)), limit))
-    real = nearcopy.signature
     times = {"with": [], "without": []}
     for _ in range(ROUNDS):
         for mode in ("without", "with"):
             folder = Path(tempfile.mkdtemp(prefix="nearcopy-cost-"))
-            writer.nearcopy.signature = real if mode == "with" else (lambda body: nearcopy.NO_SIGNATURE)
             start = time.perf_counter()
-            writer.index_articles(folder, articles, entities=True)
+            writer.index_articles(folder, articles, entities=True, executor=_Workers(mode == "with"))
             times[mode].append(time.perf_counter() - start)
             shutil.rmtree(folder)
-    writer.nearcopy.signature = real
     with_s, without_s = statistics.median(times["with"]), statistics.median(times["without"])
     return {"articles": len(articles), "with_s": [round(t, 1) for t in times["with"]],
             "without_s": [round(t, 1) for t in times["without"]],

@@ -150,6 +150,25 @@ def write(index_dir, segment_id, arrays):
     os.replace(tmp, final)
 
 
+
+def set_clusters(index_dir, segment_id, keys):
+    """Overwrite, in place, the near-copy cluster keys of some documents in
+    a segment's saved arrays: ``keys`` maps a docnum to its key.  For a
+    segment no table of contents names yet (no searcher maps the file)."""
+    path = path_of(index_dir, segment_id)
+    with open(path, "r+b") as f:
+        magic, length = _HEAD.unpack(f.read(_HEAD.size))
+        if magic != MAGIC:
+            raise ValueError(f"{path} is not an arrays file of this version")
+        dtype, count, offset = json.loads(f.read(length))["arrays"]["clusters"]
+        start = _HEAD.size + length + offset
+        value = np.dtype(dtype)
+        for docnum, key in sorted(keys.items()):
+            if not 0 <= docnum < count:
+                raise IndexError(f"{path}: no document {docnum} of {count}")
+            f.seek(start + docnum * value.itemsize)
+            f.write(np.array(key, dtype=value).tobytes())
+
 class SavedArrays:
     """A segment's saved arrays: read-only views of one memory map of the
     file, each made when first asked for."""

@@ -21,6 +21,12 @@ whose signatures agree enough are one cluster; results show a cluster once
 * **Clusters**: an article that is a copy of an indexed one takes its
   cluster key; otherwise its key is new (a hash of its id).  The key is
   stored with the article, so a result page collapses with one array look-up.
+* **Where**: signatures are computed by the worker processes that build
+  the segments (:func:`indexer.segments.build_segment`), from words whose
+  index terms they look up anyway, and each article is written as a new
+  cluster; the parent assigns the keys in reading order once a batch's
+  segments are back, and rewrites the copies' keys in them before the
+  commit (:func:`indexer.segments.set_clusters`).
 
 Bodies with fewer than ``MIN_TERMS`` terms get no signature: too little text
 to tell a copy from a template.  (Own code rather than datasketch: the
@@ -33,8 +39,7 @@ import zlib
 
 import numpy as np
 
-from analyzers.analysis import normalized_term
-from analyzers.normalize import normalize
+from analyzers.analysis import index_term
 from analyzers.tokenizer import WORD_PATTERN
 
 SHINGLE = 5
@@ -60,9 +65,9 @@ HASH_CACHE = 1 << 18
 
 
 def _word_hash(word):
-    # index_term(word), without filling index_term's own cache: in the
-    # parent process this table is the only one that needs the words.
-    term = normalized_term(normalize(word))
+    # Signatures are computed where the segments are built, so the word's
+    # term is nearly always in index_term's cache already.
+    term = index_term(word)
     found = NO_TERM if term is None else zlib.crc32(term.encode("utf-8"))
     if len(_HASHES) < HASH_CACHE:
         _HASHES[word] = found

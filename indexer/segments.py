@@ -17,15 +17,16 @@ import hashlib
 from functools import lru_cache
 from importlib import resources
 
+import numpy as np
 from whoosh.reading import SegmentReader
 
 from analyzers.tokenizer import is_word
-from indexer import columns
+from indexer import columns, nearcopy
 from indexer.boilerplate import strip
 from indexer.facets import actor_facet_value
 from indexer import schema as S
 from indexer.cleaning import duplicate_key
-from indexer.whoosh_internals import ChunkWriter, MappedStorage, PrivateTempStorage
+from indexer.whoosh_internals import ChunkWriter, MappedStorage, PrivateTempStorage, rewrite_fixed_column
 
 # Container allocations between two garbage collections in a worker.
 GC_THRESHOLD = 20000
@@ -133,20 +134,24 @@ def document_fields(article, entities=None, tokens=None, fingerprint=None, nearc
     return doc
 
 
-def build_segment(index_dir, indexname, articles, entities, limitmb, boilerplate=None, nearcopies=None):
-    """Write ``articles`` into a new segment of the index; return the Segment.
+def build_segment(index_dir, indexname, articles, entities, limitmb, boilerplate=None):
+    """Write ``articles`` into a new segment of the index; return the
+    Segment and the articles' near-copy signatures (:mod:`indexer.nearcopy`,
+    uint32, one row an article, in order).
 
     ``boilerplate`` is ``{source: keys}`` (:mod:`indexer.boilerplate`):
-    those segments of an article are left out of entity recognition (they
-    stay searchable).  ``nearcopies`` maps an article's id to its packed
-    near-copy signature and cluster (:mod:`indexer.nearcopy`).  Runs in a worker process (or in the parent when there
-    is one job).
+    those segments of an article are left out of entity recognition and of
+    its near-copy signature (they stay searchable).  Each article is
+    written with the cluster key of a new cluster (:func:`indexer.nearcopy.cluster_key`):
+    the parent, which sees the articles in reading order, rewrites the keys
+    of copies (:func:`set_clusters`).  Runs in a worker process (or in the
+    parent when there is one job).
     """
     ix = _index(index_dir, indexname)
     extract = _extractor(entities)
     boilerplate = boilerplate or {}
-    nearcopies = nearcopies or {}
     writer = ChunkWriter(ix, limitmb=limitmb)
+    signatures = np.empty((len(articles), nearcopy.PERMUTATIONS), dtype=np.uint32)
     try:
         for start in range(0, len(articles), ENTITY_BATCH):
             chunk = articles[start:start + ENTITY_BATCH]
@@ -160,17 +165,31 @@ def build_segment(index_dir, indexname, articles, entities, limitmb, boilerplate
                 found = [(e, tokens if s is t else None) for (e, tokens), s, t in zip(found, stripped, texts)]
             else:
                 found = [(None, None)] * len(chunk)
-            for article, (entities, tokens) in zip(chunk, found):
+            for i, (article, (entities, tokens)) in enumerate(zip(chunk, found), start):
+                sig = signatures[i] = nearcopy.signature(strip(article.body, boilerplate.get(article.source)))
                 writer.add_document(**document_fields(
                     article, entities, tokens, fingerprint(article, extract is not None),
-                    nearcopies.get(article.id),
+                    nearcopy.pack(sig, nearcopy.cluster_key(article.id)),
                 ))
         segment = writer.finish_segment()
     except BaseException:
         writer.abandon()
         raise
     write_arrays(index_dir, ix, segment)
-    return segment
+    return segment, signatures
+
+
+def set_clusters(index_dir, segment, ids, signatures, keys):
+    """Give the documents of a built, uncommitted ``segment`` their cluster
+    ``keys`` (``ids``, ``signatures`` and ``keys`` in docnum order), in the
+    segment and in its search arrays.  Only keys other than the one
+    :func:`build_segment` wrote (a copy's) are written."""
+    changed = {d: int(key) for d, (doc_id, key) in enumerate(zip(ids, keys))
+               if key != nearcopy.cluster_key(doc_id)}
+    if changed:
+        rewrite_fixed_column(index_dir, segment, S.NEARCOPY, S.NEARCOPY_BYTES,
+                             {d: nearcopy.pack(signatures[d], key) for d, key in changed.items()})
+        columns.set_clusters(index_dir, segment.segment_id(), changed)
 
 
 def write_arrays(index_dir, ix, segment):

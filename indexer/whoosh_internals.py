@@ -53,8 +53,11 @@ figure measured in ``bench/``:
    ``_minlength``, ``_maxlength``, ``_maxweight``, ``_minid``, ``_maxid``)
    as ``W3PostingsWriter._write_block`` writes and sets them.
 5. **Committing prebuilt segments** (:func:`commit_segments`,
-   :func:`clean_index_files`): the writer's ``_added``, ``_finish``, the
-   ``TOC`` class and ``clean_files``.
+   :func:`clean_index_files`, :func:`rewrite_fixed_column`): the writer's
+   ``_added``, ``_finish``, the ``TOC`` class and ``clean_files``; and the
+   layout of a ``FixedBytesColumn`` in a compound segment file (the W3
+   codec's column file names, ``CompoundStorage.range``), to set the
+   near-copy cluster keys of a built segment before it is committed.
 6. **BM25F's per-field B** (:func:`field_b`): ``BM25F._field_B``.
 
 Importing this module checks the installed Whoosh (whoosh-reloaded, exactly
@@ -146,9 +149,10 @@ import_whoosh()
 
 import whoosh  # noqa: E402 (after import_whoosh)
 from whoosh.codec.whoosh3 import (  # noqa: E402
-    WHOOSH3_HEADER_MAGIC, W3FieldWriter, W3LeafMatcher, W3PostingsWriter, W3TermInfo,
+    WHOOSH3_HEADER_MAGIC, W3Codec, W3FieldWriter, W3LeafMatcher, W3PostingsWriter, W3TermInfo,
 )
 from whoosh.compat import dumps  # noqa: E402
+from whoosh.filedb.compound import CompoundStorage  # noqa: E402
 from whoosh.filedb.filestore import FileStorage  # noqa: E402
 from whoosh.filedb.structfile import BufferFile, StructFile  # noqa: E402
 from whoosh.index import TOC, FileIndex, clean_files  # noqa: E402
@@ -170,6 +174,8 @@ PRIVATE_NAMES = {
     PostingPool: ("_new_run", "_write_run", "_add_run"),
     FileIndex: ("_read_toc",),
     SegmentReader: ("_text_to_bytes",),
+    CompoundStorage: ("range",),
+    W3Codec: ("column_filename",),
 }
 # Attributes set on instances (not visible on the class), checked by tests.
 INSTANCE_NAMES = {
@@ -815,6 +821,40 @@ def clean_index_files(ix):
     """Delete the files of old generations and of abandoned segments."""
     toc = ix._read_toc()
     clean_files(ix.storage, ix.indexname, toc.generation, toc.segments)
+
+
+
+def rewrite_fixed_column(index_dir, segment, fieldname, fixedlen, records):
+    """Overwrite documents' values in a ``FixedBytesColumn`` of a segment
+    that no table of contents names yet: ``records`` maps a docnum to its
+    new value (``fixedlen`` bytes), each written where the old one is.
+
+    The column's file (inside the compound segment file, or on its own) is
+    the values one after another, ``fixedlen`` bytes a document, up to the
+    last document whose value is not the column's default; each docnum of
+    ``records`` must have been written a value (not the default) when the
+    segment was built.
+    """
+    if not records:
+        return
+    name = W3Codec.column_filename(segment, fieldname)
+    if segment.is_compound():
+        path = os.path.join(index_dir, segment.make_filename(COMPOUND_EXT))
+        files = CompoundStorage(StructFile(open(path, "rb")), use_mmap=False)
+        try:
+            start, length = files.range(name)
+        finally:
+            files.close()
+    else:
+        path = os.path.join(index_dir, name)
+        start, length = 0, os.path.getsize(path)
+    with open(path, "r+b") as f:
+        for docnum, value in sorted(records.items()):
+            if len(value) != fixedlen or (docnum + 1) * fixedlen > length:
+                raise ValueError(f"segment {segment.segment_id()}: no {fixedlen}-byte value of "
+                                 f"document {docnum} in column {fieldname!r} to rewrite")
+            f.seek(start + docnum * fixedlen)
+            f.write(value)
 
 
 # --- 6. scoring -----------------------------------------------------------

@@ -24,7 +24,7 @@ from whoosh.filedb.filestore import FileStorage
 
 from indexer import columns, country_terms, nearcopy
 from indexer import schema as S
-from indexer.boilerplate import Boilerplate, strip
+from indexer.boilerplate import Boilerplate
 from indexer.store import INDEX_NAME, MARKER, check_index_dir, open_index  # noqa: F401  (the writer's API too)
 from indexer.whoosh_internals import clean_index_files, commit_segments
 from analyzers.analysis import analysis_fingerprint
@@ -32,7 +32,7 @@ from indexer.errors import IndexBusy, IndexMissing, IndexStale, NotAnArchiveInde
 from indexer.cleaning import duplicate_key
 from indexer.keyset import KeySet
 from indexer.readers import Problem, read_sources
-from indexer.segments import build_segment, fingerprint, init_worker
+from indexer.segments import build_segment, fingerprint, init_worker, set_clusters
 
 DEFAULT_BATCH = 4000
 DEFAULT_MEMORY_MB = 1024
@@ -366,7 +366,18 @@ def index_articles(
             return
         ids, futures = pending
         pending = None
-        segments = [f.result() for f in futures]
+        built = [f.result() for f in futures]
+        segments = [segment for segment, _ in built]
+        # Near-copy clusters are assigned here, in reading order (the
+        # chunks are consecutive runs of the batch), against every article
+        # indexed before; the copies' keys are written into their segments.
+        signatures = np.concatenate([sigs for _, sigs in built])
+        keys = copies.assign_many(ids, signatures)
+        at = 0
+        for segment, sigs in built:
+            end = at + len(sigs)
+            set_clusters(index_dir, segment, ids[at:end], sigs, keys[at:end])
+            at = end
         if last and pool is not None:
             # Each worker holds its entity model and caches (~0.3 GB):
             # let them go before the last commit.
@@ -394,13 +405,7 @@ def index_articles(
         articles = list(batch.values())
         # Decided from every article read so far, this batch's included.
         table = boilerplate.table()
-        # Near-copy clusters are assigned here, in reading order, against
-        # every article indexed before (the body without its boilerplate).
-        signatures = [nearcopy.signature(strip(a.body, table.get(a.source))) for a in articles]
-        keys = copies.assign_many([a.id for a in articles], signatures)
-        found = {a.id: nearcopy.pack(sig, key) for a, sig, key in zip(articles, signatures, keys)}
-        run = partial(build, boilerplate={a.source: table[a.source] for a in articles if a.source in table},
-                      nearcopies=found)
+        run = partial(build, boilerplate={a.source: table[a.source] for a in articles if a.source in table})
         if pool is None and executor is not None:
             pool = executor
         elif len(articles) >= MIN_PARALLEL_BATCH:

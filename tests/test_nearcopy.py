@@ -116,3 +116,53 @@ def test_clusters_use_the_index_and_the_run():
     assert index.assign("x", nearcopy.signature("سبق- " + WIRE)) == 42
     fresh = index.assign("y", nearcopy.signature(OTHER))
     assert fresh != 42 and index.assign("z", nearcopy.signature(OTHER + " مضاف")) == fresh
+
+
+def filler(i):
+    # A body of its own: the words of OTHER in an order drawn for ``i``,
+    # which shares no 5-word run with another filler (or with WIRE).
+    words = OTHER.split()
+    np.random.default_rng(i).shuffle(words)
+    return " ".join(words)
+
+
+def cluster_keys(index_dir):
+    """{id: (key in the search arrays, key in the segment's own column)}."""
+    from indexer import columns
+    from indexer.writer import open_index
+
+    out = {}
+    ix = open_index(index_dir)
+    with ix.reader() as reader:
+        for leaf, _ in reader.leaf_readers():
+            saved, computed = columns.for_segment(index_dir, leaf), columns.compute(leaf)
+            for docnum, fields in leaf.iter_docs():
+                out[fields["id"]] = (int(saved.clusters[docnum]), int(computed.clusters[docnum]))
+    return out
+
+
+def test_copies_in_other_workers_chunks_and_batches_join_one_cluster(tmp_path, monkeypatch):
+    # Batches of 8 in two workers' chunks of 4: the wire story's copies are
+    # in both chunks of the first batch and in the second batch.  Workers
+    # write each article as a cluster of its own; the parent gives copies
+    # the first copy's key, in the segment and its search arrays alike, as
+    # one process indexing them in order does.
+    import indexer.writer as writer
+
+    monkeypatch.setattr(writer, "MIN_PARALLEL_BATCH", 4)
+    wire = {1: "okaz", 6: "sabq", 10: "alriyadh"}
+    articles = [
+        article(f"a{i}", f"خبر {i}", ("سبق- " if i in wire else "") + (WIRE if i in wire else filler(i)),
+                source=wire.get(i, "test"), date="2015-08-01")
+        for i in range(14)
+    ]
+    found = {}
+    for jobs in (1, 2):
+        index_articles(tmp_path / str(jobs), articles, entities=False, batch_size=8, jobs=jobs)
+        found[jobs] = cluster_keys(tmp_path / str(jobs))
+    assert found[2] == found[1]
+    keys = {doc_id: saved for doc_id, (saved, column) in found[2].items()}
+    assert all(saved == column for saved, column in found[2].values())
+    assert keys["a6"] == keys["a10"] == keys["a1"] == nearcopy.cluster_key("a1")
+    others = [keys[f"a{i}"] for i in range(14) if i not in wire]
+    assert others == [nearcopy.cluster_key(f"a{i}") for i in range(14) if i not in wire]
