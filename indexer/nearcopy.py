@@ -77,7 +77,11 @@ def _word_hash(word):
 def signature(body):
     """The MinHash signature of ``body`` (uint32 x PERMUTATIONS), or
     NO_SIGNATURE for a body too short to compare."""
-    words = WORD_PATTERN.findall(body)
+    return words_signature(WORD_PATTERN.findall(body))
+
+
+def words_signature(words):
+    """:func:`signature` of a body from its words (the tokenizer's, a list)."""
     hashes = list(map(_HASHES.get, words))
     if None in hashes:
         hashes = [_word_hash(w) if h is None else h for w, h in zip(words, hashes)]

@@ -20,7 +20,7 @@ from importlib import resources
 import numpy as np
 from whoosh.reading import SegmentReader
 
-from analyzers.tokenizer import is_word
+from analyzers.tokenizer import WORD_PATTERN, is_word
 from indexer import columns, nearcopy
 from indexer.boilerplate import strip
 from indexer.facets import actor_facet_value
@@ -98,16 +98,16 @@ def fingerprint(article, entities):
     return hashlib.sha1("\0".join(parts).encode("utf-8")).hexdigest()[:20]
 
 
-def document_fields(article, entities=None, tokens=None, fingerprint=None, nearcopy=None):
-    """Return the Whoosh field values of one article; ``tokens`` are its
-    text's tokens, if the entity recogniser split it already."""
+def document_fields(article, entities=None, words=None, fingerprint=None, nearcopy=None):
+    """Return the Whoosh field values of one article; ``words`` are its
+    text's words, if the entity recogniser split it already."""
     # Title and body searched as one field (see indexer.schema); its words
     # are the recogniser's, when it has them.
     doc = {
         S.ID: article.id,
         S.TITLE: article.title,
         S.BODY: article.body,
-        S.TEXT: article_text(article) if tokens is None else list(filter(is_word, tokens)),
+        S.TEXT: article_text(article) if words is None else words,
         S.AUTHOR: article.author,
         S.URL: article.url,
         S.ORIGIN: article.origin,
@@ -158,17 +158,19 @@ def build_segment(index_dir, indexname, articles, entities, limitmb, boilerplate
             texts = [article_text(a) for a in chunk]
             if extract:
                 # Entities are recognised without the source's boilerplate;
-                # where some was cut, the recogniser's tokens are not the
+                # where some was cut, the recogniser's words are not the
                 # whole text's, which is then split again for its terms.
                 stripped = [strip(t, boilerplate.get(a.source)) for a, t in zip(chunk, texts)]
-                found = extract(stripped, with_tokens=True)
-                found = [(e, tokens if s is t else None) for (e, tokens), s, t in zip(found, stripped, texts)]
+                found = [(e, list(filter(is_word, tokens)))
+                         for e, tokens in extract(stripped, with_tokens=True)]
             else:
+                stripped = [None] * len(chunk)
                 found = [(None, None)] * len(chunk)
-            for i, (article, (entities, tokens)) in enumerate(zip(chunk, found), start):
-                sig = signatures[i] = nearcopy.signature(strip(article.body, boilerplate.get(article.source)))
+            for i, (article, text, cut, (entities, words)) in enumerate(zip(chunk, texts, stripped, found), start):
+                keys = boilerplate.get(article.source)
+                sig = signatures[i] = nearcopy.words_signature(body_words(article, keys, words))
                 writer.add_document(**document_fields(
-                    article, entities, tokens, fingerprint(article, extract is not None),
+                    article, entities, words if cut is text else None, fingerprint(article, extract is not None),
                     nearcopy.pack(sig, nearcopy.cluster_key(article.id)),
                 ))
         segment = writer.finish_segment()
@@ -177,6 +179,25 @@ def build_segment(index_dir, indexname, articles, entities, limitmb, boilerplate
         raise
     write_arrays(index_dir, ix, segment)
     return segment, signatures
+
+
+def body_words(article, keys, words=None):
+    """The words of ``article``'s body without its boilerplate ``keys``:
+    the end of ``words``, those of its whole text so stripped (the
+    recogniser's), if given.
+
+    The line break after the title cuts a segment, so the body's segments
+    and what is cut of them are the same in the whole text as alone, and
+    the title's are those of the title and its line break.
+
+    >>> from types import SimpleNamespace
+    >>> a = SimpleNamespace(title="عنوان الخبر", body="نص الخبر هنا")
+    >>> body_words(a, None, ["عنوان", "الخبر", "نص", "الخبر", "هنا"])
+    ['نص', 'الخبر', 'هنا']
+    """
+    if words is None:
+        return WORD_PATTERN.findall(strip(article.body, keys))
+    return words[len(WORD_PATTERN.findall(strip(article.title + "\n", keys))):]
 
 
 def set_clusters(index_dir, segment, ids, signatures, keys):

@@ -1,6 +1,8 @@
 """Segments built by workers, and the commits that replace articles."""
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from whoosh.writing import PostingPool
 
 from indexer import segments, whoosh_internals
@@ -165,3 +167,28 @@ def test_many_small_runs_are_merged(tmp_path):
         index_articles(tmp_path, composed(60)[start:start + 3], entities=False, jobs=1)
     counts = segment_counts(tmp_path)
     assert sum(counts) == 60 and len(counts) <= 2
+
+
+# Titles and bodies with every kind of cut (line breaks, sentence marks, a
+# spaced dash, "//", a point between digits) and words that may repeat.
+PIECES = st.sampled_from(["الرياض", "واس", "الخبر", "رابط", "2015", "3", " ", " ", "\n", ".", ":", " - ", " -", "//", "؟"])
+LINES = st.lists(PIECES, max_size=25).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(LINES, LINES, st.sets(st.integers(0, 30), max_size=6))
+# The title's spaced dash is a cut only with the line break after it.
+@example("الرياض -", "الرياض واس الخبر", {0})
+def test_the_body_words_from_the_recognisers_are_the_body_stripped_alone(title, body, picked):
+    # A worker takes a body's words for its near-copy signature from the
+    # recogniser's words of the whole text stripped of boilerplate.
+    from analyzers.entities import extract_entities_many
+    from analyzers.tokenizer import is_word
+    from indexer.boilerplate import key, segments as cuts, strip
+
+    text = f"{title}\n{body}"
+    found = [key(text[start:end]) for start, end in cuts(text)]
+    keys = frozenset(found[i] for i in picked if i < len(found))
+    ((_, tokens),) = extract_entities_many([strip(text, keys)], with_tokens=True)
+    a = article("1", title, body)
+    assert segments.body_words(a, keys, [t for t in tokens if is_word(t)]) == segments.body_words(a, keys)
