@@ -150,7 +150,6 @@ def write(index_dir, segment_id, arrays):
     os.replace(tmp, final)
 
 
-
 def set_clusters(index_dir, segment_id, keys):
     """Overwrite, in place, the near-copy cluster keys of some documents in
     a segment's saved arrays: ``keys`` maps a docnum to its key.  For a
@@ -168,6 +167,7 @@ def set_clusters(index_dir, segment_id, keys):
                 raise IndexError(f"{path}: no document {docnum} of {count}")
             f.seek(start + docnum * value.itemsize)
             f.write(np.array(key, dtype=value).tobytes())
+
 
 class SavedArrays:
     """A segment's saved arrays: read-only views of one memory map of the

@@ -98,9 +98,10 @@ def fingerprint(article, entities):
     return hashlib.sha1("\0".join(parts).encode("utf-8")).hexdigest()[:20]
 
 
-def document_fields(article, entities=None, words=None, fingerprint=None, nearcopy=None):
+def document_fields(article, entities=None, words=None, fingerprint=None, nearcopy=None, content=None):
     """Return the Whoosh field values of one article; ``words`` are its
-    text's words, if the entity recogniser split it already."""
+    text's words, if the entity recogniser split it already, ``content``
+    its :func:`indexer.cleaning.duplicate_key`, if known."""
     # Title and body searched as one field (see indexer.schema); its words
     # are the recogniser's, when it has them.
     doc = {
@@ -111,7 +112,7 @@ def document_fields(article, entities=None, words=None, fingerprint=None, nearco
         S.AUTHOR: article.author,
         S.URL: article.url,
         S.ORIGIN: article.origin,
-        S.CONTENT: duplicate_key(article.title, article.body),
+        S.CONTENT: content or duplicate_key(article.title, article.body),
     }
     if fingerprint is not None:
         doc[S.FINGERPRINT] = fingerprint
@@ -134,7 +135,7 @@ def document_fields(article, entities=None, words=None, fingerprint=None, nearco
     return doc
 
 
-def build_segment(index_dir, indexname, articles, entities, limitmb, boilerplate=None):
+def build_segment(index_dir, indexname, articles, entities, limitmb, boilerplate=None, hashes=None):
     """Write ``articles`` into a new segment of the index; return the
     Segment and the articles' near-copy signatures (:mod:`indexer.nearcopy`,
     uint32, one row an article, in order).
@@ -144,12 +145,15 @@ def build_segment(index_dir, indexname, articles, entities, limitmb, boilerplate
     its near-copy signature (they stay searchable).  Each article is
     written with the cluster key of a new cluster (:func:`indexer.nearcopy.cluster_key`):
     the parent, which sees the articles in reading order, rewrites the keys
-    of copies (:func:`set_clusters`).  Runs in a worker process (or in the
-    parent when there is one job).
+    of copies (:func:`set_clusters`).  ``hashes`` maps an article's id to
+    its :func:`fingerprint` and :func:`indexer.cleaning.duplicate_key`,
+    where the caller has them.  Runs in a worker process (or in the parent
+    when there is one job).
     """
     ix = _index(index_dir, indexname)
     extract = _extractor(entities)
     boilerplate = boilerplate or {}
+    hashes = hashes or {}
     writer = ChunkWriter(ix, limitmb=limitmb)
     signatures = np.empty((len(articles), nearcopy.PERMUTATIONS), dtype=np.uint32)
     try:
@@ -169,9 +173,10 @@ def build_segment(index_dir, indexname, articles, entities, limitmb, boilerplate
             for i, (article, text, cut, (entities, words)) in enumerate(zip(chunk, texts, stripped, found), start):
                 keys = boilerplate.get(article.source)
                 sig = signatures[i] = nearcopy.words_signature(body_words(article, keys, words))
+                found_hash, content = hashes.get(article.id) or (fingerprint(article, extract is not None), None)
                 writer.add_document(**document_fields(
-                    article, entities, words if cut is text else None, fingerprint(article, extract is not None),
-                    nearcopy.pack(sig, nearcopy.cluster_key(article.id)),
+                    article, entities, words if cut is text else None, found_hash,
+                    nearcopy.pack(sig, nearcopy.cluster_key(article.id)), content,
                 ))
         segment = writer.finish_segment()
     except BaseException:

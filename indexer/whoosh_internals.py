@@ -823,7 +823,6 @@ def clean_index_files(ix):
     clean_files(ix.storage, ix.indexname, toc.generation, toc.segments)
 
 
-
 def rewrite_fixed_column(index_dir, segment, fieldname, fixedlen, records):
     """Overwrite documents' values in a ``FixedBytesColumn`` of a segment
     that no table of contents names yet: ``records`` maps a docnum to its

@@ -198,11 +198,16 @@ class _Known:
         self.fingerprints = _live_terms(ix, S.FINGERPRINT)
         self.contents = _live_terms(ix, S.CONTENT)
         self.run = {}   # content hash -> id, in this run
+        # id -> (fingerprint, content hash) of the articles to index since
+        # the last take(), which the segments store: their builders need
+        # not hash each article again.
+        self.hashes = {}
         self._searcher = None
 
     def classify(self, article):
         """Return "unchanged", ("duplicate", id of the original) or "index"."""
-        if fingerprint(article, self.entities) in self.fingerprints:
+        found = fingerprint(article, self.entities)
+        if found in self.fingerprints:
             return "unchanged"
         content = duplicate_key(article.title, article.body)
         other = self.run.get(content)
@@ -211,7 +216,16 @@ class _Known:
         if other is not None and other != article.id:
             return "duplicate", other
         self.run[content] = article.id
+        self.hashes[article.id] = (found, content)
         return "index"
+
+    def take(self, articles):
+        """The hashes of ``articles`` that :meth:`classify` worked out
+        (``{id: (fingerprint, content hash)}``), forgetting every one kept:
+        an article classified before is in ``articles`` or was superseded."""
+        hashes = self.hashes
+        self.hashes = {}
+        return {a.id: hashes[a.id] for a in articles if a.id in hashes}
 
     def _holder(self, content):
         if self._searcher is None:
@@ -405,7 +419,8 @@ def index_articles(
         articles = list(batch.values())
         # Decided from every article read so far, this batch's included.
         table = boilerplate.table()
-        run = partial(build, boilerplate={a.source: table[a.source] for a in articles if a.source in table})
+        run = partial(build, boilerplate={a.source: table[a.source] for a in articles if a.source in table},
+                      hashes=held.take(articles))
         if pool is None and executor is not None:
             pool = executor
         elif len(articles) >= MIN_PARALLEL_BATCH:

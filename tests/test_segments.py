@@ -192,3 +192,24 @@ def test_the_body_words_from_the_recognisers_are_the_body_stripped_alone(title, 
     ((_, tokens),) = extract_entities_many([strip(text, keys)], with_tokens=True)
     a = article("1", title, body)
     assert segments.body_words(a, keys, [t for t in tokens if is_word(t)]) == segments.body_words(a, keys)
+
+
+def test_a_fixed_column_is_rewritten_in_place_before_the_commit(tmp_path):
+    from indexer import nearcopy
+    from indexer import schema as S
+
+    articles = composed(3)
+    packed = [nearcopy.pack(nearcopy.signature(a.body), i + 1) for i, a in enumerate(articles)]
+    schema = create_or_open(tmp_path).schema
+    writer = ChunkWriter(segments._index(str(tmp_path), "MAIN"), limitmb=64)
+    for a, value in zip(articles, packed[:2] + [None]):   # the last keeps the column's default
+        writer.add_document(**segments.document_fields(a, nearcopy=value))
+    segment = writer.finish_segment()
+    new = nearcopy.pack(nearcopy.signature(articles[0].body), 99)
+    whoosh_internals.rewrite_fixed_column(str(tmp_path), segment, S.NEARCOPY, S.NEARCOPY_BYTES, {0: new})
+    with pytest.raises(ValueError, match="document 2"):
+        whoosh_internals.rewrite_fixed_column(str(tmp_path), segment, S.NEARCOPY, S.NEARCOPY_BYTES, {2: new})
+    reader = whoosh_internals.SegmentReader(whoosh_internals.MappedStorage(tmp_path), schema, segment)
+    column = reader.column_reader(S.NEARCOPY)
+    assert [column[d] for d in range(3)] == [new, packed[1], b"\0" * S.NEARCOPY_BYTES]
+    reader.close()
