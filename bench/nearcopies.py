@@ -238,7 +238,7 @@ def write(result):
                   f"The first {c['articles']:,} articles, entities on, default jobs, {ROUNDS} runs each, "
                   f"alternating: with near-copies {c['with_s']} s, without {c['without_s']} s: "
                   f"**{c['ratio']}x** (target: at most 1.15x). Machine: {old['machine']['cpus']} shared CPUs, "
-                  f"load average {old['load']} at the end.", ""]
+                  f"load average {c.get('load') or old.get('load')} at the end.", ""]
     (RESULTS_DIR / "nearcopies.md").write_text("\n".join(lines))
 
 
@@ -275,7 +275,8 @@ def main():
     if args.cost:
         result["cost"] = cost(args.cost)
         result["cost_measured"] = stamp
-    result["load"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+        # With the cost it was measured under (a later share-only run keeps both).
+        result["cost"]["load"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     write(result)
     print(json.dumps({k: v for k, v in result.items() if k != "machine"}, ensure_ascii=False, indent=1))
 
