@@ -198,9 +198,9 @@ class _Known:
         self.fingerprints = _live_terms(ix, S.FINGERPRINT)
         self.contents = _live_terms(ix, S.CONTENT)
         self.run = {}   # content hash -> id, in this run
-        # id -> (fingerprint, content hash) of the articles to index since
-        # the last take(), which the segments store: their builders need
-        # not hash each article again.
+        # id -> (article, fingerprint, content hash) of the articles to
+        # index since the last take(), which the segments store: their
+        # builders need not hash each article again.
         self.hashes = {}
         self._searcher = None
 
@@ -216,16 +216,23 @@ class _Known:
         if other is not None and other != article.id:
             return "duplicate", other
         self.run[content] = article.id
-        self.hashes[article.id] = (found, content)
+        self.hashes[article.id] = (article, found, content)
         return "index"
 
     def take(self, articles):
         """The hashes of ``articles`` that :meth:`classify` worked out
         (``{id: (fingerprint, content hash)}``), forgetting every one kept:
-        an article classified before is in ``articles`` or was superseded."""
+        an article classified before is in ``articles`` or was superseded.
+
+        Only an article's own: the record of an id indexed may be one that
+        classify found unchanged (and the run indexes again, as an earlier
+        record of its id went into the index in this run), after another
+        record of the id it did hash.
+        """
         hashes = self.hashes
         self.hashes = {}
-        return {a.id: hashes[a.id] for a in articles if a.id in hashes}
+        return {a.id: (found, content) for a in articles
+                for article, found, content in [hashes.get(a.id, (None, None, None))] if article is a}
 
     def _holder(self, content):
         if self._searcher is None:

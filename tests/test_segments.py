@@ -169,14 +169,19 @@ def test_many_small_runs_are_merged(tmp_path):
     assert sum(counts) == 60 and len(counts) <= 2
 
 
-# Titles and bodies with every kind of cut (line breaks, sentence marks, a
-# spaced dash, "//", a point between digits) and words that may repeat.
-PIECES = st.sampled_from(["الرياض", "واس", "الخبر", "رابط", "2015", "3", " ", " ", "\n", ".", ":", " - ", " -", "//", "؟"])
+# Titles and bodies with every kind of cut (line breaks, sentence marks,
+# spaced dashes after any white space, "//", a point between digits), words
+# that may repeat, and what folding changes (presentation forms, harakat,
+# tatweel, digits of other scripts, a final sigma).
+PIECES = st.sampled_from([
+    "الرياض", "واس", "الخبر", "رابط", "2015", "3", "٣", "ﻻ", "\u064e", "ـ", "AΣ", "_", " ", " ", "\n", "\r",
+    "\u2028", "\xa0", ".", ":", " - ", " -", "\xa0—", "-\n", "//", "؟", "…",
+])
 LINES = st.lists(PIECES, max_size=25).map("".join)
 
 
-@settings(max_examples=200, deadline=None)
-@given(LINES, LINES, st.sets(st.integers(0, 30), max_size=6))
+@settings(max_examples=300, deadline=None)
+@given(LINES, LINES, st.sets(st.integers(0, 40), max_size=8))
 # The title's spaced dash is a cut only with the line break after it.
 @example("الرياض -", "الرياض واس الخبر", {0})
 def test_the_body_words_from_the_recognisers_are_the_body_stripped_alone(title, body, picked):
@@ -187,29 +192,58 @@ def test_the_body_words_from_the_recognisers_are_the_body_stripped_alone(title, 
     from indexer.boilerplate import key, segments as cuts, strip
 
     text = f"{title}\n{body}"
-    found = [key(text[start:end]) for start, end in cuts(text)]
+    # Keys of the whole text's segments, and of the title's and the body's alone.
+    found = [key(part[start:end]) for part in (text, title, body) for start, end in cuts(part)]
     keys = frozenset(found[i] for i in picked if i < len(found))
     ((_, tokens),) = extract_entities_many([strip(text, keys)], with_tokens=True)
     a = article("1", title, body)
     assert segments.body_words(a, keys, [t for t in tokens if is_word(t)]) == segments.body_words(a, keys)
 
 
-def test_a_fixed_column_is_rewritten_in_place_before_the_commit(tmp_path):
+@pytest.mark.parametrize("compound", [True, False])
+def test_a_fixed_column_is_rewritten_in_place_before_the_commit(tmp_path, compound):
+    # Workers write compound segments; the column can be a file of its own too.
     from indexer import nearcopy
     from indexer import schema as S
 
     articles = composed(3)
     packed = [nearcopy.pack(nearcopy.signature(a.body), i + 1) for i, a in enumerate(articles)]
     schema = create_or_open(tmp_path).schema
-    writer = ChunkWriter(segments._index(str(tmp_path), "MAIN"), limitmb=64)
+    writer = ChunkWriter(segments._index(str(tmp_path), "MAIN"), limitmb=64, compound=compound)
     for a, value in zip(articles, packed[:2] + [None]):   # the last keeps the column's default
         writer.add_document(**segments.document_fields(a, nearcopy=value))
     segment = writer.finish_segment()
+    assert segment.is_compound() == compound
     new = nearcopy.pack(nearcopy.signature(articles[0].body), 99)
     whoosh_internals.rewrite_fixed_column(str(tmp_path), segment, S.NEARCOPY, S.NEARCOPY_BYTES, {0: new})
     with pytest.raises(ValueError, match="document 2"):
         whoosh_internals.rewrite_fixed_column(str(tmp_path), segment, S.NEARCOPY, S.NEARCOPY_BYTES, {2: new})
     reader = whoosh_internals.SegmentReader(whoosh_internals.MappedStorage(tmp_path), schema, segment)
-    column = reader.column_reader(S.NEARCOPY)
-    assert [column[d] for d in range(3)] == [new, packed[1], b"\0" * S.NEARCOPY_BYTES]
-    reader.close()
+    try:
+        column = reader.column_reader(S.NEARCOPY)
+        assert [column[d] for d in range(3)] == [new, packed[1], b"\0" * S.NEARCOPY_BYTES]
+    finally:
+        reader.close()
+
+
+def test_an_id_indexed_again_after_another_version_keeps_its_own_hashes(tmp_path):
+    # The index holds x as v0.  A run reads x as v1, then (in the next
+    # batch) v1 again and v0 last: v0 is unchanged, but an earlier record
+    # of x went into the index in this run, so v0 is indexed again.  It
+    # must be stored with its own fingerprint and content hash, not v1's:
+    # else v1's text would pass for a copy of x, and v0 for changed.
+    from indexer import schema as S
+    from indexer.cleaning import duplicate_key
+
+    v0 = article("x", "عنوان أول", "نص الخبر الأول هنا")
+    v1 = article("x", "عنوان ثان", "نص الخبر الثاني هنا تماما")
+    index_articles(tmp_path, [v0], entities=False, jobs=1)
+    index_articles(tmp_path, [v1, article("f", "خبر", "نص مختلف للتجربة"), v1, v0],
+                   entities=False, jobs=1, batch_size=2)
+    with open_index(tmp_path).searcher() as searcher:
+        assert searcher.document(id="x")[S.BODY] == v0.body
+        holder = searcher.document(**{S.FINGERPRINT: segments.fingerprint(v0, False)})
+        assert holder is not None and holder["id"] == "x"
+        assert searcher.document(**{S.CONTENT: duplicate_key(v1.title, v1.body)}) is None
+    assert index_articles(tmp_path, [v0], entities=False, jobs=1).unchanged == 1
+    assert index_articles(tmp_path, [article("y", v1.title, v1.body)], entities=False, jobs=1).added == 1
