@@ -175,10 +175,12 @@ def _init_worker(signatures):
 
     init_worker(True)
     if not signatures:
-        nearcopy.signature = _no_signature
+        # Segments are built with words_signature (signature is the same
+        # from a text); the run checks that it stored none.
+        nearcopy.signature = nearcopy.words_signature = _no_signature
 
 
-def _no_signature(body):
+def _no_signature(words):
     from indexer import nearcopy
 
     return nearcopy.NO_SIGNATURE
@@ -199,6 +201,9 @@ def cost(limit):
             start = time.perf_counter()
             writer.index_articles(folder, articles, entities=True, executor=_Workers(mode == "with"))
             times[mode].append(time.perf_counter() - start)
+            signed = sum(1 for *_, sig in read_clusters(folder) if sig.any())
+            if (mode == "with") != bool(signed):
+                raise RuntimeError(f"the run {mode} near-copies stored {signed} signatures")
             shutil.rmtree(folder)
     with_s, without_s = statistics.median(times["with"]), statistics.median(times["without"])
     return {"articles": len(articles), "with_s": [round(t, 1) for t in times["with"]],
