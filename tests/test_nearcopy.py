@@ -141,12 +141,14 @@ def cluster_keys(index_dir):
     return out
 
 
-def test_copies_in_other_workers_chunks_and_batches_join_one_cluster(tmp_path, monkeypatch):
+@pytest.mark.parametrize("entities", [False, True])
+def test_copies_in_other_workers_chunks_and_batches_join_one_cluster(tmp_path, monkeypatch, entities):
     # Batches of 8 in two workers' chunks of 4: the wire story's copies are
     # in both chunks of the first batch and in the second batch.  Workers
     # write each article as a cluster of its own; the parent gives copies
     # the first copy's key, in the segment and its search arrays alike, as
-    # one process indexing them in order does.
+    # one process indexing them in order does.  With entities, a body's
+    # words come from the recogniser's.
     import indexer.writer as writer
 
     monkeypatch.setattr(writer, "MIN_PARALLEL_BATCH", 4)
@@ -158,7 +160,7 @@ def test_copies_in_other_workers_chunks_and_batches_join_one_cluster(tmp_path, m
     ]
     found = {}
     for jobs in (1, 2):
-        index_articles(tmp_path / str(jobs), articles, entities=False, batch_size=8, jobs=jobs)
+        index_articles(tmp_path / str(jobs), articles, entities=entities, batch_size=8, jobs=jobs)
         found[jobs] = cluster_keys(tmp_path / str(jobs))
     assert found[2] == found[1]
     keys = {doc_id: saved for doc_id, (saved, column) in found[2].items()}
