@@ -53,7 +53,8 @@ figure measured in ``bench/``:
    ``_minlength``, ``_maxlength``, ``_maxweight``, ``_minid``, ``_maxid``)
    as ``W3PostingsWriter._write_block`` writes and sets them.
 5. **Committing prebuilt segments** (:func:`commit_segments`,
-   :func:`clean_index_files`, :func:`rewrite_fixed_column`): the writer's
+   :func:`clean_index_files`, :func:`rewrite_fixed_column`,
+   :func:`committed_segment_ids`): the writer's
    ``_added``, ``_finish``, the ``TOC`` class and ``clean_files``; and the
    layout of a ``FixedBytesColumn`` in a compound segment file (the W3
    codec's column file names, ``CompoundStorage.range``), to set the
@@ -821,6 +822,11 @@ def clean_index_files(ix):
     """Delete the files of old generations and of abandoned segments."""
     toc = ix._read_toc()
     clean_files(ix.storage, ix.indexname, toc.generation, toc.segments)
+
+
+def committed_segment_ids(ix):
+    """The ids of the segments the index's table of contents names."""
+    return {segment.segment_id() for segment in ix._read_toc().segments}
 
 
 def rewrite_fixed_column(index_dir, segment, fieldname, fixedlen, records):

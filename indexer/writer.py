@@ -26,7 +26,7 @@ from indexer import columns, country_terms, nearcopy
 from indexer import schema as S
 from indexer.boilerplate import Boilerplate
 from indexer.store import INDEX_NAME, MARKER, check_index_dir, open_index  # noqa: F401  (the writer's API too)
-from indexer.whoosh_internals import clean_index_files, commit_segments
+from indexer.whoosh_internals import clean_index_files, commit_segments, committed_segment_ids
 from analyzers.analysis import analysis_fingerprint
 from indexer.errors import IndexBusy, IndexMissing, IndexStale, NotAnArchiveIndex
 from indexer.cleaning import duplicate_key
@@ -394,6 +394,10 @@ def index_articles(
         # indexed before; the copies' keys are written into their segments.
         signatures = np.concatenate([sigs for _, sigs in built])
         keys = copies.assign_many(ids, signatures)
+        # Rewritten in place: only files no reader may have open.
+        committed = committed_segment_ids(ix).intersection(seg.segment_id() for seg in segments)
+        if committed:
+            raise RuntimeError(f"built segments {sorted(committed)} are in the index already")
         at = 0
         for segment, sigs in built:
             end = at + len(sigs)

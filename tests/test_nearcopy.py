@@ -168,3 +168,24 @@ def test_copies_in_other_workers_chunks_and_batches_join_one_cluster(tmp_path, m
     assert keys["a6"] == keys["a10"] == keys["a1"] == nearcopy.cluster_key("a1")
     others = [keys[f"a{i}"] for i in range(14) if i not in wire]
     assert others == [nearcopy.cluster_key(f"a{i}") for i in range(14) if i not in wire]
+
+
+def test_a_committed_segment_is_never_rewritten(tmp_path, monkeypatch):
+    # Cluster keys are rewritten in place in the segments a batch built,
+    # which no reader can have open; a segment the index names already is
+    # refused, and the index keeps what it held.
+    import indexer.writer as writer
+    from indexer.whoosh_internals import committed_segment_ids
+
+    index_articles(tmp_path, corpus()[:2], entities=False, jobs=1)
+    ix = writer.open_index(tmp_path)
+    with ix.reader() as reader:
+        ((leaf, _),) = reader.leaf_readers()
+        segment = leaf.segment()
+    assert committed_segment_ids(ix) == {segment.segment_id()}
+    monkeypatch.setattr(writer, "build_segment", lambda *args, **kwargs: (
+        segment, np.zeros((len(args[2]), nearcopy.PERMUTATIONS), dtype=np.uint32)))
+    with pytest.raises(RuntimeError, match="in the index already"):
+        index_articles(tmp_path, corpus()[2:3], entities=False, jobs=1)
+    with writer.open_index(tmp_path).searcher() as searcher:
+        assert sorted(doc["id"] for doc in searcher.all_stored_fields()) == ["okaz-1", "sabq-1"]
