@@ -170,12 +170,12 @@ def build_segment(index_dir, indexname, articles, entities, limitmb, boilerplate
             else:
                 stripped = [None] * len(chunk)
                 found = [(None, None)] * len(chunk)
-            for i, (article, text, cut, (entities, words)) in enumerate(zip(chunk, texts, stripped, found), start):
+            for i, (article, text, recognised, (entities, words)) in enumerate(zip(chunk, texts, stripped, found), start):
                 keys = boilerplate.get(article.source)
                 sig = signatures[i] = nearcopy.words_signature(body_words(article, keys, words))
                 found_hash, content = hashes.get(article.id) or (fingerprint(article, extract is not None), None)
                 writer.add_document(**document_fields(
-                    article, entities, words if cut is text else None, found_hash,
+                    article, entities, words if recognised is text else None, found_hash,
                     nearcopy.pack(sig, nearcopy.cluster_key(article.id)), content,
                 ))
         segment = writer.finish_segment()
