@@ -229,10 +229,13 @@ class _Known:
         record of its id went into the index in this run), after another
         record of the id it did hash.
         """
-        hashes = self.hashes
-        self.hashes = {}
-        return {a.id: (found, content) for a in articles
-                for article, found, content in [hashes.get(a.id, (None, None, None))] if article is a}
+        hashes, self.hashes = self.hashes, {}
+        out = {}
+        for a in articles:
+            article, found, content = hashes.get(a.id, (None, None, None))
+            if article is a:
+                out[a.id] = (found, content)
+        return out
 
     def _holder(self, content):
         if self._searcher is None:
