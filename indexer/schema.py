@@ -42,6 +42,13 @@ FACET_SEPARATOR = ","
 # Bumped whenever the schema or the analysis changes in a way that needs a
 # rebuild; written into the index folder's marker file.
 SCHEMA_VERSION = 6
+# Fields stored and kept as columns but not indexed.  The search filters,
+# counts and sorts by them from each generation's arrays (indexer.columns),
+# and the query parser has no field syntax: their terms (a date is eight
+# trie terms) were written into every segment and never read, 5-10% of
+# building one.  An index made before keeps the schema it was made with
+# (Whoosh stores it), terms and all, and reads the same.
+COLUMN_ONLY = (DATE, YEAR, MONTH, SOURCE)
 # 32 MinHash minima (uint32) and an int64 cluster key.
 NEARCOPY_BYTES = 32 * 4 + 8
 
@@ -103,7 +110,7 @@ class FacetColumn(fields.COLUMN):
 def build_schema():
     """Return a fresh Whoosh schema for the archive."""
     analyzer = arabic_analyzer()
-    return fields.Schema(
+    schema = fields.Schema(
         **{
             ID: fields.ID(stored=True, unique=True),
             TITLE: fields.STORED(),
@@ -125,3 +132,6 @@ def build_schema():
             NEARCOPY: fields.COLUMN(columns.FixedBytesColumn(NEARCOPY_BYTES)),
         }
     )
+    for name in COLUMN_ONLY:
+        schema[name].indexed = False
+    return schema

@@ -1,10 +1,13 @@
 """Each segment's search arrays, saved beside it and joined by the service."""
 
+from datetime import datetime
+
 import numpy as np
 
 from indexer import columns
+from indexer import schema as S
 from indexer.search import Filters, SearchService
-from indexer.writer import index_articles, open_index
+from indexer.writer import create_or_open, index_articles, open_index
 from tests.conftest import article
 
 ARTICLES = [
@@ -75,3 +78,34 @@ def test_merged_and_replaced_segments_keep_files_in_step(tmp_path):
         results = service.search("النفط", per_page=1)
         assert results.total == 40
         assert {f["value"]: f["count"] for f in results.facets["source"]} == {"okaz": 14, "sabq": 13, "alriyadh": 13}
+
+
+def _date_filtered(index_dir):
+    with SearchService(index_dir) as service:
+        results = service.search("النفط", filters=Filters(sources=["okaz"], date_from=datetime(2015, 3, 1)),
+                                 sort="date", per_page=40).to_dict()
+    return [hit["id"] for hit in results["hits"]], {f["value"]: f["count"] for f in results["facets"]["year"]}
+
+
+def test_fields_read_only_as_columns_write_no_terms_and_older_indexes_read_the_same(tmp_path, monkeypatch):
+    new, old = tmp_path / "new", tmp_path / "old"
+    index_articles(new, ARTICLES, entities=False, jobs=1)
+    with open_index(new).reader() as reader:
+        assert not any(field in S.COLUMN_ONLY for field, _ in reader.all_terms())
+        assert all(reader.has_column(field) for field in (S.DATE, S.YEAR, S.MONTH, S.SOURCE))
+    # An index made when these fields were indexed keeps its schema (Whoosh
+    # stores it in the index), so updating it writes their terms still.
+    older = S.build_schema()
+    for field in S.COLUMN_ONLY:
+        older[field].indexed = True
+    with monkeypatch.context() as patch:
+        patch.setattr(S, "build_schema", lambda: older)
+        create_or_open(old).close()
+    index_articles(old, ARTICLES, entities=False, jobs=1)
+    with open_index(old).reader() as reader:
+        assert {field for field, _ in reader.all_terms()} >= set(S.COLUMN_ONLY)
+    found = _date_filtered(new)
+    assert found == _date_filtered(old)
+    expected = [a.id for a in sorted(ARTICLES, key=lambda a: a.date, reverse=True)
+                if a.source == "okaz" and a.date >= datetime(2015, 3, 1)]
+    assert found[0] == expected and found[1] == {"2015": len(expected)}
