@@ -305,12 +305,19 @@ def _segment_files(index_dir):
     return {name.split(".", 1)[1]: files.open_file(name).read() for name in files.list()}
 
 
-def test_terms_are_written_as_whoosh_writes_their_postings(tmp_path, monkeypatch):
+def _build(index_dir, corpus):
     from indexer.segments import build_segment
     from indexer.writer import INDEX_NAME, create_or_open
 
+    create_or_open(index_dir)
+    build_segment(str(index_dir), INDEX_NAME, corpus, entities=False, limitmb=64)
+
+
+def test_terms_are_written_as_whoosh_writes_their_postings(tmp_path, monkeypatch):
     # 300 articles: النفط's 300 postings span three blocks of 128; words
-    # of one article, one block; lengths and term frequencies vary.
+    # of one article, one block; lengths and term frequencies vary.  Every
+    # block compressed, as Whoosh's writer compresses them.
+    monkeypatch.setattr(W, "MIN_COMPRESSED", 0)
     built = {}
     for way in ("terms", "postings"):
         if way == "postings":
@@ -323,10 +330,43 @@ def test_terms_are_written_as_whoosh_writes_their_postings(tmp_path, monkeypatch
                 ))
 
             monkeypatch.setattr(W, "_add_terms", add_postings)
-        index_dir = tmp_path / way
-        create_or_open(index_dir)
-        build_segment(str(index_dir), INDEX_NAME, CORPUS, entities=False, limitmb=64)
-        built[way] = _segment_files(index_dir)
+        _build(tmp_path / way, CORPUS)
+        built[way] = _segment_files(tmp_path / way)
     assert built["terms"].keys() == built["postings"].keys()
     for name in built["terms"]:
         assert built["terms"][name] == built["postings"][name], name
+
+
+def _postings(index_dir):
+    """{(field, term): (term statistics, postings)} read through Whoosh's
+    own matcher, each posting with its block's statistics; and the
+    compression levels the blocks were written with."""
+    out, levels = {}, set()
+    with open_index(index_dir).reader() as reader:
+        for field, text in reader.all_terms():
+            info = reader.term_info(field, text)
+            matcher = W.raw_matcher(reader, field, text)
+            postings = []
+            while matcher.is_active():
+                levels.add(matcher._compression)
+                postings.append((matcher.id(), matcher.weight(), matcher.value(), matcher.block_min_length(),
+                                 matcher.block_max_length(), matcher.block_max_weight()))
+                matcher.next()
+            out[field, text] = ((info.weight(), info.doc_frequency(), info.min_length(), info.max_length(),
+                                 info.max_weight(), info.min_id(), info.max_id()), postings)
+    return out, levels
+
+
+def test_small_posting_blocks_are_left_uncompressed_and_read_the_same(tmp_path, monkeypatch):
+    from indexer.writer import index_articles
+
+    index_articles(tmp_path / "small", CORPUS, entities=False, jobs=1)
+    monkeypatch.setattr(W, "MIN_COMPRESSED", 0)
+    index_articles(tmp_path / "all", CORPUS, entities=False, jobs=1)
+    (small, levels), (everything, all_levels) = _postings(tmp_path / "small"), _postings(tmp_path / "all")
+    assert small.keys() == everything.keys() and len(small) > 100
+    for key in small:
+        assert small[key] == everything[key], key
+    assert levels == {0, 3} and all_levels == {3}
+    files, all_files = _segment_files(tmp_path / "small"), _segment_files(tmp_path / "all")
+    assert len(files["pst"]) < len(all_files["pst"])
