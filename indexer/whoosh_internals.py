@@ -51,7 +51,9 @@ figure measured in ``bench/``:
    ``_inlinelimit``, and the W3
    posting block and ``W3TermInfo`` statistics (``_weight``, ``_df``,
    ``_minlength``, ``_maxlength``, ``_maxweight``, ``_minid``, ``_maxid``)
-   as ``W3PostingsWriter._write_block`` writes and sets them.
+   as ``W3PostingsWriter._write_block`` writes and sets them; the term
+   index's records as ``OrderedHashWriter.add`` writes them (its
+   ``dbfile``, ``index``, ``buckets``, ``hashfn`` and ``lastkey``).
 5. **Committing prebuilt segments** (:func:`commit_segments`,
    :func:`clean_index_files`, :func:`rewrite_fixed_column`,
    :func:`committed_segment_ids`): the writer's
@@ -155,6 +157,7 @@ from whoosh.codec.whoosh3 import (  # noqa: E402
 from whoosh.compat import dumps  # noqa: E402
 from whoosh.filedb.compound import CompoundStorage  # noqa: E402
 from whoosh.filedb.filestore import FileStorage  # noqa: E402
+from whoosh.filedb.filetables import OrderedHashWriter  # noqa: E402
 from whoosh.filedb.structfile import BufferFile, StructFile  # noqa: E402
 from whoosh.index import TOC, FileIndex, clean_files  # noqa: E402
 from whoosh.matching import ListMatcher  # noqa: E402
@@ -187,6 +190,7 @@ INSTANCE_NAMES = {
     W3FieldWriter: ("_postwriter", "_fieldid", "_format", "_tindex"),
     W3PostingsWriter: ("_postfile", "_blocklimit", "_compression", "_inlinelimit"),
     W3TermInfo: ("_weight", "_df", "_minlength", "_maxlength", "_maxweight", "_minid", "_maxid"),
+    OrderedHashWriter: ("dbfile", "index", "buckets", "hashfn", "lastkey"),
 }
 
 
@@ -653,13 +657,47 @@ def _add_terms(fieldwriter, schema, lengths, terms):
                                  fieldwriter._format.fixed_value_size(),
                                  lengths.of(fieldname) if lengths is not None else None)
             key = pack_ushort(fieldwriter._fieldid)
+            tindex = _TermIndex(fieldwriter._tindex)
         terminfo, data = write_term(docnums, weights, values)
         postfile.write(data)
         terminfo.set_extent(offset, len(data))
         offset += len(data)
-        fieldwriter._tindex.add(key + tbytes, terminfo.to_bytes())
+        tindex.add(key + tbytes, terminfo.to_bytes())
     if field is not None:
         fieldwriter.finish_field()
+
+
+# OrderedHashWriter's record header: key and value lengths.
+_KEY_VALUE_LENGTHS = struct.Struct("!ii")
+
+
+class _TermIndex:
+    """``OrderedHashWriter.add`` of a field's terms: the same records,
+    offsets and hash buckets, with the file's offset counted instead of
+    asked twice a term (``tell`` on the buffered file was a twentieth of
+    writing a segment).  Nothing else writes to the term index file while
+    a field's terms are added.
+    """
+
+    def __init__(self, writer):
+        self._writer = writer
+        self._file = writer.dbfile
+        self._offset = writer.dbfile.tell()
+        self._positions = writer.index
+        self._buckets = writer.buckets
+        self._hash = writer.hashfn
+
+    def add(self, key, value):
+        writer = self._writer
+        if key <= writer.lastkey:
+            raise ValueError(f"Keys must increase: {writer.lastkey!r}..{key!r}")
+        offset = self._offset
+        self._positions.append(offset)
+        self._file.write(_KEY_VALUE_LENGTHS.pack(len(key), len(value)) + key + value)
+        h = self._hash(key)
+        self._buckets[h & 255].append((h, offset))
+        self._offset = offset + _KEY_VALUE_LENGTHS.size + len(key) + len(value)
+        writer.lastkey = key
 
 
 # Posting blocks of fewer bytes are written uncompressed.  Deflate's

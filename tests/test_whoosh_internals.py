@@ -178,6 +178,27 @@ def test_private_instance_attributes_exist(seed_index):
         assert hasattr(W.W3TermInfo(), name), name
 
 
+def test_private_writer_attributes_exist(tmp_path):
+    from indexer import schema as S
+
+    ix = W.PrivateTempStorage(str(tmp_path)).create_index(S.build_schema())
+    writer = W.ChunkWriter(ix, limitmb=32)
+    try:
+        for name in W.INSTANCE_NAMES[W.SegmentWriter]:
+            assert hasattr(writer, name), name
+        fieldwriter = writer.fieldwriter
+        fieldwriter.start_field(S.TEXT, ix.schema[S.TEXT])
+        for name in W.INSTANCE_NAMES[W.W3FieldWriter]:
+            assert hasattr(fieldwriter, name), name
+        for name in W.INSTANCE_NAMES[W.W3PostingsWriter]:
+            assert hasattr(fieldwriter._postwriter, name), name
+        for name in W.INSTANCE_NAMES[W.OrderedHashWriter]:
+            assert hasattr(fieldwriter._tindex, name), name
+        fieldwriter.finish_field()
+    finally:
+        writer.abandon()
+
+
 CORPUS = [
     article(f"d{i}", f"خبر {i}", f"النفط في الرياض {'والأسعار ' * (i % 4)}رقم{i}")
     for i in range(300)
