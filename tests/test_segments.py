@@ -1,11 +1,15 @@
 """Segments built by workers, and the commits that replace articles."""
 
+import gc
+
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from whoosh.writing import PostingPool
 
+from indexer import schema as S
 from indexer import segments, whoosh_internals
+from indexer.schema import build_schema
 from indexer.whoosh_internals import ChunkWriter, CompactPostingPool
 from indexer.writer import _commit, create_or_open, index_articles, open_index
 from tests.conftest import article
@@ -61,15 +65,40 @@ def test_compact_pool_writes_what_whoosh_pool_writes(tmp_path, limit_bytes):
     assert contents(tmp_path / "compact") == expected
 
 
-def test_compact_pool_accounts_real_bytes():
+def test_compact_pool_counts_its_bytes():
     pool = CompactPostingPool(None, None, limitmb=1)
     pool.add(("text", "نفط".encode(), 0, 1.0, b"\x01\x02"))
     pool.add(("text", "نفط".encode(), 1, 2.0, None))
-    assert pool.currentsize == whoosh_internals._TERM_COST + 6 + 2 * whoosh_internals._POSTING.size + 2
+    assert pool.currentsize == (whoosh_internals._TERM_COST + 6 + 2 * whoosh_internals._POSTING_COST
+                                + whoosh_internals._VALUE_COST + 2)
     assert list(pool.iter_postings()) == [
         ("text", "نفط".encode(), 0, 1.0, b"\x01\x02"),
         ("text", "نفط".encode(), 1, 2.0, None),
     ]
+
+
+def test_compact_pool_count_bounds_its_real_size():
+    import tracemalloc
+
+    schema = build_schema()
+    docs = [segments.document_fields(a) for a in composed(300)]
+    # Fills the field's cache of one-position values, which is not the pool's.
+    for doc in docs:
+        schema[S.TEXT].index(doc[S.TEXT])
+    gc.collect()
+    tracemalloc.start()
+    try:
+        pool = CompactPostingPool(None, None, limitmb=1024)
+        for docnum, doc in enumerate(docs):
+            # As Whoosh's writer adds them (the weight multiplied by the boost).
+            for name in (S.TEXT, S.ID):
+                for tbytes, _, weight, vbytes in schema[name].index(doc[name]):
+                    pool.add((name, tbytes, docnum, weight * 1.0, vbytes))
+        gc.collect()
+        real = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert 0.5 * pool.currentsize < real <= pool.currentsize, (real, pool.currentsize)
 
 
 def edited(a, text):
