@@ -81,8 +81,9 @@ import weakref
 import zlib
 from array import array
 from bisect import bisect_left
-from functools import partial
+from functools import lru_cache, partial
 from itertools import accumulate
+from operator import sub
 
 import numpy as np
 
@@ -745,18 +746,27 @@ def _write_term(limit, compression, fixed_size, field_lengths, docnums, weights,
             terminfo._minid = ids[0]
         terminfo._maxid = ids[-1]
 
-        data = dumps((tuple(delta_encode(ids)), _mini_weights(block_weights),
-                      _mini_values([v for v in block_values if v], fixed_size)), 2)
+        # delta_encode's gaps, the first from 0, in C.
+        gaps = (ids[0], *map(sub, ids[1:], ids)) if len(ids) > 1 else (ids[0],)
+        data = dumps((gaps, _mini_weights(block_weights),
+                      _mini_values(list(filter(None, block_values)), fixed_size)), 2)
         # Each block says whether it is compressed (the reader decompresses
         # only those that are).
         block_compression = compression if len(data) >= MIN_COMPRESSED else 0
         if block_compression:
             data = zlib.compress(data, block_compression)
         info = dumps((len(ids), ids[-1], max_weight, block_compression,
-                      length_to_byte(min_length), length_to_byte(max_length)), 2)
+                      _length_byte(min_length), _length_byte(max_length)), 2)
         length = len(info) + len(data)
         parts += (pack_int(length if stop < total else -length), info, data)
     return terminfo, b"".join(parts)
+
+
+@lru_cache(maxsize=4096)
+def _length_byte(length):
+    """Whoosh's ``length_to_byte`` (a bisection), cached: a block's lengths
+    are few and repeat."""
+    return length_to_byte(length)
 
 
 def _mini_weights(weights):
