@@ -42,6 +42,8 @@ class KeySet:
         found = digest(key)
         if found in self._added:
             return True
+        if not len(self._high):
+            return False   # a first run: no numpy calls for each article's two look-ups
         high, low = np.frombuffer(found, dtype="<u8")
         first = np.searchsorted(self._high, high, "left")
         last = np.searchsorted(self._high, high, "right")
