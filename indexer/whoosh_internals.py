@@ -44,7 +44,10 @@ figure measured in ``bench/``:
    :class:`CompactPostingPool`): ``SegmentWriter(_lk=False)``,
    ``_finalize_segment``, ``_close_segment``, ``_flush_segment`` and the
    posting pool's ``_new_run``/``_write_run``/``_add_run``, the way
-   Whoosh's own multiprocessing writer uses them; a segment's postings
+   Whoosh's own multiprocessing writer uses them; documents added as
+   ``SegmentWriter.add_document`` adds them (its ``_check_state``,
+   ``_check_fields``, ``docnum`` and ``_added``), a field's postings at
+   a time; a segment's postings
    written a term at a time (:func:`_add_terms`): the field writer's
    ``_postwriter``, ``_fieldid``, ``_format`` and ``_tindex``, its posting
    writer's ``_postfile``, ``_blocklimit``, ``_compression`` and
@@ -175,7 +178,8 @@ SUPPORTED_VERSION = "2.7.5"
 # The private names each place above relies on, checked at import.
 PRIVATE_NAMES = {
     W3LeafMatcher: ("_read_ids", "_read_weights", "_read_data", "_read_values", "_next_block"),
-    SegmentWriter: ("_finalize_segment", "_close_segment", "_flush_segment", "_finish"),
+    SegmentWriter: ("_finalize_segment", "_close_segment", "_flush_segment", "_finish", "_check_state",
+                    "_check_fields"),
     PostingPool: ("_new_run", "_write_run", "_add_run"),
     FileIndex: ("_read_toc",),
     SegmentReader: ("_text_to_bytes",),
@@ -186,7 +190,7 @@ PRIVATE_NAMES = {
 INSTANCE_NAMES = {
     W3LeafMatcher: ("_ids", "_weights", "_i", "_data", "_values", "_byteids", "_maxid"),
     SegmentReader: ("_terms",),
-    SegmentWriter: ("_added", "_tempstorage", "perdocwriter", "fieldwriter"),
+    SegmentWriter: ("_added", "_tempstorage", "perdocwriter", "fieldwriter", "docnum"),
     BM25F: ("_field_B",),
     W3FieldWriter: ("_postwriter", "_fieldid", "_format", "_tindex"),
     W3PostingsWriter: ("_postfile", "_blocklimit", "_compression", "_inlinelimit"),
@@ -537,22 +541,36 @@ class CompactPostingPool(PostingPool):
 
     def add(self, item):
         fieldname, tbytes, docnum, weight, vbytes = item
+        self.add_postings(fieldname, docnum, ((tbytes, 0, weight, vbytes),))
+
+    def add_postings(self, fieldname, docnum, items):
+        """Add one document's postings in ``fieldname``, ``(term bytes,
+        frequency, weight, value)`` as a field's ``index`` gives them;
+        return the sum of the frequencies (the document's length in the
+        field).  One call a field, where Whoosh's writer makes one a posting
+        (:meth:`ChunkWriter.add_document`)."""
         terms = self._fields.get(fieldname)
         if terms is None:
             terms = self._fields[fieldname] = {}
             self.fieldnames.add(fieldname)
-        postings = terms.get(tbytes)
-        if postings is None:
-            postings = terms[tbytes] = []
-            self.currentsize += _TERM_COST + len(tbytes)
-        if vbytes is None:
-            postings += (docnum, weight, b"")
-            self.currentsize += _POSTING_COST
-        else:
-            postings += (docnum, weight, vbytes)
-            self.currentsize += _POSTING_COST + _VALUE_COST + len(vbytes)
+        find = terms.get
+        size = length = 0
+        for tbytes, freq, weight, vbytes in items:
+            length += freq
+            postings = find(tbytes)
+            if postings is None:
+                postings = terms[tbytes] = []
+                size += _TERM_COST + len(tbytes)
+            if vbytes is None:
+                postings += (docnum, weight, b"")
+                size += _POSTING_COST
+            else:
+                postings += (docnum, weight, vbytes)
+                size += _POSTING_COST + _VALUE_COST + len(vbytes)
+        self.currentsize += size
         if self.currentsize > self.limit:
             self.save()
+        return length
 
     def _drain(self):
         """Yield the pooled postings in Whoosh's order, emptying the pool
@@ -798,6 +816,49 @@ class ChunkWriter(SegmentWriter):
     def __init__(self, ix, limitmb, pool_class=CompactPostingPool, **kwargs):
         super().__init__(ix, _lk=False, limitmb=limitmb, **kwargs)
         self.pool = pool_class(self._tempstorage, self.newsegment, limitmb=limitmb)
+        # Documents are added a field's postings at a time, unless a field
+        # wants what only Whoosh's add_document writes.
+        self._by_field = isinstance(self.pool, CompactPostingPool) and not any(
+            field.separate_spelling() or field.vector for _, field in self.schema.items()
+        )
+
+    def add_document(self, **fields):
+        """``SegmentWriter.add_document``, with each field's postings given
+        to the pool in one call (:meth:`CompactPostingPool.add_postings`)
+        instead of a call a posting: the same segment, byte for byte.
+        Documents with boosts or ``_stored_`` values (which the archive
+        never passes) take Whoosh's way.
+        """
+        if not self._by_field or any(name.startswith("_") for name in fields):
+            return super().add_document(**fields)
+        self._check_state()
+        schema = self.schema
+        names = sorted(fields)
+        self._check_fields(schema, names)
+        perdocwriter = self.perdocwriter
+        add_postings = self.pool.add_postings
+        docnum = self.docnum
+        perdocwriter.start_doc(docnum)
+        try:
+            for name in names:
+                value = fields[name]
+                if value is None:
+                    continue
+                field = schema[name]
+                length = 0
+                if field.indexed:
+                    length = add_postings(name, docnum, field.index(value))
+                    if not field.scorable:
+                        length = 0
+                perdocwriter.add_field(name, field, value if field.stored else None, length)
+                if field.column_type:
+                    perdocwriter.add_column_value(name, field.column_type, field.to_column_value(value))
+        except Exception:
+            perdocwriter.cancel_doc()
+            raise
+        perdocwriter.finish_doc()
+        self._added = True
+        self.docnum += 1
 
     def _flush_segment(self):
         # SegmentWriter._flush_segment, with the lengths read once.

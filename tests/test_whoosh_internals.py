@@ -2,6 +2,7 @@
 segment reads without copies, and the fast postings path."""
 
 import io
+from datetime import datetime
 import random
 from dataclasses import replace
 
@@ -356,6 +357,29 @@ def test_terms_are_written_as_whoosh_writes_their_postings(tmp_path, monkeypatch
     assert built["terms"].keys() == built["postings"].keys()
     for name in built["terms"]:
         assert built["terms"][name] == built["postings"][name], name
+
+
+def test_documents_are_added_as_whoosh_adds_them(tmp_path, monkeypatch):
+    from indexer.segments import build_segment
+    from indexer.writer import INDEX_NAME, create_or_open
+
+    # Every kind of field the archive writes: text, ids, a date, columns,
+    # stored values, entities' facets; one article without a date.
+    corpus = [replace(a, date=datetime(2015, 1 + i % 12, 1 + i % 28), source=f"src{i % 3}")
+              for i, a in enumerate(CORPUS[:60])]
+    corpus += [article("king", "زيارة", "قال الملك سلمان بن عبدالعزيز في الرياض إن وزارة الخارجية "
+                       "تتابع الوضع في العراق مع الأمم المتحدة", date="2016-02-03"),
+               replace(CORPUS[60], source="")]
+    built = {}
+    for way in ("by field", "whoosh"):
+        if way == "whoosh":
+            monkeypatch.setattr(W.ChunkWriter, "add_document", W.SegmentWriter.add_document)
+        create_or_open(tmp_path / way)
+        build_segment(str(tmp_path / way), INDEX_NAME, corpus, entities=True, limitmb=64)
+        built[way] = _segment_files(tmp_path / way)
+    assert built["by field"].keys() == built["whoosh"].keys()
+    for name in built["whoosh"]:
+        assert built["by field"][name] == built["whoosh"][name], name
 
 
 def _postings(index_dir):
