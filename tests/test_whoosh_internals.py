@@ -187,6 +187,11 @@ def test_private_writer_attributes_exist(tmp_path):
     try:
         for name in W.INSTANCE_NAMES[W.SegmentWriter]:
             assert hasattr(writer, name), name
+        for name in W.INSTANCE_NAMES[W.W3PerDocWriter]:
+            assert hasattr(writer.perdocwriter, name), name
+        stored = writer.perdocwriter._colwriters[W.STORED_COLUMN_NAME]
+        assert isinstance(stored, W.WrappedColumnWriter) and isinstance(stored._child, W.CompressedBytesColumn.Writer)
+        assert stored._child._level == W.STORED_LEVEL
         fieldwriter = writer.fieldwriter
         fieldwriter.start_field(S.TEXT, ix.schema[S.TEXT])
         for name in W.INSTANCE_NAMES[W.W3FieldWriter]:
