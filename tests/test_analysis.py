@@ -196,3 +196,22 @@ def test_a_term_is_a_slice_of_the_normalized_word(word):
     # the query's terms is never stemmed (indexer/snippets.py).
     term = index_term(word)
     assert term is None or term in normalize(word)
+
+
+# Words, marks, joiners, digits, an underscore, punctuation, presentation
+# forms and every kind of white space the pattern and str.split see.
+TOKEN_ALPHABET = st.sampled_from(
+    list("بغداد الرئيس NATO g2 ٢٠١٥ 2015 _ . ، : « » - ـ ﻻ ﷲ ً ّ ٰ")
+    + ["\u200c", "\u200f", "\n", "\r", "\t", "\xa0", "\u2003", "\u2028", "\x1c", "\x85", "\u0610", "\u06d6", "½", "²"]
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(TOKEN_ALPHABET, max_size=40).map("".join))
+def test_the_recognisers_tokenizer_is_its_pattern(text):
+    # It cuts at white space and sends only pieces that are not all word
+    # characters through the pattern.
+    from analyzers.entities.tokens import TOKEN_RE
+    from analyzers.entities.tokens import tokenize as recogniser_tokens
+
+    assert recogniser_tokens(text) == TOKEN_RE.findall(text)
