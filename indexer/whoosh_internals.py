@@ -173,7 +173,6 @@ from whoosh.reading import SegmentReader  # noqa: E402
 from whoosh.scoring import BM25F  # noqa: E402
 from whoosh.system import pack_int, pack_ushort  # noqa: E402
 from whoosh.util.numeric import length_to_byte  # noqa: E402
-from whoosh.util.numlists import delta_encode  # noqa: E402
 from whoosh.writing import PostingPool, SegmentWriter  # noqa: E402
 
 DISTRIBUTION = "whoosh-reloaded"
@@ -537,9 +536,8 @@ class CompactPostingPool(PostingPool):
     terms are sorted.
 
     Past ``limitmb`` (counted as above, never less than the real size)
-    the pool is written out as a
-    sorted run and the runs are merged at the end, exactly as Whoosh's
-    pool does.
+    the pool is written out as a sorted run and the runs are merged at the
+    end, exactly as Whoosh's pool does.
     """
 
     def __init__(self, tempstore, segment, limitmb=128, **kwargs):
@@ -771,7 +769,7 @@ def _write_term(limit, compression, fixed_size, field_lengths, docnums, weights,
             terminfo._minid = ids[0]
         terminfo._maxid = ids[-1]
 
-        # delta_encode's gaps, the first from 0, in C.
+        # Whoosh's delta_encode: the gaps, the first from 0 (in C here).
         gaps = (ids[0], *map(sub, ids[1:], ids)) if len(ids) > 1 else (ids[0],)
         data = dumps((gaps, _mini_weights(block_weights),
                       _mini_values(list(filter(None, block_values)), fixed_size)), 2)
