@@ -420,3 +420,23 @@ def test_small_posting_blocks_are_left_uncompressed_and_read_the_same(tmp_path, 
     assert levels == {0, 3} and all_levels == {3}
     files, all_files = _segment_files(tmp_path / "small"), _segment_files(tmp_path / "all")
     assert len(files["pst"]) < len(all_files["pst"])
+
+
+def test_a_document_with_a_stored_value_of_its_own_takes_whooshs_way(tmp_path, monkeypatch):
+    from indexer.segments import document_fields
+    from indexer.writer import INDEX_NAME, create_or_open
+
+    create_or_open(tmp_path).close()
+    whoosh_way = []
+    add_document = W.SegmentWriter.add_document
+    monkeypatch.setattr(W.SegmentWriter, "add_document",
+                        lambda self, **fields: whoosh_way.append(fields["id"]) or add_document(self, **fields))
+    ix = W.PrivateTempStorage(str(tmp_path)).open_index(INDEX_NAME)
+    writer = W.ChunkWriter(ix, limitmb=32)
+    writer.add_document(**document_fields(CORPUS[0]), _stored_title="عنوان آخر")
+    writer.add_document(**document_fields(CORPUS[1]))
+    W.commit_segments(ix, [writer.finish_segment()], lambda w: None)
+    assert whoosh_way == [CORPUS[0].id]
+    with open_index(tmp_path).searcher() as searcher:
+        assert [searcher.stored_fields(d)["title"] for d in range(2)] == ["عنوان آخر", CORPUS[1].title]
+        assert searcher.doc_frequency("text", "نفط") == 2
