@@ -2,12 +2,14 @@
 segment reads without copies, and the fast postings path."""
 
 import io
+import pickle
 from datetime import datetime
 import random
 from dataclasses import replace
 
 import numpy as np
 import pytest
+from whoosh.codec import whoosh3
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.filedb import compound
 
@@ -343,8 +345,12 @@ def _build(index_dir, corpus):
 def test_terms_are_written_as_whoosh_writes_their_postings(tmp_path, monkeypatch):
     # 300 articles: النفط's 300 postings span three blocks of 128; words
     # of one article, one block; lengths and term frequencies vary.  Every
-    # block compressed, as Whoosh's writer compresses them.
+    # block compressed, as Whoosh's writer compresses them, and pickled at
+    # the archive's protocol (Whoosh's is 2; the 3-tuple is the ids, weights
+    # and values, the 6-tuple the block's statistics).
     monkeypatch.setattr(W, "MIN_COMPRESSED", 0)
+    monkeypatch.setattr(whoosh3, "dumps", lambda obj, protocol: pickle.dumps(
+        obj, W.BLOCK_PROTOCOL if len(obj) == 3 else protocol))
     built = {}
     for way in ("terms", "postings"):
         if way == "postings":
@@ -420,6 +426,20 @@ def test_small_posting_blocks_are_left_uncompressed_and_read_the_same(tmp_path, 
     assert levels == {0, 3} and all_levels == {3}
     files, all_files = _segment_files(tmp_path / "small"), _segment_files(tmp_path / "all")
     assert len(files["pst"]) < len(all_files["pst"])
+
+
+def test_posting_blocks_pickled_at_protocol_4_read_as_whooshs_protocol_2(tmp_path, monkeypatch):
+    from indexer.writer import index_articles
+
+    index_articles(tmp_path / "4", CORPUS, entities=False, jobs=1)
+    monkeypatch.setattr(W, "BLOCK_PROTOCOL", 2)
+    index_articles(tmp_path / "2", CORPUS, entities=False, jobs=1)
+    (four, _), (two, _) = _postings(tmp_path / "4"), _postings(tmp_path / "2")
+    assert four.keys() == two.keys() and len(four) > 100
+    for key in four:
+        assert four[key] == two[key], key
+    files, whooshs = _segment_files(tmp_path / "4"), _segment_files(tmp_path / "2")
+    assert len(files["pst"]) < 0.9 * len(whooshs["pst"])
 
 
 def test_a_document_with_a_stored_value_of_its_own_takes_whooshs_way(tmp_path, monkeypatch):
