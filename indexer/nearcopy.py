@@ -99,8 +99,9 @@ def words_signature(words):
         # (shingles x PERMUTATIONS) products are the largest arrays here.
         mixed = np.multiply.outer(shingles, _A)
         mixed += _B
-        mixed >>= np.uint64(32)
-    return mixed.min(axis=0).astype(np.uint32)
+    # The high 32 bits of the least hash are the least high 32 bits: one
+    # shift a permutation, not one a shingle.
+    return (mixed.min(axis=0) >> np.uint64(32)).astype(np.uint32)
 
 
 def pack(sig, key):

@@ -2,6 +2,7 @@
 the others; facets still count every article."""
 
 import json
+import zlib
 
 import numpy as np
 import pytest
@@ -56,6 +57,25 @@ def test_signatures_estimate_similarity():
     assert nearcopy.similarity(a, b) >= nearcopy.THRESHOLD
     assert nearcopy.similarity(a, c) < 0.2
     assert not nearcopy.signature("خبر قصير جدا").any()   # too short to compare
+
+
+def test_a_signature_is_the_minhash_of_its_definition():
+    # Signatures of earlier runs are compared with new ones, so a faster
+    # computation must give the same minima: here in Python integers.
+    from analyzers.analysis import index_terms
+
+    terms = [t for t in index_terms(WIRE.split()) if t is not None]
+    hashes = [zlib.crc32(t.encode("utf-8")) for t in terms]
+    mask = (1 << 64) - 1
+    shingles = set()
+    for i in range(len(hashes) - nearcopy.SHINGLE + 1):
+        value = 0
+        for h in hashes[i:i + nearcopy.SHINGLE]:
+            value = (value * int(nearcopy._MIX) + h) & mask
+        shingles.add(value)
+    expected = [min(((s * int(a) + int(b)) & mask) >> 32 for s in shingles)
+                for a, b in zip(nearcopy._A, nearcopy._B)]
+    assert nearcopy.signature(WIRE).tolist() == expected
 
 
 def test_a_wire_story_shows_once_with_its_copies(index_dir):
