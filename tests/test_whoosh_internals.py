@@ -413,33 +413,32 @@ def _postings(index_dir):
     return out, levels
 
 
-def test_small_posting_blocks_are_left_uncompressed_and_read_the_same(tmp_path, monkeypatch):
+def _shipped_and(tmp_path, monkeypatch, name, value):
+    """Index CORPUS as shipped and again with ``W.<name>`` set to ``value``;
+    assert that both read back the same postings; return each way's block
+    compression levels and postings file."""
     from indexer.writer import index_articles
 
-    index_articles(tmp_path / "small", CORPUS, entities=False, jobs=1)
-    monkeypatch.setattr(W, "MIN_COMPRESSED", 0)
-    index_articles(tmp_path / "all", CORPUS, entities=False, jobs=1)
-    (small, levels), (everything, all_levels) = _postings(tmp_path / "small"), _postings(tmp_path / "all")
-    assert small.keys() == everything.keys() and len(small) > 100
-    for key in small:
-        assert small[key] == everything[key], key
+    index_articles(tmp_path / "shipped", CORPUS, entities=False, jobs=1)
+    monkeypatch.setattr(W, name, value)
+    index_articles(tmp_path / "changed", CORPUS, entities=False, jobs=1)
+    (shipped, levels), (changed, changed_levels) = _postings(tmp_path / "shipped"), _postings(tmp_path / "changed")
+    assert shipped.keys() == changed.keys() and len(shipped) > 100
+    for key in shipped:
+        assert shipped[key] == changed[key], key
+    files = [_segment_files(tmp_path / way)["pst"] for way in ("shipped", "changed")]
+    return (levels, files[0]), (changed_levels, files[1])
+
+
+def test_small_posting_blocks_are_left_uncompressed_and_read_the_same(tmp_path, monkeypatch):
+    (levels, postings), (all_levels, all_postings) = _shipped_and(tmp_path, monkeypatch, "MIN_COMPRESSED", 0)
     assert levels == {0, 3} and all_levels == {3}
-    files, all_files = _segment_files(tmp_path / "small"), _segment_files(tmp_path / "all")
-    assert len(files["pst"]) < len(all_files["pst"])
+    assert len(postings) < len(all_postings)
 
 
 def test_posting_blocks_pickled_at_protocol_4_read_as_whooshs_protocol_2(tmp_path, monkeypatch):
-    from indexer.writer import index_articles
-
-    index_articles(tmp_path / "4", CORPUS, entities=False, jobs=1)
-    monkeypatch.setattr(W, "BLOCK_PROTOCOL", 2)
-    index_articles(tmp_path / "2", CORPUS, entities=False, jobs=1)
-    (four, _), (two, _) = _postings(tmp_path / "4"), _postings(tmp_path / "2")
-    assert four.keys() == two.keys() and len(four) > 100
-    for key in four:
-        assert four[key] == two[key], key
-    files, whooshs = _segment_files(tmp_path / "4"), _segment_files(tmp_path / "2")
-    assert len(files["pst"]) < 0.9 * len(whooshs["pst"])
+    (_, postings), (_, whooshs) = _shipped_and(tmp_path, monkeypatch, "BLOCK_PROTOCOL", 2)
+    assert len(postings) < 0.9 * len(whooshs)
 
 
 def test_a_document_with_a_stored_value_of_its_own_takes_whooshs_way(tmp_path, monkeypatch):
