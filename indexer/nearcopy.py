@@ -36,6 +36,8 @@ an index of a million articles are four sorted arrays.)
 
 import hashlib
 import zlib
+from itertools import compress, count, repeat
+from operator import is_
 
 import numpy as np
 
@@ -84,7 +86,9 @@ def words_signature(words):
     """:func:`signature` of a body from its words (the tokenizer's, a list)."""
     hashes = list(map(_HASHES.get, words))
     if None in hashes:
-        hashes = [_word_hash(w) if h is None else h for w, h in zip(words, hashes)]
+        # Only the new words' places are visited in Python (a few a body).
+        for i in compress(count(), map(is_, hashes, repeat(None))):
+            hashes[i] = _word_hash(words[i])
     hashes = np.array(hashes, dtype=np.int64)
     hashes = hashes[hashes != NO_TERM].astype(np.uint64)
     if len(hashes) < MIN_TERMS:
