@@ -13,7 +13,8 @@ path are part of the on-disk format: after moving one, rebuild the index.
 import hashlib
 from functools import lru_cache
 from importlib import resources
-from itertools import repeat
+from itertools import compress, count, repeat
+from operator import is_
 
 from whoosh.analysis import Filter
 
@@ -131,7 +132,8 @@ def index_terms(words):
         words = list(words)
     terms = list(map(_TERMS.get, words, repeat(_UNSEEN)))
     if _UNSEEN in terms:
-        terms = [index_term(w) if t is _UNSEEN else t for w, t in zip(words, terms)]
+        for i in compress(count(), map(is_, terms, repeat(_UNSEEN))):
+            terms[i] = index_term(words[i])
     return terms
 
 
